@@ -1,0 +1,224 @@
+//! The storage seam: what the log needs from a store, and nothing more.
+//!
+//! RocksDB ([`crate::rocks::RocksBackend`]) is the embedded default and the
+//! only backend today. The trait exists so that a shared SQL log (single
+//! writer under a lease with a fencing token) can be added later without
+//! touching the writer, readers, actors or replay, and so that tests can inject
+//! storage faults. No method here may be one that only RocksDB could implement.
+//!
+//! Backends store opaque bytes: framing, checksums, chaining and seq
+//! assignment all live above this trait, so every backend gets them for free.
+
+use std::ops::Range;
+
+use crate::error::Result;
+use crate::types::Seq;
+
+/// A raw stored record: its seq (from the key) and its framed bytes.
+pub type RawRecord = (Seq, Box<[u8]>);
+
+/// An iterator over raw records in ascending seq order. Storage errors are
+/// items, never an early end.
+pub type RawRecords<'a> = Box<dyn Iterator<Item = Result<RawRecord>> + Send + 'a>;
+
+/// An iterator over `(stream, seq)` entries of the per-stream index.
+pub type IndexEntries<'a> = Box<dyn Iterator<Item = Result<(String, Seq)>> + Send + 'a>;
+
+/// Records with contiguous seqs, framed, to be written durably as one unit.
+///
+/// One arena holds every frame and stream name, so building a batch does not
+/// allocate per record once the arena has grown to its working size.
+#[derive(Debug, Default)]
+pub struct RecordBatch {
+    arena: Vec<u8>,
+    entries: Vec<BatchEntry>,
+}
+
+#[derive(Debug, Clone)]
+struct BatchEntry {
+    seq: Seq,
+    stream: Range<usize>,
+    frame: Range<usize>,
+}
+
+/// A point in a [`RecordBatch`] to roll back to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchMark {
+    arena: usize,
+    entries: usize,
+}
+
+impl RecordBatch {
+    /// Number of records in the batch.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Bytes held (frames plus stream names).
+    pub fn bytes(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// The records as `(seq, stream, frame)`.
+    pub fn records(&self) -> impl Iterator<Item = (Seq, &str, &[u8])> {
+        self.entries.iter().map(|e| {
+            let stream = self
+                .arena
+                .get(e.stream.clone())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default();
+            let frame = self.arena.get(e.frame.clone()).unwrap_or_default();
+            (e.seq, stream, frame)
+        })
+    }
+
+    /// First and last seq of the batch, if any.
+    pub fn seq_span(&self) -> Option<(Seq, Seq)> {
+        Some((self.entries.first()?.seq, self.entries.last()?.seq))
+    }
+
+    pub(crate) fn mark(&self) -> BatchMark {
+        BatchMark {
+            arena: self.arena.len(),
+            entries: self.entries.len(),
+        }
+    }
+
+    pub(crate) fn rollback(&mut self, mark: BatchMark) {
+        self.arena.truncate(mark.arena);
+        self.entries.truncate(mark.entries);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.entries.clear();
+    }
+
+    /// Add a record whose frame is written by `write_frame` into the arena.
+    pub(crate) fn push_with<E>(
+        &mut self,
+        seq: Seq,
+        stream: &str,
+        write_frame: impl FnOnce(&mut Vec<u8>) -> Result<u32, E>,
+    ) -> Result<u32, E> {
+        let stream_start = self.arena.len();
+        self.arena.extend_from_slice(stream.as_bytes());
+        let frame_start = self.arena.len();
+        let crc = match write_frame(&mut self.arena) {
+            Ok(crc) => crc,
+            Err(e) => {
+                self.arena.truncate(stream_start);
+                return Err(e);
+            }
+        };
+        self.entries.push(BatchEntry {
+            seq,
+            stream: stream_start..frame_start,
+            frame: frame_start..self.arena.len(),
+        });
+        Ok(crc)
+    }
+}
+
+/// A checkpoint's stored form: its generation id and framed bytes.
+pub type RawCheckpoint = (u64, Box<[u8]>);
+
+/// A stored checkpoint of any name: `(name, generation id, framed bytes)`.
+pub type NamedCheckpoint = (String, u64, Box<[u8]>);
+
+/// What the event log needs from durable storage.
+///
+/// Every method that writes must be durable (synced) when it returns `Ok`.
+/// Implementations must never turn a read error into an early end.
+pub trait Backend: Send + Sync + 'static {
+    /// Durably write every record of `batch` and its stream index entries, as
+    /// one atomic unit.
+    ///
+    /// # Errors
+    /// Any storage failure; the caller then poisons the log.
+    fn append(&self, batch: &RecordBatch) -> Result<()>;
+
+    /// The record with the lowest seq, if any.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn first_record(&self) -> Result<Option<RawRecord>>;
+
+    /// The record with the highest seq, if any.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn last_record(&self) -> Result<Option<RawRecord>>;
+
+    /// One record by seq.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn get(&self, seq: Seq) -> Result<Option<Box<[u8]>>>;
+
+    /// Records with `from <= seq <= to`, ascending.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn scan(&self, from: Seq, to: Seq) -> Result<RawRecords<'_>>;
+
+    /// Seqs of `stream`'s records with `seq >= from`, ascending.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn stream_seqs(
+        &self,
+        stream: &str,
+        from: Seq,
+    ) -> Result<Box<dyn Iterator<Item = Result<Seq>> + Send + '_>>;
+
+    /// Every entry of the per-stream index (for verification).
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn index_entries(&self) -> Result<IndexEntries<'_>>;
+
+    /// Durably store checkpoint generation `id` of `name` and delete the
+    /// generations in `delete`, atomically.
+    ///
+    /// # Errors
+    /// Storage errors; the caller then poisons the log.
+    fn put_checkpoint(&self, name: &str, id: u64, frame: &[u8], delete: &[u64]) -> Result<()>;
+
+    /// Every stored generation of checkpoint `name`, newest first.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn checkpoints(&self, name: &str) -> Result<Vec<RawCheckpoint>>;
+
+    /// Every stored checkpoint of every name: `(name, id, frame)`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn all_checkpoints(&self) -> Result<Vec<NamedCheckpoint>>;
+
+    /// A metadata value.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Durably set a metadata value.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<()>;
+
+    /// Make everything written so far independent of write-ahead-log replay
+    /// (for RocksDB: flush memtables to checksummed table files). Called on
+    /// clean close.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn flush(&self) -> Result<()>;
+}

@@ -1,0 +1,72 @@
+//! Raw RocksDB baselines for `strand bench append`, run with exactly the
+//! settings of the log (same options, same synced writes), so the ratios the
+//! bench prints measure Strand's own overhead and nothing else.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rocksdb::{DB, WriteBatch};
+
+use crate::error::{Result, storage};
+use crate::rocks::{db_options, sync_write};
+
+/// What one baseline run measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BaselineRun {
+    /// Events written.
+    pub events: u64,
+    /// Synced writes issued (one fsync each).
+    pub fsyncs: u64,
+    /// Wall time of the writes.
+    pub elapsed: Duration,
+}
+
+impl BaselineRun {
+    /// Events per second.
+    pub fn events_per_sec(&self) -> f64 {
+        rate(self.events, self.elapsed)
+    }
+}
+
+/// `count / elapsed` in events per second.
+#[expect(clippy::cast_precision_loss, reason = "a rate for reporting")]
+pub fn rate(count: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 { count as f64 / secs } else { 0.0 }
+}
+
+/// Write `events` values of `event_bytes` each into a fresh RocksDB at `dir`,
+/// `per_write` events per synced `WriteBatch` (1: one event per fsync).
+///
+/// # Errors
+/// Storage errors.
+pub fn raw_synced_writes(
+    dir: &Path,
+    events: u64,
+    per_write: u64,
+    event_bytes: usize,
+) -> Result<BaselineRun> {
+    let db = DB::open(&db_options(true), dir).map_err(storage("baseline open"))?;
+    let value = vec![0x5A_u8; event_bytes];
+    let per_write = per_write.max(1);
+    let opts = sync_write();
+    let start = Instant::now();
+    let mut seq = 0u64;
+    let mut fsyncs = 0u64;
+    while seq < events {
+        let mut wb = WriteBatch::default();
+        let n = per_write.min(events - seq);
+        for _ in 0..n {
+            seq += 1;
+            wb.put(seq.to_be_bytes(), &value);
+        }
+        // Durability: the baseline syncs exactly as the log does.
+        db.write_opt(wb, &opts).map_err(storage("baseline write"))?;
+        fsyncs += 1;
+    }
+    Ok(BaselineRun {
+        events: seq,
+        fsyncs,
+        elapsed: start.elapsed(),
+    })
+}

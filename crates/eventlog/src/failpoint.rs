@@ -1,0 +1,124 @@
+//! Test-only fault injection at the storage seam (feature `failpoints`).
+//!
+//! A [`FailPoints`] handle arms named points with a countdown: the point lets
+//! `n` writes through, then fails every later one until cleared. `AfterWrite`
+//! points fail *after* the write reached storage, as an fsync that fails once
+//! the data is in the OS would: the records may be on disk, but they were
+//! never acknowledged.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::backend::{
+    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
+};
+use crate::error::{Error, Result};
+use crate::types::Seq;
+
+/// Where a fault can be injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailPoint {
+    /// An append fails before anything is written.
+    AppendBeforeWrite,
+    /// An append's write happens, then is reported failed (failed fsync).
+    AppendAfterWrite,
+    /// A checkpoint write fails before anything is written.
+    CheckpointBeforeWrite,
+}
+
+/// Shared, cloneable set of armed fail points.
+#[derive(Debug, Clone, Default)]
+pub struct FailPoints {
+    armed: Arc<Mutex<HashMap<FailPoint, u64>>>,
+}
+
+impl FailPoints {
+    /// A set with nothing armed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Let `successes` hits of `point` pass, then fail every later hit.
+    pub fn fail_after(&self, point: FailPoint, successes: u64) {
+        self.armed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(point, successes);
+    }
+
+    /// Disarm every point.
+    pub fn clear(&self) {
+        self.armed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn hit(&self, point: FailPoint) -> Result<()> {
+        let mut armed = self.armed.lock().unwrap_or_else(PoisonError::into_inner);
+        match armed.get_mut(&point) {
+            None => Ok(()),
+            Some(0) => Err(Error::Injected(point)),
+            Some(left) => {
+                *left -= 1;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A backend that consults [`FailPoints`] around writes.
+pub(crate) struct FaultyBackend {
+    pub(crate) inner: Arc<dyn Backend>,
+    pub(crate) points: FailPoints,
+}
+
+impl Backend for FaultyBackend {
+    fn append(&self, batch: &RecordBatch) -> Result<()> {
+        self.points.hit(FailPoint::AppendBeforeWrite)?;
+        self.inner.append(batch)?;
+        self.points.hit(FailPoint::AppendAfterWrite)
+    }
+    fn first_record(&self) -> Result<Option<RawRecord>> {
+        self.inner.first_record()
+    }
+    fn last_record(&self) -> Result<Option<RawRecord>> {
+        self.inner.last_record()
+    }
+    fn get(&self, seq: Seq) -> Result<Option<Box<[u8]>>> {
+        self.inner.get(seq)
+    }
+    fn scan(&self, from: Seq, to: Seq) -> Result<RawRecords<'_>> {
+        self.inner.scan(from, to)
+    }
+    fn stream_seqs(
+        &self,
+        stream: &str,
+        from: Seq,
+    ) -> Result<Box<dyn Iterator<Item = Result<Seq>> + Send + '_>> {
+        self.inner.stream_seqs(stream, from)
+    }
+    fn index_entries(&self) -> Result<IndexEntries<'_>> {
+        self.inner.index_entries()
+    }
+    fn put_checkpoint(&self, name: &str, id: u64, frame: &[u8], delete: &[u64]) -> Result<()> {
+        self.points.hit(FailPoint::CheckpointBeforeWrite)?;
+        self.inner.put_checkpoint(name, id, frame, delete)
+    }
+    fn checkpoints(&self, name: &str) -> Result<Vec<RawCheckpoint>> {
+        self.inner.checkpoints(name)
+    }
+    fn all_checkpoints(&self) -> Result<Vec<NamedCheckpoint>> {
+        self.inner.all_checkpoints()
+    }
+    fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.get_meta(key)
+    }
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.inner.put_meta(key, value)
+    }
+    fn flush(&self) -> Result<()> {
+        self.inner.flush()
+    }
+}

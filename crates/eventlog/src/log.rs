@@ -1,0 +1,432 @@
+//! [`EventLog`]: the public handle to one durable log.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::Backend;
+use crate::checkpoint::{self, CheckpointId, CheckpointInfo, CheckpointLoad, NewCheckpoint};
+use crate::error::{Error, Result};
+use crate::options::LogOptions;
+use crate::reader::{Records, StreamRecords, decode_record};
+use crate::rocks::{OpenMode, RocksBackend};
+use crate::types::{NewEvent, Seq, SeqRange};
+use crate::verify::{self, VerifyReport};
+use crate::writer::{Command, META_CLEAN_CLOSE, Shared, Tail, Writer, WriterConfig, WriterStats};
+
+/// Version of the data directory's layout (key encodings, frame, codec).
+pub const FORMAT_VERSION: u8 = 1;
+const META_FORMAT: &str = "format_version";
+
+/// A handle to a durable event log. Cheap to clone; every clone appends
+/// through the same group-commit writer.
+///
+/// Appends are acknowledged only after they are synced to disk. Reads and
+/// `open` block on storage: from async code, call them from
+/// `tokio::task::spawn_blocking`. [`EventLog::append`] is async and does not
+/// block a runtime thread.
+///
+/// ```
+/// # fn main() -> Result<(), strand_eventlog::Error> {
+/// use strand_eventlog::{EventLog, LogOptions, NewEvent, Seq};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let log = EventLog::open(dir.path(), LogOptions::default())?;
+/// let range = log.append_blocking(vec![
+///     NewEvent::new("wf-1", 1, b"submitted".to_vec()),
+///     NewEvent::new("wf-1", 2, b"started".to_vec()),
+/// ])?;
+/// assert_eq!((range.first, range.last), (Seq(1), Seq(2)));
+/// let events: Vec<_> = log.read_range(Seq(1), Seq(2))?.collect::<Result<_, _>>()?;
+/// assert_eq!(events[1].body, b"started");
+/// log.close_blocking()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct EventLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The store; shared with the writer thread.
+    backend: Arc<dyn Backend>,
+    /// Queue to the writer; `None` for a read-only log.
+    commands: Option<mpsc::Sender<Command>>,
+    /// Watermark, poison flag and counters published by the writer.
+    shared: Arc<Shared>,
+    /// The writer thread, joined on drop so the store is released before a
+    /// reopen of the same directory.
+    writer: Mutex<Option<JoinHandle<()>>>,
+    /// Clean-close watermark read at open.
+    clean_close: Option<Seq>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer after its current batch.
+        self.commands = None;
+        let handle = self
+            .writer
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(handle) = handle
+            && handle.join().is_err()
+        {
+            tracing::error!("log writer thread panicked");
+        }
+    }
+}
+
+impl std::fmt::Debug for EventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog")
+            .field("last_seq", &self.last_seq())
+            .field("read_only", &self.inner.commands.is_none())
+            .field("poisoned", &self.is_poisoned())
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_clean_close(backend: &dyn Backend) -> Result<Option<Seq>> {
+    match backend.get_meta(META_CLEAN_CLOSE)? {
+        None => Ok(None),
+        Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+            .map(|b| Some(Seq(u64::from_be_bytes(b))))
+            .map_err(|_| Error::BadMetadata {
+                key: META_CLEAN_CLOSE,
+            }),
+    }
+}
+
+/// Check the format marker; write it into a new, empty log when `writable`.
+fn check_format(backend: &dyn Backend, writable: bool) -> Result<()> {
+    match backend.get_meta(META_FORMAT)?.as_deref() {
+        Some([FORMAT_VERSION]) => Ok(()),
+        Some([found]) => Err(Error::UnsupportedFormat {
+            found: *found,
+            supported: FORMAT_VERSION,
+        }),
+        Some(_) => Err(Error::BadMetadata { key: META_FORMAT }),
+        None if backend.last_record()?.is_some() => Err(Error::BadMetadata { key: META_FORMAT }),
+        None if writable => backend.put_meta(META_FORMAT, &[FORMAT_VERSION]),
+        None => Ok(()),
+    }
+}
+
+/// Find and check where the log ends: it must start at seq 1, its last
+/// record must pass every check, and it must reach the clean-close watermark.
+fn recover_tail(backend: &dyn Backend, clean_close: Option<Seq>) -> Result<Tail> {
+    if let Some((first, _)) = backend.first_record()?
+        && first != Seq::FIRST
+    {
+        return Err(Error::Gap {
+            expected: Seq::FIRST,
+            found: first,
+        });
+    }
+    let tail = match backend.last_record()? {
+        None => Tail {
+            last: Seq(0),
+            chain: 0,
+        },
+        Some((seq, bytes)) => {
+            let (_, crc, _) = decode_record(seq, &bytes)?;
+            Tail {
+                last: seq,
+                chain: crc,
+            }
+        }
+    };
+    if let Some(expected) = clean_close
+        && expected > tail.last
+    {
+        return Err(Error::LostTail {
+            expected_at_least: expected,
+            found: tail.last,
+        });
+    }
+    Ok(tail)
+}
+
+impl EventLog {
+    /// Open (or, with `create_if_missing`, create) the log in directory `path`.
+    ///
+    /// Blocks on storage. Checks the format version, that the log starts at
+    /// seq 1, that its last record is intact, and that it reaches the
+    /// watermark of its last clean close.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::UnsupportedFormat`], [`Error::LostTail`],
+    /// record corruption at the tail, storage errors, invalid options.
+    pub fn open(path: impl AsRef<Path>, options: LogOptions) -> Result<Self> {
+        options.validate()?;
+        let mode = if options.create_if_missing {
+            OpenMode::Create
+        } else {
+            OpenMode::Existing
+        };
+        let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(path.as_ref(), mode)?);
+        Self::with_backend(backend, options)
+    }
+
+    /// Open a log over any [`Backend`].
+    ///
+    /// # Errors
+    /// As [`EventLog::open`].
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "options are passed by value like every builder's product, as in `open`"
+    )]
+    pub fn with_backend(backend: Arc<dyn Backend>, options: LogOptions) -> Result<Self> {
+        options.validate()?;
+        #[cfg(feature = "failpoints")]
+        let backend: Arc<dyn Backend> = match options.failpoints.clone() {
+            Some(points) => Arc::new(crate::failpoint::FaultyBackend {
+                inner: backend,
+                points,
+            }),
+            None => backend,
+        };
+        check_format(backend.as_ref(), true)?;
+        let clean_close = read_clean_close(backend.as_ref())?;
+        let tail = recover_tail(backend.as_ref(), clean_close)?;
+        let (tx, rx) = mpsc::channel(options.queue_capacity);
+        let shared = Arc::new(Shared::default());
+        let config = WriterConfig {
+            max_batch_events: options.max_batch_events,
+            max_batch_bytes: options.max_batch_bytes,
+            checkpoint_generations: options.checkpoint_generations,
+        };
+        let writer = Writer::new(Arc::clone(&backend), rx, Arc::clone(&shared), tail, &config);
+        let handle = std::thread::Builder::new()
+            .name("strand-log-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|_| Error::Closed)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                commands: Some(tx),
+                shared,
+                writer: Mutex::new(Some(handle)),
+                clean_close,
+            }),
+        })
+    }
+
+    /// Open an existing log without ever writing to it (verify, dump, replay).
+    ///
+    /// Unlike [`EventLog::open`], a damaged tail does not refuse the open:
+    /// [`EventLog::verify`] reports it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::UnsupportedFormat`], storage errors.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
+        let backend: Arc<dyn Backend> =
+            Arc::new(RocksBackend::open(path.as_ref(), OpenMode::ReadOnly)?);
+        check_format(backend.as_ref(), false)?;
+        let clean_close = read_clean_close(backend.as_ref())?;
+        let shared = Arc::new(Shared::default());
+        let last = backend.last_record()?.map_or(0, |(seq, _)| seq.0);
+        shared.last_seq.store(last, Ordering::Release);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                commands: None,
+                shared,
+                writer: Mutex::new(None),
+                clean_close,
+            }),
+        })
+    }
+
+    fn sender(&self) -> Result<&mpsc::Sender<Command>> {
+        if self.is_poisoned() {
+            return Err(Error::Poisoned);
+        }
+        self.inner.commands.as_ref().ok_or(Error::ReadOnly)
+    }
+
+    /// Append `events` (for any streams) and return their contiguous seq
+    /// range once they are durable. Waits while the writer's queue is full.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`], [`Error::WriteFailed`], [`Error::Closed`],
+    /// [`Error::ReadOnly`], [`Error::EmptyAppend`], size limits.
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<SeqRange> {
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(Command::Append { events, reply })
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+
+    /// [`EventLog::append`] for synchronous callers. Must not be called from
+    /// inside an async runtime.
+    ///
+    /// # Errors
+    /// As [`EventLog::append`].
+    pub fn append_blocking(&self, events: Vec<NewEvent>) -> Result<SeqRange> {
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .blocking_send(Command::Append { events, reply })
+            .map_err(|_| Error::Closed)?;
+        answer.blocking_recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Store a checkpoint durably through the writer (so it is ordered after
+    /// every append acknowledged before it), keeping the configured number of
+    /// generations.
+    ///
+    /// # Errors
+    /// [`Error::CheckpointAhead`] when `checkpoint.seq` is past the log's end;
+    /// the errors of [`EventLog::append`].
+    pub async fn put_checkpoint(&self, checkpoint: NewCheckpoint) -> Result<CheckpointId> {
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(Command::Checkpoint { checkpoint, reply })
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+
+    /// [`EventLog::put_checkpoint`] for synchronous callers.
+    ///
+    /// # Errors
+    /// As [`EventLog::put_checkpoint`].
+    pub fn put_checkpoint_blocking(&self, checkpoint: NewCheckpoint) -> Result<CheckpointId> {
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .blocking_send(Command::Checkpoint { checkpoint, reply })
+            .map_err(|_| Error::Closed)?;
+        answer.blocking_recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Load the newest generation of checkpoint `name` that passes its checks
+    /// and has `format_version`, reporting each newer one skipped and why.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn load_checkpoint(&self, name: &str, format_version: u32) -> Result<CheckpointLoad> {
+        let generations = self.inner.backend.checkpoints(name)?;
+        Ok(checkpoint::select(name, generations, format_version))
+    }
+
+    /// Every stored checkpoint generation, checked.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn list_checkpoints(&self) -> Result<Vec<CheckpointInfo>> {
+        Ok(self
+            .inner
+            .backend
+            .all_checkpoints()?
+            .into_iter()
+            .map(|(name, id, bytes)| {
+                let status =
+                    checkpoint::decode(&name, id, &bytes).map(|cp| checkpoint::CheckpointSummary {
+                        seq: cp.seq,
+                        format_version: cp.format_version,
+                        data_bytes: cp.data.len(),
+                        checksum: cp.checksum,
+                    });
+                CheckpointInfo { name, id, status }
+            })
+            .collect())
+    }
+
+    /// Events with `from <= seq <= to`, checked one by one as they are read.
+    ///
+    /// # Errors
+    /// Storage errors opening the scan; the iterator yields record errors.
+    pub fn read_range(&self, from: Seq, to: Seq) -> Result<Records<'_>> {
+        Records::new(self.inner.backend.as_ref(), from, to)
+    }
+
+    /// Events of `stream` with `seq >= from`.
+    ///
+    /// # Errors
+    /// Storage errors opening the scan; the iterator yields record errors.
+    pub fn read_stream(&self, stream: &str, from: Seq) -> Result<StreamRecords<'_>> {
+        StreamRecords::new(self.inner.backend.as_ref(), stream, from)
+    }
+
+    /// Every stream with its number of events, in stream-name order.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn streams(&self) -> Result<Vec<(String, u64)>> {
+        let mut out: Vec<(String, u64)> = Vec::new();
+        for entry in self.inner.backend.index_entries()? {
+            let (stream, _) = entry?;
+            match out.last_mut() {
+                Some((name, count)) if *name == stream => *count += 1,
+                _ => out.push((stream, 1)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The last durable seq (`Seq(0)` for an empty log).
+    pub fn last_seq(&self) -> Seq {
+        Seq(self.inner.shared.last_seq.load(Ordering::Acquire))
+    }
+
+    /// True once a write failed: the log must be reopened.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.shared.poisoned.load(Ordering::Acquire)
+    }
+
+    /// Writer counters since open.
+    pub fn stats(&self) -> WriterStats {
+        self.inner.shared.stats()
+    }
+
+    /// Check the whole log: every frame, the seq sequence, the checksum chain,
+    /// the stream index, every checkpoint, and the clean-close watermark.
+    /// `progress` is called with the records checked so far.
+    pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> VerifyReport {
+        verify::verify(
+            self.inner.backend.as_ref(),
+            self.inner.clean_close,
+            progress,
+        )
+    }
+
+    /// Stop the writer after everything queued before this call, record the
+    /// clean-close watermark, and flush storage. Later appends fail with
+    /// [`Error::Closed`].
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`] when a write had failed; storage errors.
+    pub async fn close(&self) -> Result<()> {
+        let Some(tx) = self.inner.commands.as_ref() else {
+            return Ok(());
+        };
+        let (reply, answer) = oneshot::channel();
+        if tx.send(Command::Close { reply }).await.is_err() {
+            return Ok(());
+        }
+        answer.await.unwrap_or(Ok(()))
+    }
+
+    /// [`EventLog::close`] for synchronous callers.
+    ///
+    /// # Errors
+    /// As [`EventLog::close`].
+    pub fn close_blocking(&self) -> Result<()> {
+        let Some(tx) = self.inner.commands.as_ref() else {
+            return Ok(());
+        };
+        let (reply, answer) = oneshot::channel();
+        if tx.blocking_send(Command::Close { reply }).is_err() {
+            return Ok(());
+        }
+        answer.blocking_recv().unwrap_or(Ok(()))
+    }
+}

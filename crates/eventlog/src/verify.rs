@@ -1,0 +1,140 @@
+//! Whole-log verification: what `strand log verify` reports.
+
+use crate::backend::Backend;
+use crate::checkpoint;
+use crate::error::{Error, Result};
+use crate::reader::{Records, decode_record};
+use crate::types::Seq;
+
+/// The outcome of verifying a log.
+#[derive(Debug)]
+pub struct VerifyReport {
+    /// True when no problem was found.
+    pub ok: bool,
+    /// Records that passed every check before the first problem.
+    pub records: u64,
+    /// Seq of the first record, if any.
+    pub first_seq: Option<Seq>,
+    /// Seq of the last good record, if any.
+    pub last_seq: Option<Seq>,
+    /// Seq of the first record that failed (None when the problem is not a
+    /// record: index, checkpoints, storage).
+    pub first_bad_seq: Option<Seq>,
+    /// Stream index entries checked.
+    pub index_entries: u64,
+    /// Checkpoint generations checked.
+    pub checkpoints: u64,
+    /// The first problem found.
+    pub error: Option<Error>,
+}
+
+/// Progress of a verification, reported every so many records.
+pub type Progress<'a> = &'a mut dyn FnMut(u64);
+
+/// The seq a record-level error is about, for `first_bad_seq`.
+fn bad_seq(error: &Error, expected: Seq) -> Option<Seq> {
+    match error {
+        Error::CorruptRecord { seq, .. }
+        | Error::CorruptEnvelope { seq, .. }
+        | Error::ChainMismatch { seq, .. } => Some(*seq),
+        Error::SeqMismatch { key, .. } => Some(*key),
+        // A gap, a malformed key, an unreadable block or a lost tail: the
+        // first seq that cannot be read intact is the one that was expected.
+        Error::Gap { expected, .. } => Some(*expected),
+        Error::BadKey { .. } | Error::Storage { .. } | Error::LostTail { .. } => Some(expected),
+        _ => None,
+    }
+}
+
+pub(crate) fn verify(
+    backend: &dyn Backend,
+    clean_close: Option<Seq>,
+    progress: Progress<'_>,
+) -> VerifyReport {
+    let mut report = VerifyReport {
+        ok: true,
+        records: 0,
+        first_seq: None,
+        last_seq: None,
+        first_bad_seq: None,
+        index_entries: 0,
+        checkpoints: 0,
+        error: None,
+    };
+    let mut next = Seq::FIRST;
+    let scan = Records::new(backend, Seq::FIRST, Seq(u64::MAX)).map(|records| {
+        for item in records {
+            let event = item?;
+            report.first_seq.get_or_insert(event.seq);
+            report.last_seq = Some(event.seq);
+            report.records += 1;
+            next = event.seq.next();
+            if report.records.is_multiple_of(65_536) {
+                progress(report.records);
+            }
+        }
+        Ok::<(), Error>(())
+    });
+    let outcome = scan
+        .and_then(|r| r)
+        .and_then(|()| check_clean_close(report.last_seq, clean_close))
+        .and_then(|()| check_index(backend, report.records, &mut report.index_entries))
+        .and_then(|()| check_checkpoints(backend, report.last_seq, &mut report.checkpoints));
+    if let Err(error) = outcome {
+        report.ok = false;
+        report.first_bad_seq = bad_seq(&error, next);
+        report.error = Some(error);
+    }
+    progress(report.records);
+    report
+}
+
+fn check_clean_close(last: Option<Seq>, clean_close: Option<Seq>) -> Result<()> {
+    let found = last.unwrap_or_default();
+    match clean_close {
+        Some(expected) if expected > found => Err(Error::LostTail {
+            expected_at_least: expected,
+            found,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_index(backend: &dyn Backend, records: u64, entries: &mut u64) -> Result<()> {
+    for entry in backend.index_entries()? {
+        let (stream, seq) = entry?;
+        let bytes = backend.get(seq)?.ok_or_else(|| Error::IndexMismatch {
+            stream: stream.clone(),
+            seq,
+        })?;
+        let (event, _, _) = decode_record(seq, &bytes)?;
+        if event.stream != stream {
+            return Err(Error::IndexMismatch { stream, seq });
+        }
+        *entries += 1;
+    }
+    if *entries != records {
+        return Err(Error::IndexCount {
+            records,
+            entries: *entries,
+        });
+    }
+    Ok(())
+}
+
+fn check_checkpoints(backend: &dyn Backend, last: Option<Seq>, count: &mut u64) -> Result<()> {
+    for (name, id, bytes) in backend.all_checkpoints()? {
+        let cp =
+            checkpoint::decode(&name, id, &bytes).map_err(|reason| Error::CorruptCheckpoint {
+                name: name.clone(),
+                id,
+                reason,
+            })?;
+        let last = last.unwrap_or_default();
+        if cp.seq > last {
+            return Err(Error::CheckpointAhead { seq: cp.seq, last });
+        }
+        *count += 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! Checkpoint storage: generations, fallback on corruption, never ahead of the log.
+
+use std::sync::Arc;
+
+use strand_eventlog::{
+    Backend, CheckpointDefect, Error, EventLog, LogOptions, NewCheckpoint, NewEvent, OpenMode,
+    RocksBackend, Seq,
+};
+
+fn checkpoint(seq: u64, data: &[u8]) -> NewCheckpoint {
+    NewCheckpoint {
+        name: "sm".into(),
+        seq: Seq(seq),
+        format_version: 1,
+        data: data.to_vec(),
+    }
+}
+
+fn log_with_events(dir: &std::path::Path, n: u8) -> Result<EventLog, Error> {
+    let log = EventLog::open(dir, LogOptions::default())?;
+    for i in 0..n {
+        log.append_blocking(vec![NewEvent::new("s", 1, vec![i])])?;
+    }
+    Ok(log)
+}
+
+#[test]
+fn given_three_checkpoints_when_loading_then_newest_is_used_and_two_generations_kept()
+-> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_with_events(dir.path(), 3)?;
+    for seq in 1..=3 {
+        let id = log.put_checkpoint_blocking(checkpoint(seq, &[u8::try_from(seq).unwrap()]))?;
+        assert_eq!(id.id, seq);
+    }
+    let loaded = log.load_checkpoint("sm", 1)?;
+    let cp = loaded.checkpoint.unwrap();
+    assert_eq!((cp.id, cp.seq, cp.data.as_slice()), (3, Seq(3), &[3u8][..]));
+    assert!(loaded.skipped.is_empty());
+    let ids: Vec<u64> = log.list_checkpoints()?.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![2, 3]);
+    Ok(())
+}
+
+#[test]
+fn given_checkpoint_ahead_of_log_when_storing_then_refused() -> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_with_events(dir.path(), 2)?;
+    let err = log
+        .put_checkpoint_blocking(checkpoint(3, b"x"))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::CheckpointAhead {
+            seq: Seq(3),
+            last: Seq(2)
+        }
+    ));
+    assert!(log.load_checkpoint("sm", 1)?.checkpoint.is_none());
+    Ok(())
+}
+
+#[test]
+fn given_newest_checkpoint_corrupt_when_loading_then_older_generation_is_used() -> Result<(), Error>
+{
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = log_with_events(dir.path(), 2)?;
+        log.put_checkpoint_blocking(checkpoint(1, b"old"))?;
+        log.put_checkpoint_blocking(checkpoint(2, b"new"))?;
+        log.close_blocking()?;
+    }
+    // Overwrite generation 2 with a frame whose payload is damaged.
+    {
+        let backend = RocksBackend::open(dir.path(), OpenMode::Existing)?;
+        let mut generations = backend.checkpoints("sm")?;
+        let (id, bytes) = generations.remove(0);
+        assert_eq!(id, 2);
+        let mut damaged = bytes.to_vec();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 0x01;
+        backend.put_checkpoint("sm", 2, &damaged, &[])?;
+    }
+    let log = EventLog::open(dir.path(), LogOptions::default())?;
+    let loaded = log.load_checkpoint("sm", 1)?;
+    assert_eq!(
+        loaded.checkpoint.map(|c| (c.id, c.data)),
+        Some((1, b"old".to_vec()))
+    );
+    assert_eq!(loaded.skipped.len(), 1);
+    assert_eq!(loaded.skipped[0].id, 2);
+    assert!(matches!(
+        loaded.skipped[0].defect,
+        CheckpointDefect::Frame(_)
+    ));
+    let report = log.verify(&mut |_| {});
+    assert!(!report.ok, "verify reports the damaged checkpoint");
+    assert!(matches!(
+        report.error,
+        Some(Error::CorruptCheckpoint { id: 2, .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn given_only_unknown_version_checkpoints_when_loading_then_none_with_reasons() -> Result<(), Error>
+{
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_with_events(dir.path(), 1)?;
+    log.put_checkpoint_blocking(checkpoint(1, b"v1"))?;
+    let loaded = log.load_checkpoint("sm", 2)?;
+    assert!(loaded.checkpoint.is_none());
+    assert_eq!(
+        loaded.skipped[0].defect,
+        CheckpointDefect::Version {
+            found: 1,
+            expected: 2
+        }
+    );
+    Ok(())
+}
+
+#[test]
+fn given_backend_seam_when_log_opened_over_it_then_it_behaves_as_open() -> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(dir.path(), OpenMode::Create)?);
+    let log = EventLog::with_backend(backend, LogOptions::default())?;
+    assert_eq!(
+        log.append_blocking(vec![NewEvent::new("s", 1, vec![1])])?
+            .first,
+        Seq(1)
+    );
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Runs every fuzz target over its checked-in seed corpus (fuzz/corpus/<target>),
+//! so the targets' properties are exercised on stable Rust by `make test`.
+
+use std::path::PathBuf;
+
+type Inputs = Vec<(PathBuf, Vec<u8>)>;
+
+fn corpus(target: &str) -> std::io::Result<Inputs> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut inputs = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let bytes = std::fs::read(&path)?;
+        inputs.push((path, bytes));
+    }
+    inputs.sort();
+    Ok(inputs)
+}
+
+#[test]
+fn given_frame_decoder_corpus_when_run_then_no_input_breaks_a_property() -> std::io::Result<()> {
+    let inputs = corpus("frame_decoder")?;
+    assert!(inputs.len() >= 4, "seed corpus is checked in");
+    for (_, bytes) in &inputs {
+        strand_eventlog::fuzzing::frame_decoder(bytes);
+    }
+    Ok(())
+}
+
+#[test]
+fn given_envelope_decoder_corpus_when_run_then_no_input_breaks_a_property() -> std::io::Result<()>
+{
+    let inputs = corpus("envelope_decoder")?;
+    assert!(inputs.len() >= 4, "seed corpus is checked in");
+    for (_, bytes) in &inputs {
+        strand_eventlog::fuzzing::envelope_decoder(bytes);
+    }
+    Ok(())
+}
