@@ -1,1 +1,23 @@
-//! placeholder
+//! Strand: an embeddable, event-sourced durable orchestration engine.
+//!
+//! This facade re-exports the workspace crates and hosts the `strand` CLI's
+//! commands. Today it offers the durable event log ([`eventlog`]); the DAG,
+//! projections, replay and actor runtime follow (see ARCHITECTURE.md).
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use strand::eventlog::{EventLog, LogOptions, NewEvent};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let log = EventLog::open(dir.path(), LogOptions::default())?;
+//! let range = log.append_blocking(vec![NewEvent::new("wf-1", 1, b"hello".to_vec())])?;
+//! assert_eq!(range.first.get(), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+pub use strand_eventlog as eventlog;
+
+pub mod bench;
+pub mod cli;
+pub mod workflow;

@@ -94,11 +94,6 @@ impl RecordBatch {
         self.entries.truncate(mark.entries);
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.arena.clear();
-        self.entries.clear();
-    }
-
     /// Add a record whose frame is written by `write_frame` into the arena.
     pub(crate) fn push_with<E>(
         &mut self,

@@ -4,10 +4,12 @@
 //! `n` writes through, then fails every later one until cleared. `AfterWrite`
 //! points fail *after* the write reached storage, as an fsync that fails once
 //! the data is in the OS would: the records may be on disk, but they were
-//! never acknowledged.
+//! never acknowledged. A point can also be *paused*: the writer stops there
+//! until the test resumes it, so tests can queue work behind a busy writer
+//! deterministically.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::backend::{
     Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
@@ -27,10 +29,25 @@ pub enum FailPoint {
     CheckpointBeforeWrite,
 }
 
+/// What an armed point does when hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arm {
+    /// Let this many hits pass, then fail every later one.
+    FailAfter(u64),
+    /// Block the hitting thread until resumed; `reached` once it is blocked.
+    Pause { reached: bool },
+}
+
+#[derive(Debug, Default)]
+struct State {
+    armed: Mutex<HashMap<FailPoint, Arm>>,
+    changed: Condvar,
+}
+
 /// Shared, cloneable set of armed fail points.
 #[derive(Debug, Clone, Default)]
 pub struct FailPoints {
-    armed: Arc<Mutex<HashMap<FailPoint, u64>>>,
+    state: Arc<State>,
 }
 
 impl FailPoints {
@@ -39,29 +56,68 @@ impl FailPoints {
         Self::default()
     }
 
-    /// Let `successes` hits of `point` pass, then fail every later hit.
-    pub fn fail_after(&self, point: FailPoint, successes: u64) {
-        self.armed
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<FailPoint, Arm>> {
+        self.state
+            .armed
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(point, successes);
     }
 
-    /// Disarm every point.
+    /// Let `successes` hits of `point` pass, then fail every later hit.
+    pub fn fail_after(&self, point: FailPoint, successes: u64) {
+        self.lock().insert(point, Arm::FailAfter(successes));
+        self.state.changed.notify_all();
+    }
+
+    /// Block the next thread that hits `point` until [`FailPoints::resume`].
+    pub fn pause(&self, point: FailPoint) {
+        self.lock().insert(point, Arm::Pause { reached: false });
+        self.state.changed.notify_all();
+    }
+
+    /// Wait until a thread is blocked at paused `point`.
+    pub fn wait_until_paused(&self, point: FailPoint) {
+        let mut armed = self.lock();
+        while !matches!(armed.get(&point), Some(Arm::Pause { reached: true })) {
+            armed = self
+                .state
+                .changed
+                .wait(armed)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Release a paused `point` (and disarm it).
+    pub fn resume(&self, point: FailPoint) {
+        self.lock().remove(&point);
+        self.state.changed.notify_all();
+    }
+
+    /// Disarm every point, releasing paused threads.
     pub fn clear(&self) {
-        self.armed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.lock().clear();
+        self.state.changed.notify_all();
     }
 
     fn hit(&self, point: FailPoint) -> Result<()> {
-        let mut armed = self.armed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut armed = self.lock();
         match armed.get_mut(&point) {
             None => Ok(()),
-            Some(0) => Err(Error::Injected(point)),
-            Some(left) => {
+            Some(Arm::FailAfter(0)) => Err(Error::Injected(point)),
+            Some(Arm::FailAfter(left)) => {
                 *left -= 1;
+                Ok(())
+            }
+            Some(Arm::Pause { reached }) => {
+                *reached = true;
+                self.state.changed.notify_all();
+                while matches!(armed.get(&point), Some(Arm::Pause { .. })) {
+                    armed = self
+                        .state
+                        .changed
+                        .wait(armed)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
                 Ok(())
             }
         }

@@ -15,7 +15,7 @@ use crate::reader::{Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
 use crate::types::{NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
-use crate::writer::{Command, META_CLEAN_CLOSE, Shared, Tail, Writer, WriterConfig, WriterStats};
+use crate::writer::{self, Command, META_CLEAN_CLOSE, Shared, Tail, WriterConfig, WriterStats};
 
 /// Version of the data directory's layout (key encodings, frame, codec).
 pub const FORMAT_VERSION: u8 = 1;
@@ -58,9 +58,9 @@ struct Inner {
     commands: Option<mpsc::Sender<Command>>,
     /// Watermark, poison flag and counters published by the writer.
     shared: Arc<Shared>,
-    /// The writer thread, joined on drop so the store is released before a
-    /// reopen of the same directory.
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// The writer threads (encoder, committer), joined on drop so the store
+    /// is released before a reopen of the same directory.
+    writer: Mutex<Vec<JoinHandle<()>>>,
     /// Clean-close watermark read at open.
     clean_close: Option<Seq>,
 }
@@ -69,15 +69,15 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // Closing the queue ends the writer after its current batch.
         self.commands = None;
-        let handle = self
-            .writer
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(handle) = handle
-            && handle.join().is_err()
-        {
-            tracing::error!("log writer thread panicked");
+        let handles = std::mem::take(
+            self.writer
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for handle in handles {
+            if handle.join().is_err() {
+                tracing::error!("log writer thread panicked");
+            }
         }
     }
 }
@@ -202,17 +202,14 @@ impl EventLog {
             max_batch_bytes: options.max_batch_bytes,
             checkpoint_generations: options.checkpoint_generations,
         };
-        let writer = Writer::new(Arc::clone(&backend), rx, Arc::clone(&shared), tail, &config);
-        let handle = std::thread::Builder::new()
-            .name("strand-log-writer".into())
-            .spawn(move || writer.run())
+        let handles = writer::spawn(Arc::clone(&backend), rx, &shared, tail, &config)
             .map_err(|_| Error::Closed)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
                 commands: Some(tx),
                 shared,
-                writer: Mutex::new(Some(handle)),
+                writer: Mutex::new(handles),
                 clean_close,
             }),
         })
@@ -238,7 +235,7 @@ impl EventLog {
                 backend,
                 commands: None,
                 shared,
-                writer: Mutex::new(None),
+                writer: Mutex::new(Vec::new()),
                 clean_close,
             }),
         })
@@ -380,6 +377,14 @@ impl EventLog {
     /// True once a write failed: the log must be reopened.
     pub fn is_poisoned(&self) -> bool {
         self.inner.shared.poisoned.load(Ordering::Acquire)
+    }
+
+    /// Append and checkpoint requests waiting in the writer's queue.
+    pub fn queued(&self) -> usize {
+        self.inner
+            .commands
+            .as_ref()
+            .map_or(0, |tx| tx.max_capacity() - tx.capacity())
     }
 
     /// Writer counters since open.

@@ -28,6 +28,32 @@ pub struct VerifyReport {
     pub error: Option<Error>,
 }
 
+impl VerifyReport {
+    /// A report of nothing checked yet: ok until a problem is recorded.
+    fn empty() -> Self {
+        Self {
+            ok: true,
+            records: 0,
+            first_seq: None,
+            last_seq: None,
+            first_bad_seq: None,
+            index_entries: 0,
+            checkpoints: 0,
+            error: None,
+        }
+    }
+
+    /// The report for a log that could not even be opened (damaged
+    /// `MANIFEST`, unknown format, ...): nothing checked, not ok.
+    pub fn unopenable(error: Error) -> Self {
+        Self {
+            ok: false,
+            error: Some(error),
+            ..Self::empty()
+        }
+    }
+}
+
 /// Progress of a verification, reported every so many records.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
@@ -51,16 +77,7 @@ pub(crate) fn verify(
     clean_close: Option<Seq>,
     progress: Progress<'_>,
 ) -> VerifyReport {
-    let mut report = VerifyReport {
-        ok: true,
-        records: 0,
-        first_seq: None,
-        last_seq: None,
-        first_bad_seq: None,
-        index_entries: 0,
-        checkpoints: 0,
-        error: None,
-    };
+    let mut report = VerifyReport::empty();
     let mut next = Seq::FIRST;
     let scan = Records::new(backend, Seq::FIRST, Seq(u64::MAX)).map(|records| {
         for item in records {

@@ -1,19 +1,33 @@
-//! Group commit: one thread owns every write to the log.
+//! Group commit: a two-stage pipeline owns every write to the log.
 //!
 //! Producers send [`Command`]s through a bounded queue (a full queue is
-//! backpressure). The writer takes the first waiting command, drains whatever
-//! else is already queued (up to the batch bounds) into one [`RecordBatch`],
-//! writes it with one sync, and only then answers each producer with its seq
-//! range. Alone, an append costs one fsync; under load one fsync serves
-//! hundreds of appends.
+//! backpressure). The **encoder** thread takes the first waiting command,
+//! drains whatever else is already queued (up to the batch bounds), assigns
+//! seqs, and frames the events into one [`RecordBatch`]. It hands the batch to
+//! the **committer** thread, which writes it with one sync and only then
+//! answers each producer with its seq range. While the committer waits on the
+//! disk for batch k, the encoder builds batch k+1 from the appends that
+//! arrived meanwhile: alone, an append costs one fsync; under load one fsync
+//! serves hundreds of appends.
 //!
-//! After a failed write the writer is poisoned: the outcome of that write is
+//! A third thread, the **replier**, sends the answers, in batch order, so the
+//! committer goes straight from one synced write to the next. The watermark
+//! (`last_seq`) is published before any answer of its batch is sent.
+//!
+//! Safety of the pipeline: the committer writes batches strictly in seq order
+//! and, after a failed write, writes nothing ever again. So a batch encoded
+//! after a failed one (its seqs follow the lost ones) never reaches storage,
+//! and no gap can be created. Such batches' producers get [`Error::Poisoned`].
+//!
+//! After a failed write the log is poisoned: the outcome of that write is
 //! unknown (an fsync that failed may or may not have persisted data), so no
 //! later append is acknowledged until the log is reopened and its tail is read
-//! back from storage. The writer never retries an fsync.
+//! back from storage. Nothing here ever retries an fsync.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
@@ -43,6 +57,29 @@ pub(crate) enum Command {
     },
 }
 
+/// Producers waiting on one batch, with their ranges.
+type Waiting = Vec<(oneshot::Sender<Result<SeqRange>>, SeqRange)>;
+
+/// Answers to send, in order, off the committer's thread.
+type Reply = Box<dyn FnOnce() + Send>;
+
+/// What the encoder hands to the committer, in order.
+enum Stage {
+    Append {
+        batch: RecordBatch,
+        waiting: Waiting,
+        /// The log's tail once this batch is durable.
+        tail: Tail,
+    },
+    Checkpoint {
+        checkpoint: NewCheckpoint,
+        reply: oneshot::Sender<Result<CheckpointId>>,
+    },
+    Close {
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
 /// State the writer publishes to readers and handles.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
@@ -54,6 +91,8 @@ pub(crate) struct Shared {
     pub(crate) batches: AtomicU64,
     /// Events made durable since open.
     pub(crate) events: AtomicU64,
+    /// Append requests taken from the queue by the writer since open.
+    pub(crate) appends: AtomicU64,
 }
 
 /// Counters of the writer since the log was opened.
@@ -63,6 +102,9 @@ pub struct WriterStats {
     pub fsyncs: u64,
     /// Events made durable.
     pub events: u64,
+    /// Append requests the writer has taken from its queue (acknowledged,
+    /// refused, or in a batch not yet durable).
+    pub appends: u64,
 }
 
 impl WriterStats {
@@ -82,37 +124,17 @@ impl Shared {
         WriterStats {
             fsyncs: self.batches.load(Ordering::Acquire),
             events: self.events.load(Ordering::Acquire),
+            appends: self.appends.load(Ordering::Acquire),
         }
     }
 }
 
-/// Where the log ends when the writer starts.
+/// Where the log ends.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tail {
     pub(crate) last: Seq,
     /// crc of the last record (the next record's chain value); 0 when empty.
     pub(crate) chain: u32,
-}
-
-pub(crate) struct Writer {
-    backend: Arc<dyn Backend>,
-    commands: mpsc::Receiver<Command>,
-    shared: Arc<Shared>,
-    max_batch_events: usize,
-    max_batch_bytes: usize,
-    checkpoint_generations: usize,
-    /// Seq the next staged event receives.
-    next_seq: Seq,
-    /// Chain value for the next staged event.
-    chain: u32,
-    /// Last durable seq and chain, to roll back to if a batch fails.
-    durable: Tail,
-    batch: RecordBatch,
-    /// Producers waiting on the staged batch, with their ranges.
-    waiting: Vec<(oneshot::Sender<Result<SeqRange>>, SeqRange)>,
-    /// Commit time stamped on every event of the staged batch.
-    batch_at_ms: u64,
-    poisoned: bool,
 }
 
 pub(crate) struct WriterConfig {
@@ -121,53 +143,97 @@ pub(crate) struct WriterConfig {
     pub(crate) checkpoint_generations: usize,
 }
 
+/// Start the encoder and committer threads; returns their handles.
+pub(crate) fn spawn(
+    backend: Arc<dyn Backend>,
+    commands: mpsc::Receiver<Command>,
+    shared: &Arc<Shared>,
+    tail: Tail,
+    config: &WriterConfig,
+) -> std::io::Result<Vec<JoinHandle<()>>> {
+    shared.last_seq.store(tail.last.0, Ordering::Release);
+    // Rendezvous: the encoder holds its next batch until the committer is
+    // free, so appends that arrive meanwhile join the batch after it.
+    let (to_committer, stages) = std_mpsc::sync_channel(0);
+    // Unbounded, but never longer than the requests the bounded queue admitted.
+    let (to_replier, answers) = std_mpsc::channel::<Reply>();
+    let committer = Committer {
+        backend,
+        stages,
+        replies: to_replier,
+        shared: Arc::clone(shared),
+        durable: tail,
+        checkpoint_generations: config.checkpoint_generations,
+        poisoned: false,
+    };
+    let encoder = Encoder {
+        commands,
+        to_committer,
+        shared: Arc::clone(shared),
+        max_batch_events: config.max_batch_events,
+        max_batch_bytes: config.max_batch_bytes,
+        next_seq: tail.last.next(),
+        chain: tail.chain,
+        batch: RecordBatch::default(),
+        waiting: Vec::new(),
+        batch_at_ms: 0,
+    };
+    let replier = std::thread::Builder::new()
+        .name("strand-log-reply".into())
+        .spawn(move || {
+            while let Ok(reply) = answers.recv() {
+                reply();
+            }
+        })?;
+    let committer = std::thread::Builder::new()
+        .name("strand-log-commit".into())
+        .spawn(move || committer.run())?;
+    let encoder = std::thread::Builder::new()
+        .name("strand-log-encode".into())
+        .spawn(move || encoder.run())?;
+    // Joined in this order: each thread ends when the one before it is gone.
+    Ok(vec![encoder, committer, replier])
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-impl Writer {
-    pub(crate) fn new(
-        backend: Arc<dyn Backend>,
-        commands: mpsc::Receiver<Command>,
-        shared: Arc<Shared>,
-        tail: Tail,
-        config: &WriterConfig,
-    ) -> Self {
-        shared.last_seq.store(tail.last.0, Ordering::Release);
-        Self {
-            backend,
-            commands,
-            shared,
-            max_batch_events: config.max_batch_events,
-            max_batch_bytes: config.max_batch_bytes,
-            checkpoint_generations: config.checkpoint_generations,
-            next_seq: tail.last.next(),
-            chain: tail.chain,
-            durable: tail,
-            batch: RecordBatch::default(),
-            waiting: Vec::new(),
-            batch_at_ms: 0,
-            poisoned: false,
-        }
-    }
+/// Stage one: assigns seqs and frames events.
+struct Encoder {
+    commands: mpsc::Receiver<Command>,
+    to_committer: std_mpsc::SyncSender<Stage>,
+    shared: Arc<Shared>,
+    max_batch_events: usize,
+    max_batch_bytes: usize,
+    /// Seq the next staged event receives.
+    next_seq: Seq,
+    /// Chain value for the next staged event.
+    chain: u32,
+    batch: RecordBatch,
+    /// Producers waiting on the staged batch, with their ranges.
+    waiting: Waiting,
+    /// Commit time stamped on every event of the staged batch.
+    batch_at_ms: u64,
+}
 
-    /// The writer thread's loop: runs until every handle is dropped or a
-    /// `Close` command is processed.
-    pub(crate) fn run(mut self) {
+impl Encoder {
+    /// Runs until every handle is dropped or a `Close` command is processed.
+    fn run(mut self) {
         while let Some(first) = self.commands.blocking_recv() {
             let mut command = first;
             loop {
                 match command {
                     Command::Append { events, reply } => self.stage(&events, reply),
                     Command::Checkpoint { checkpoint, reply } => {
-                        self.commit();
-                        let _ = reply.send(self.checkpoint(&checkpoint));
+                        self.hand_over();
+                        self.send(Stage::Checkpoint { checkpoint, reply });
                     }
                     Command::Close { reply } => {
-                        self.commit();
-                        let _ = reply.send(self.close());
+                        self.hand_over();
+                        self.send(Stage::Close { reply });
                         return;
                     }
                 }
@@ -181,12 +247,13 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.commit();
+            self.hand_over();
         }
     }
 
     fn stage(&mut self, events: &[NewEvent], reply: oneshot::Sender<Result<SeqRange>>) {
-        if self.poisoned {
+        self.shared.appends.fetch_add(1, Ordering::AcqRel);
+        if self.shared.poisoned.load(Ordering::Acquire) {
             let _ = reply.send(Err(Error::Poisoned));
             return;
         }
@@ -248,36 +315,116 @@ impl Writer {
         })
     }
 
-    /// Write the staged batch with one sync and answer its producers.
-    fn commit(&mut self) {
-        let Some((_, last)) = self.batch.seq_span() else {
+    /// Pass the staged batch to the committer (waiting until it is free).
+    fn hand_over(&mut self) {
+        if self.batch.is_empty() {
             return;
+        }
+        let stage = Stage::Append {
+            batch: std::mem::take(&mut self.batch),
+            waiting: std::mem::take(&mut self.waiting),
+            tail: Tail {
+                last: Seq(self.next_seq.0 - 1),
+                chain: self.chain,
+            },
         };
-        let outcome = self.backend.append(&self.batch);
-        let events = self.batch.len() as u64;
-        self.batch.clear();
-        match outcome {
-            Ok(()) => {
-                self.durable = Tail {
-                    last,
-                    chain: self.chain,
-                };
-                self.shared.last_seq.store(last.0, Ordering::Release);
-                self.shared.batches.fetch_add(1, Ordering::AcqRel);
-                self.shared.events.fetch_add(events, Ordering::AcqRel);
-                for (reply, range) in self.waiting.drain(..) {
-                    let _ = reply.send(Ok(range));
+        self.send(stage);
+    }
+
+    fn send(&self, stage: Stage) {
+        // The committer only stops after `Close`, which is the last stage
+        // sent; a failed send means it died, and dropping the stage drops the
+        // reply senders, so every waiting producer sees `Error::Closed`.
+        if self.to_committer.send(stage).is_err() {
+            tracing::error!("log committer is gone; failing queued requests");
+        }
+    }
+}
+
+/// Stage two: makes batches durable, in order, and answers producers.
+struct Committer {
+    backend: Arc<dyn Backend>,
+    stages: std_mpsc::Receiver<Stage>,
+    /// To the replier thread.
+    replies: std_mpsc::Sender<Reply>,
+    shared: Arc<Shared>,
+    /// Last durable seq and chain.
+    durable: Tail,
+    checkpoint_generations: usize,
+    /// Set at the first failed write; from then on nothing is written.
+    poisoned: bool,
+}
+
+impl Committer {
+    fn run(mut self) {
+        while let Ok(stage) = self.stages.recv() {
+            match stage {
+                Stage::Append {
+                    batch,
+                    waiting,
+                    tail,
+                } => self.commit(&batch, waiting, tail),
+                Stage::Checkpoint { checkpoint, reply } => {
+                    let outcome = self.checkpoint(&checkpoint);
+                    self.reply(Box::new(move || {
+                        let _ = reply.send(outcome);
+                    }));
                 }
+                Stage::Close { reply } => {
+                    // Through the replier, so it cannot overtake an earlier ack.
+                    let outcome = self.close();
+                    self.reply(Box::new(move || {
+                        let _ = reply.send(outcome);
+                    }));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn reply(&self, reply: Reply) {
+        // The replier only stops after the committer; if it died, dropping
+        // the reply drops its senders and producers see `Error::Closed`.
+        if self.replies.send(reply).is_err() {
+            tracing::error!("log replier is gone");
+        }
+    }
+
+    /// Write one batch with one sync, then answer its producers.
+    fn commit(&mut self, batch: &RecordBatch, waiting: Waiting, tail: Tail) {
+        if self.poisoned {
+            self.reply(Box::new(move || {
+                for (reply, _) in waiting {
+                    let _ = reply.send(Err(Error::Poisoned));
+                }
+            }));
+            return;
+        }
+        match self.backend.append(batch) {
+            Ok(()) => {
+                self.durable = tail;
+                self.shared.last_seq.store(tail.last.0, Ordering::Release);
+                self.shared.batches.fetch_add(1, Ordering::AcqRel);
+                self.shared
+                    .events
+                    .fetch_add(batch.len() as u64, Ordering::AcqRel);
+                self.reply(Box::new(move || {
+                    for (reply, range) in waiting {
+                        let _ = reply.send(Ok(range));
+                    }
+                }));
             }
             Err(e) => {
                 self.poison();
                 tracing::error!(error = %e, "log write failed; poisoning the log");
                 let cause = Arc::new(e);
-                for (reply, _) in self.waiting.drain(..) {
-                    let _ = reply.send(Err(Error::WriteFailed {
-                        source: Arc::clone(&cause),
-                    }));
-                }
+                self.reply(Box::new(move || {
+                    for (reply, _) in waiting {
+                        let _ = reply.send(Err(Error::WriteFailed {
+                            source: Arc::clone(&cause),
+                        }));
+                    }
+                }));
             }
         }
     }
@@ -287,8 +434,6 @@ impl Writer {
         // that "succeeds" could acknowledge data that is not on disk.
         self.poisoned = true;
         self.shared.poisoned.store(true, Ordering::Release);
-        self.next_seq = self.durable.last.next();
-        self.chain = self.durable.chain;
     }
 
     fn checkpoint(&mut self, checkpoint: &NewCheckpoint) -> Result<CheckpointId> {

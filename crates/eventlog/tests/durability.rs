@@ -117,9 +117,9 @@ fn given_bad_appends_when_submitted_then_typed_errors_and_nothing_written() -> R
         log.append_blocking(vec![]),
         Err(Error::EmptyAppend)
     ));
-    let long = "s".repeat(strand_eventlog::MAX_STREAM_LEN + 1);
+    let long_name = "s".repeat(strand_eventlog::MAX_STREAM_LEN + 1);
     assert!(matches!(
-        log.append_blocking(vec![event("ok", 1), event(&long, 2)]),
+        log.append_blocking(vec![event("ok", 1), event(&long_name, 2)]),
         Err(Error::StreamNameTooLong { .. })
     ));
     let huge = NewEvent::new("big", 1, vec![0; strand_eventlog::MAX_PAYLOAD_LEN]);

@@ -30,8 +30,7 @@ fn given_frame_decoder_corpus_when_run_then_no_input_breaks_a_property() -> std:
 }
 
 #[test]
-fn given_envelope_decoder_corpus_when_run_then_no_input_breaks_a_property() -> std::io::Result<()>
-{
+fn given_envelope_decoder_corpus_when_run_then_no_input_breaks_a_property() -> std::io::Result<()> {
     let inputs = corpus("envelope_decoder")?;
     assert!(inputs.len() >= 4, "seed corpus is checked in");
     for (_, bytes) in &inputs {

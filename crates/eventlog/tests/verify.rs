@@ -18,11 +18,19 @@ fn write_log(dir: &Path, n: u64) -> Result<(), Error> {
 }
 
 /// Overwrite (or delete) raw keys under the log, bypassing Strand.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a panic here fails the test"
+)]
 fn tamper(dir: &Path, f: impl FnOnce(&DB)) {
     let db = DB::open_cf(&Options::default(), dir, CFS).unwrap();
     f(&db);
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a panic here fails the test"
+)]
 fn verify(dir: &Path) -> strand_eventlog::VerifyReport {
     EventLog::open_read_only(dir).unwrap().verify(&mut |_| {})
 }

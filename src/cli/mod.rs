@@ -1,0 +1,111 @@
+//! The `strand` CLI: global flags, command dispatch, output and exit codes.
+//!
+//! Contract (scripts depend on it): `-o json` prints exactly one JSON document
+//! on stdout (JSON lines for `log dump`), logs go to stderr; exit 0 on
+//! success, 1 when the command ran and found a problem, 2 for usage errors.
+//!
+//! Adding a command: a module with a `clap::Args` (or `Subcommand`) type and a
+//! `run(&Args, &mut Context) -> Result<Status, CliError>`, a variant in
+//! [`Command`] (or [`crate::bench::BenchCommand`]) and a match arm in [`dispatch`].
+
+pub mod dag;
+mod error;
+pub mod log;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::CliError;
+pub use output::{Context, Output, Status};
+
+/// `strand`: durable workflows on an event-sourced log.
+#[derive(Debug, Parser)]
+#[command(name = "strand", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory of the engine's log.
+    #[arg(
+        long,
+        global = true,
+        env = "STRAND_DATA",
+        default_value = "./strand-data"
+    )]
+    pub data: PathBuf,
+    /// Output format: human-readable text or one JSON document on stdout.
+    #[arg(short = 'o', long = "output", global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// More logging on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect the event log: verify, dump, stats.
+    #[command(subcommand)]
+    Log(log::LogCommand),
+    /// Print a workflow file's dependency graph (DOT, JSON or Mermaid).
+    Dag(dag::DagArgs),
+    /// Measure Strand against raw baselines run in the same process.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
+}
+
+/// Run a parsed command.
+///
+/// # Errors
+/// The command's error.
+pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError> {
+    match command {
+        Command::Log(cmd) => log::run(cmd, ctx),
+        Command::Dag(args) => dag::run(args, ctx),
+        Command::Bench(cmd) => crate::bench::run(cmd, ctx),
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STRAND_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Parse arguments, run, print, and turn the outcome into the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version requests are successes; everything else is usage.
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_tracing(cli.verbose, cli.quiet);
+    let mut ctx = Context::new(cli.data.clone(), cli.output, cli.quiet);
+    match dispatch(&cli.command, &mut ctx) {
+        Ok(status) => status.exit_code(),
+        Err(e) => ctx.fail(&e),
+    }
+}

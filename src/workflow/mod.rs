@@ -1,0 +1,192 @@
+//! Workflow files: the TOML format of DESIGN.md loaded into a validated
+//! [`Workflow`] (its tasks with their typed settings, and the
+//! [`WorkflowDag`](strand_dag::WorkflowDag) built from their dependencies).
+//!
+//! ```toml
+//! name = "etl"
+//! [[task]]
+//! id = "extract"
+//! run = "sh -c 'echo extracting'"   # or handler = "name" (library)
+//! deps = []                         # blocking dependencies
+//! after = []                        # preferred order only
+//! priority = 0
+//! retries = 3
+//! timeout = "30s"
+//! affinity = "io"
+//! estimate = "2m"                   # critical-path weight
+//! ```
+//!
+//! Parsing ([`Workflow::from_toml_str`]) is separate from reading the file
+//! ([`Workflow::from_file`]). Every refusal names the file and the line: an
+//! unknown key, a wrong type, a bad duration, a duplicate id, an unknown
+//! dependency, a cycle (with its tasks).
+//!
+//! ```
+//! use strand::workflow::{TaskAction, Workflow};
+//!
+//! let wf = Workflow::from_toml_str("etl.toml", r#"
+//! name = "etl"
+//! [[task]]
+//! id = "extract"
+//! run = "echo extract"
+//! [[task]]
+//! id = "load"
+//! run = "echo load"
+//! deps = ["extract"]
+//! timeout = "30s"
+//! "#)?;
+//! assert_eq!(wf.name(), "etl");
+//! assert_eq!(wf.dag().topological_order_kahn()?.len(), 2);
+//! let load = wf.task(&"load".into()).expect("declared above");
+//! assert_eq!(load.action, TaskAction::Run("echo load".into()));
+//!
+//! let err = Workflow::from_toml_str("bad.toml", "name = \"x\"\n[[task]]\nid = \"a\"\nrun = \"true\"\ndeps = [\"nope\"]\n")
+//!     .unwrap_err();
+//! assert_eq!(err.to_string(), "bad.toml:5: task `a` depends on unknown task `nope`");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod duration;
+mod error;
+mod file;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use strand_dag::{BeadId, WorkflowDag};
+
+pub use error::WorkflowError;
+
+/// The largest workflow file [`Workflow::from_file`] reads, in bytes.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most retries a task may ask for.
+pub const MAX_RETRIES: u32 = 100;
+
+/// What a task does when it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskAction {
+    /// A shell command (`run = "..."`), for the CLI.
+    Run(String),
+    /// A handler registered by name in the embedding program (`handler = "..."`).
+    Handler(String),
+}
+
+/// One `[[task]]` of a workflow file, with its settings typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// The task's id, unique in the workflow.
+    pub id: BeadId,
+    /// What to run.
+    pub action: TaskAction,
+    /// Blocking dependencies: tasks that must complete first.
+    pub deps: Vec<BeadId>,
+    /// Preferred order only: tasks to start first when both are ready.
+    pub after: Vec<BeadId>,
+    /// Scheduling priority, higher first (default 0).
+    pub priority: i32,
+    /// How many times a failed attempt is retried (default 0, at most [`MAX_RETRIES`]).
+    pub retries: u32,
+    /// Per-attempt time limit (default: none).
+    pub timeout: Option<Duration>,
+    /// A worker label the task should run on (default: any worker).
+    pub affinity: Option<String>,
+    /// Expected duration: the task's weight in the critical path (default: zero).
+    pub estimate: Option<Duration>,
+    /// The line of the task's `id` in its file, for later diagnostics.
+    pub line: usize,
+}
+
+/// A validated workflow: a name, tasks, and their dependency graph.
+///
+/// Built only by [`from_toml_str`](Self::from_toml_str) and
+/// [`from_file`](Self::from_file), so it always holds: ids are unique and
+/// non-empty, every dependency names a task, and the graph is acyclic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workflow {
+    /// Where it was loaded from (a path or a name given by the caller).
+    source: String,
+    /// `name = "..."`.
+    name: String,
+    /// The tasks in file order.
+    tasks: Vec<Task>,
+    /// Task id -> position in `tasks`.
+    by_id: BTreeMap<BeadId, usize>,
+    /// `deps` as blocking edges, `after` as preferred-order edges.
+    dag: WorkflowDag,
+}
+
+impl Workflow {
+    /// Parses and validates a workflow from TOML text. `source_name` is only
+    /// used in error messages (usually the file's path).
+    ///
+    /// # Errors
+    ///
+    /// A [`WorkflowError`] naming `source_name` and the line at fault.
+    pub fn from_toml_str(source_name: &str, text: &str) -> Result<Self, WorkflowError> {
+        file::parse(source_name, text)
+    }
+
+    /// Reads a workflow file (at most [`MAX_FILE_BYTES`]) and parses it with
+    /// [`from_toml_str`](Self::from_toml_str), naming it by its path.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkflowError::Read`] and [`WorkflowError::TooLarge`] for the file,
+    /// then every error of `from_toml_str`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, WorkflowError> {
+        let path = path.as_ref();
+        let read_error = |source| WorkflowError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(read_error)?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(WorkflowError::TooLarge {
+                path: path.to_path_buf(),
+                len,
+                max: MAX_FILE_BYTES,
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        Self::from_toml_str(&path.display().to_string(), &text)
+    }
+
+    /// The workflow's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the workflow was loaded from.
+    pub fn source_name(&self) -> &str {
+        &self.source
+    }
+
+    /// The tasks, in file order.
+    pub fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    /// The task with this id.
+    pub fn task(&self, id: &BeadId) -> Option<&Task> {
+        self.by_id.get(id).and_then(|&i| self.tasks.get(i))
+    }
+
+    /// The dependency graph: `deps` are blocking edges, `after` preferred-order edges.
+    pub fn dag(&self) -> &WorkflowDag {
+        &self.dag
+    }
+
+    /// Each task's `estimate` in milliseconds (tasks without one are left
+    /// out, and so weigh zero): the weights for
+    /// [`WorkflowDag::critical_path`].
+    pub fn estimates_ms(&self) -> BTreeMap<BeadId, u64> {
+        self.tasks
+            .iter()
+            .filter_map(|task| Some((task.id.clone(), duration::as_millis(task.estimate?))))
+            .collect()
+    }
+}
