@@ -209,6 +209,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Storage errors.
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<()>;
 
+    /// How many times the store has synced its write-ahead log since open,
+    /// when it counts them (RocksDB does in test builds). Lets tests prove
+    /// that acknowledgements wait for an fsync.
+    fn wal_syncs(&self) -> Option<u64> {
+        None
+    }
+
     /// Make everything written so far independent of write-ahead-log replay
     /// (for RocksDB: flush memtables to checksummed table files). Called on
     /// clean close.

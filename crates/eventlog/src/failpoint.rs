@@ -174,6 +174,9 @@ impl Backend for FaultyBackend {
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<()> {
         self.inner.put_meta(key, value)
     }
+    fn wal_syncs(&self) -> Option<u64> {
+        self.inner.wal_syncs()
+    }
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }

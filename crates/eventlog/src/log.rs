@@ -387,6 +387,13 @@ impl EventLog {
             .map_or(0, |tx| tx.max_capacity() - tx.capacity())
     }
 
+    /// Write-ahead-log syncs the store performed since open, when it counts
+    /// them (the RocksDB backend does in builds with the `failpoints`
+    /// feature, which tests use; `None` otherwise).
+    pub fn wal_syncs(&self) -> Option<u64> {
+        self.inner.backend.wal_syncs()
+    }
+
     /// Writer counters since open.
     pub fn stats(&self) -> WriterStats {
         self.inner.shared.stats()

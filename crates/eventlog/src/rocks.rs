@@ -111,6 +111,10 @@ pub(crate) fn sync_write() -> WriteOptions {
 /// The log's RocksDB store.
 pub struct RocksBackend {
     db: DB,
+    /// The options the database was opened with; in test builds they carry
+    /// RocksDB's statistics, which count WAL syncs.
+    #[cfg(feature = "failpoints")]
+    opts: Options,
 }
 
 impl std::fmt::Debug for RocksBackend {
@@ -167,14 +171,25 @@ impl RocksBackend {
                 path: path.to_path_buf(),
             });
         }
-        let opts = db_options(mode == OpenMode::Create);
+        #[cfg_attr(
+            not(feature = "failpoints"),
+            expect(unused_mut, reason = "mutated in test builds")
+        )]
+        let mut opts = db_options(mode == OpenMode::Create);
+        // Test builds count WAL syncs, so tests can prove acks wait for fsync.
+        #[cfg(feature = "failpoints")]
+        opts.enable_statistics();
         let db = if mode == OpenMode::ReadOnly {
             DB::open_cf_descriptors_read_only(&opts, path, descriptors(), false)
         } else {
             DB::open_cf_descriptors(&opts, path, descriptors())
         }
         .map_err(storage("open"))?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            #[cfg(feature = "failpoints")]
+            opts,
+        })
     }
 
     fn cf(&self, name: &'static str) -> Result<&ColumnFamily> {
@@ -374,6 +389,16 @@ impl Backend for RocksBackend {
         self.db
             .write_opt(wb, &sync_write())
             .map_err(storage("put meta"))
+    }
+
+    fn wal_syncs(&self) -> Option<u64> {
+        #[cfg(feature = "failpoints")]
+        return Some(
+            self.opts
+                .get_ticker_count(rocksdb::statistics::Ticker::WalFileSynced),
+        );
+        #[cfg(not(feature = "failpoints"))]
+        None
     }
 
     fn flush(&self) -> Result<()> {
