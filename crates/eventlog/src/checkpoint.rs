@@ -96,8 +96,21 @@ pub struct CheckpointSummary {
     pub checksum: u32,
 }
 
+/// The stored payload as written: borrows from the caller's checkpoint so
+/// that a large snapshot is copied once, straight into the frame. Field order
+/// and types must match [`StoredCheckpoint`], which reads it back.
+#[derive(Serialize)]
+struct StoredCheckpointRef<'a> {
+    name: &'a str,
+    id: u64,
+    seq: Seq,
+    format_version: u32,
+    #[serde(with = "serde_bytes")]
+    data: &'a [u8],
+}
+
 /// The stored payload. Field order is part of the format (docs/format.md).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct StoredCheckpoint {
     name: String,
     id: u64,
@@ -109,12 +122,12 @@ struct StoredCheckpoint {
 
 /// Frame a checkpoint for storage; returns the frame and its crc.
 pub(crate) fn encode(checkpoint: &NewCheckpoint, id: u64) -> Result<(Vec<u8>, u32)> {
-    let stored = StoredCheckpoint {
-        name: checkpoint.name.clone(),
+    let stored = StoredCheckpointRef {
+        name: &checkpoint.name,
         id,
         seq: checkpoint.seq,
         format_version: checkpoint.format_version,
-        data: checkpoint.data.clone(),
+        data: &checkpoint.data,
     };
     let mut out = Vec::with_capacity(frame::HEADER_LEN + 64 + checkpoint.data.len());
     let crc = frame::encode_with(&mut out, 0, |buf| {

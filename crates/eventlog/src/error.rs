@@ -137,6 +137,13 @@ pub enum Error {
         #[source]
         source: std::sync::Arc<Error>,
     },
+    /// The writer's threads could not be started.
+    #[error("cannot start the log writer: {source}")]
+    WriterThread {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The log was closed, or its writer thread has stopped.
     #[error("the log is closed")]
     Closed,

@@ -58,8 +58,9 @@ struct Inner {
     commands: Option<mpsc::Sender<Command>>,
     /// Watermark, poison flag and counters published by the writer.
     shared: Arc<Shared>,
-    /// The writer threads (encoder, committer), joined on drop so the store
-    /// is released before a reopen of the same directory.
+    /// The writer threads (encoder, committer, replier), joined on drop in
+    /// that order so the store is released before a reopen of the same
+    /// directory.
     writer: Mutex<Vec<JoinHandle<()>>>,
     /// Clean-close watermark read at open.
     clean_close: Option<Seq>,
@@ -203,7 +204,7 @@ impl EventLog {
             checkpoint_generations: options.checkpoint_generations,
         };
         let handles = writer::spawn(Arc::clone(&backend), rx, &shared, tail, &config)
-            .map_err(|_| Error::Closed)?;
+            .map_err(|source| Error::WriterThread { source })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,

@@ -24,6 +24,7 @@
 //! later append is acknowledged until the log is reopened and its tail is read
 //! back from storage. Nothing here ever retries an fsync.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
@@ -164,6 +165,7 @@ pub(crate) fn spawn(
         shared: Arc::clone(shared),
         durable: tail,
         checkpoint_generations: config.checkpoint_generations,
+        generations: HashMap::new(),
         poisoned: false,
     };
     let encoder = Encoder {
@@ -351,6 +353,11 @@ struct Committer {
     /// Last durable seq and chain.
     durable: Tail,
     checkpoint_generations: usize,
+    /// Stored generation ids per checkpoint name, oldest first. Loaded from
+    /// storage at a name's first checkpoint, then kept here: only this
+    /// thread writes checkpoints, and re-reading every stored snapshot just
+    /// to learn its id would stall appends behind it.
+    generations: HashMap<String, Vec<u64>>,
     /// Set at the first failed write; from then on nothing is written.
     poisoned: bool,
 }
@@ -446,24 +453,38 @@ impl Committer {
                 last: self.durable.last,
             });
         }
-        let existing = self.backend.checkpoints(&checkpoint.name)?;
-        let id = existing.first().map_or(1, |(newest, _)| newest + 1);
+        if !self.generations.contains_key(&checkpoint.name) {
+            // Newest first from storage; kept oldest first here.
+            let mut ids: Vec<u64> = self
+                .backend
+                .checkpoints(&checkpoint.name)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            ids.reverse();
+            self.generations.insert(checkpoint.name.clone(), ids);
+        }
+        let ids = self
+            .generations
+            .get(&checkpoint.name)
+            .map_or(&[][..], Vec::as_slice);
+        let id = ids.last().map_or(1, |newest| newest + 1);
         let (bytes, checksum) = checkpoint::encode(checkpoint, id)?;
+        // Keep the newest `checkpoint_generations - 1` older generations.
         let keep_older = self.checkpoint_generations - 1;
-        let delete: Vec<u64> = existing
-            .iter()
-            .skip(keep_older)
-            .map(|(id, _)| *id)
-            .collect();
+        let split = ids.len().saturating_sub(keep_older);
+        let (delete, kept) = ids.split_at(split);
+        let remaining: Vec<u64> = kept.iter().copied().chain([id]).collect();
         if let Err(e) = self
             .backend
-            .put_checkpoint(&checkpoint.name, id, &bytes, &delete)
+            .put_checkpoint(&checkpoint.name, id, &bytes, delete)
         {
             self.poison();
             return Err(Error::WriteFailed {
                 source: Arc::new(e),
             });
         }
+        self.generations.insert(checkpoint.name.clone(), remaining);
         Ok(CheckpointId {
             id,
             seq: checkpoint.seq,

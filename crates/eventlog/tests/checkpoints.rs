@@ -132,3 +132,30 @@ fn given_backend_seam_when_log_opened_over_it_then_it_behaves_as_open() -> Resul
     );
     Ok(())
 }
+
+#[test]
+fn given_checkpoints_before_reopen_when_storing_another_then_ids_continue_and_oldest_is_dropped()
+-> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = log_with_events(dir.path(), 3)?;
+        log.put_checkpoint_blocking(checkpoint(1, b"a"))?;
+        log.put_checkpoint_blocking(checkpoint(2, b"b"))?;
+        log.close_blocking()?;
+    }
+    let log = EventLog::open(dir.path(), LogOptions::default())?;
+    let id = log.put_checkpoint_blocking(checkpoint(3, b"c"))?;
+    assert_eq!(
+        id.id, 3,
+        "generation ids continue from storage after reopen"
+    );
+    let ids: Vec<u64> = log.list_checkpoints()?.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![2, 3]);
+    let id = log.put_checkpoint_blocking(checkpoint(3, b"d"))?;
+    assert_eq!(id.id, 4);
+    let ids: Vec<u64> = log.list_checkpoints()?.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![3, 4]);
+    let loaded = log.load_checkpoint("sm", 1)?.checkpoint.unwrap();
+    assert_eq!((loaded.id, loaded.data), (4, b"d".to_vec()));
+    Ok(())
+}
