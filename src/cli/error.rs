@@ -9,6 +9,18 @@ pub enum CliError {
     /// The event log refused an operation.
     #[error(transparent)]
     Log(#[from] strand_eventlog::Error),
+    /// Rebuilding the state from the log failed.
+    #[error(transparent)]
+    Replay(#[from] strand_replay::ReplayError),
+    /// Encoding or decoding a domain event failed.
+    #[error(transparent)]
+    Projection(strand_projections::ProjectionError),
+    /// No workflow with this id in the state.
+    #[error("no workflow {id:?} in the log")]
+    UnknownWorkflow {
+        /// The id asked for.
+        id: String,
+    },
     /// A workflow file that cannot be read or is refused (exit 2); the error
     /// names the file and line.
     #[error(transparent)]

@@ -8,10 +8,16 @@
 //! `run(&Args, &mut Context) -> Result<Status, CliError>`, a variant in
 //! [`Command`] (or [`crate::bench::BenchCommand`]) and a match arm in [`dispatch`].
 
+pub mod checkpoint;
 pub mod dag;
 mod error;
 pub mod log;
 mod output;
+mod progress;
+pub mod repair;
+pub mod replay;
+pub mod status;
+pub mod transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +59,20 @@ pub enum Command {
     /// Inspect the event log: verify, dump, stats.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Workflows and their beads, from the replayed StateManager projection.
+    Status(status::StatusArgs),
+    /// Rebuild the state from the newest valid checkpoint plus the log tail.
+    Replay(replay::ReplayArgs),
+    /// List or create checkpoints of the state.
+    #[command(subcommand)]
+    Checkpoint(checkpoint::CheckpointCommand),
+    /// Repair the log after an incident (dry run unless --yes).
+    #[command(subcommand)]
+    Repair(repair::RepairCommand),
+    /// Write the whole log to a framed, checksummed file.
+    Export(transfer::FileArgs),
+    /// Create a data directory from an export file.
+    Import(transfer::FileArgs),
     /// Print a workflow file's dependency graph (DOT, JSON or Mermaid).
     Dag(dag::DagArgs),
     /// Measure Strand against raw baselines run in the same process.
@@ -67,6 +87,12 @@ pub enum Command {
 pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError> {
     match command {
         Command::Log(cmd) => log::run(cmd, ctx),
+        Command::Status(args) => status::run(args, ctx),
+        Command::Replay(args) => replay::run(args, ctx),
+        Command::Checkpoint(cmd) => checkpoint::run(cmd, ctx),
+        Command::Repair(cmd) => repair::run(cmd, ctx),
+        Command::Export(args) => transfer::export(args, ctx),
+        Command::Import(args) => transfer::import(args, ctx),
         Command::Dag(args) => dag::run(args, ctx),
         Command::Bench(cmd) => crate::bench::run(cmd, ctx),
     }

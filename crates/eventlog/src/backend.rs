@@ -9,7 +9,7 @@
 //! Backends store opaque bytes: framing, checksums, chaining and seq
 //! assignment all live above this trait, so every backend gets them for free.
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use crate::error::Result;
 use crate::types::Seq;
@@ -82,6 +82,12 @@ impl RecordBatch {
         Some((self.entries.first()?.seq, self.entries.last()?.seq))
     }
 
+    /// Empty the batch, keeping its memory for the next one.
+    pub(crate) fn clear(&mut self) {
+        self.arena.clear();
+        self.entries.clear();
+    }
+
     pub(crate) fn mark(&self) -> BatchMark {
         BatchMark {
             arena: self.arena.len(),
@@ -126,6 +132,21 @@ pub type RawCheckpoint = (u64, Box<[u8]>);
 /// A stored checkpoint of any name: `(name, generation id, framed bytes)`.
 pub type NamedCheckpoint = (String, u64, Box<[u8]>);
 
+/// What `repair truncate` removes, as one durable unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Truncation {
+    /// Every record with `after < seq <= last` is removed.
+    pub after: Seq,
+    /// The highest stored seq.
+    pub last: Seq,
+    /// The stream-index entries of the removed records.
+    pub index_entries: Vec<(String, Seq)>,
+    /// Checkpoint generations `(name, id)` to remove.
+    pub checkpoints: Vec<(String, u64)>,
+    /// Metadata values to set in the same unit.
+    pub meta: Vec<(String, Vec<u8>)>,
+}
+
 /// What the event log needs from durable storage.
 ///
 /// Every method that writes must be durable (synced) when it returns `Ok`.
@@ -161,6 +182,19 @@ pub trait Backend: Send + Sync + 'static {
     /// # Errors
     /// Storage errors.
     fn scan(&self, from: Seq, to: Seq) -> Result<RawRecords<'_>>;
+
+    /// Call `visit` with each record with `from <= seq <= to`, ascending,
+    /// borrowing the stored bytes (no copy per record: the replay path).
+    /// Stops early when `visit` breaks.
+    ///
+    /// # Errors
+    /// Storage errors (never turned into an early end).
+    fn scan_with(
+        &self,
+        from: Seq,
+        to: Seq,
+        visit: &mut dyn FnMut(Seq, &[u8]) -> ControlFlow<()>,
+    ) -> Result<()>;
 
     /// Seqs of `stream`'s records with `seq >= from`, ascending.
     ///
@@ -208,6 +242,13 @@ pub trait Backend: Send + Sync + 'static {
     /// # Errors
     /// Storage errors.
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<()>;
+
+    /// Durably remove what `truncation` names, atomically (repair only:
+    /// never called while a writer is running).
+    ///
+    /// # Errors
+    /// Storage errors; on error nothing was removed.
+    fn truncate(&self, truncation: &Truncation) -> Result<()>;
 
     /// How many times the store has synced its write-ahead log since open,
     /// when it counts them (RocksDB does in test builds). Lets tests prove

@@ -1,14 +1,17 @@
-//! Raw RocksDB baselines for `strand bench append`, run with exactly the
+//! Raw RocksDB baselines for `strand bench append` and `bench replay`, run with exactly the
 //! settings of the log (same options, same synced writes), so the ratios the
 //! bench prints measure Strand's own overhead and nothing else.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rocksdb::{DB, WriteBatch};
+use rocksdb::{DB, ReadOptions, WriteBatch};
 
-use crate::error::{Result, storage};
-use crate::rocks::{db_options, sync_write};
+use crate::codec;
+use crate::error::{Error, Result, storage};
+use crate::frame;
+use crate::rocks::{CF_LOG, db_options, descriptors, sync_write};
+use crate::types::{Event, Seq};
 
 /// What one baseline run measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -67,6 +70,44 @@ pub fn raw_synced_writes(
     Ok(BaselineRun {
         events: seq,
         fsyncs,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Read every record of the log in `dir` as a bare RocksDB reader would:
+/// iterate the log column family (same read options as the log's own
+/// scans), check each frame's crc, decode its envelope, and hand the event
+/// to `visit`. No contiguity, chain or seq checks: that is Strand's work.
+///
+/// # Errors
+/// Storage errors, a record that fails its crc or does not decode.
+pub fn raw_replay(dir: &Path, visit: &mut dyn FnMut(Event)) -> Result<BaselineRun> {
+    let db = DB::open_cf_descriptors_read_only(&db_options(false), dir, descriptors(), false)
+        .map_err(storage("baseline open"))?;
+    let cf = db
+        .cf_handle(CF_LOG)
+        .ok_or(Error::MissingColumnFamily { name: CF_LOG })?;
+    let mut ro = ReadOptions::default();
+    ro.fill_cache(false);
+    ro.set_verify_checksums(true);
+    let start = Instant::now();
+    let mut iter = db.raw_iterator_cf_opt(cf, ro);
+    iter.seek_to_first();
+    let mut events = 0u64;
+    while let Some((_, value)) = iter.item() {
+        let seq = Seq(events + 1);
+        let frame =
+            frame::decode_exact(value).map_err(|source| Error::CorruptRecord { seq, source })?;
+        let event = codec::decode_event(frame.payload)
+            .map_err(|source| Error::CorruptEnvelope { seq, source })?;
+        visit(event);
+        events += 1;
+        iter.next();
+    }
+    iter.status().map_err(storage("baseline scan"))?;
+    Ok(BaselineRun {
+        events,
+        fsyncs: 0,
         elapsed: start.elapsed(),
     })
 }

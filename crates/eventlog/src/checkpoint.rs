@@ -173,6 +173,26 @@ pub(crate) fn decode(
     })
 }
 
+/// Decode one generation and check it has `format_version`.
+pub(crate) fn check(
+    name: &str,
+    id: u64,
+    bytes: &[u8],
+    format_version: u32,
+) -> std::result::Result<Checkpoint, SkippedCheckpoint> {
+    match decode(name, id, bytes) {
+        Ok(cp) if cp.format_version == format_version => Ok(cp),
+        Ok(cp) => Err(SkippedCheckpoint {
+            id,
+            defect: CheckpointDefect::Version {
+                found: cp.format_version,
+                expected: format_version,
+            },
+        }),
+        Err(defect) => Err(SkippedCheckpoint { id, defect }),
+    }
+}
+
 /// Pick the newest generation (of `generations`, newest first) that decodes
 /// and has `format_version`.
 pub(crate) fn select(
@@ -182,19 +202,12 @@ pub(crate) fn select(
 ) -> CheckpointLoad {
     let mut load = CheckpointLoad::default();
     for (id, bytes) in generations {
-        match decode(name, id, &bytes) {
-            Ok(cp) if cp.format_version == format_version => {
+        match check(name, id, &bytes, format_version) {
+            Ok(cp) => {
                 load.checkpoint = Some(cp);
                 return load;
             }
-            Ok(cp) => load.skipped.push(SkippedCheckpoint {
-                id,
-                defect: CheckpointDefect::Version {
-                    found: cp.format_version,
-                    expected: format_version,
-                },
-            }),
-            Err(defect) => load.skipped.push(SkippedCheckpoint { id, defect }),
+            Err(skipped) => load.skipped.push(skipped),
         }
     }
     load

@@ -194,6 +194,48 @@ pub enum Error {
     #[cfg(feature = "failpoints")]
     #[error("injected fault at {0:?}")]
     Injected(crate::failpoint::FailPoint),
+    /// A file-system operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An export file is damaged or truncated; nothing was imported.
+    #[error("export file damaged at byte offset {offset} (last good seq {last_good_seq}): {defect}")]
+    BadExport {
+        /// Byte offset in the file where the damage starts.
+        offset: u64,
+        /// The last record that read back intact (`Seq(0)`: none).
+        last_good_seq: Seq,
+        /// What was wrong.
+        defect: ExportDefect,
+    },
+    /// `import` writes only into a new or empty data directory.
+    #[error("import target {path} is not empty")]
+    ImportTargetNotEmpty {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// `export` never overwrites a file.
+    #[error("export target {path} already exists")]
+    ExportTargetExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A repair would remove nothing that exists, or was asked something
+    /// impossible.
+    #[error("cannot truncate after seq {after}: {reason}")]
+    BadTruncation {
+        /// The requested seq.
+        after: Seq,
+        /// Why not.
+        reason: &'static str,
+    },
     /// A configuration value is out of range.
     #[error("invalid option {name}: {reason}")]
     InvalidOption {
@@ -233,6 +275,41 @@ pub enum CheckpointDefect {
     /// Malformed key in the checkpoint column family.
     #[error("malformed key")]
     BadKey,
+}
+
+/// What is wrong with an export file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportDefect {
+    /// The file does not start with the export magic.
+    #[error("not a Strand export (bad magic)")]
+    BadMagic,
+    /// The file ends inside a frame, or before its trailer.
+    #[error("file ends early: truncated")]
+    Truncated,
+    /// A frame failed its checks.
+    #[error("{0}")]
+    Frame(FrameError),
+    /// The header frame's payload is not a header.
+    #[error("header does not decode")]
+    Header,
+    /// The export was written by an unknown export or log format version.
+    #[error("export version {export}, log format {log}: not readable by this build")]
+    Version {
+        /// Export file version found.
+        export: u32,
+        /// Log format version found.
+        log: u8,
+    },
+    /// A record failed the checks every log read applies.
+    #[error("{0}")]
+    Record(Box<Error>),
+    /// The trailer does not decode or does not match what was read.
+    #[error("trailer does not match the records read")]
+    Trailer,
+    /// Bytes follow the trailer.
+    #[error("bytes after the trailer")]
+    TrailingBytes,
 }
 
 /// Shorthand for results in this crate.

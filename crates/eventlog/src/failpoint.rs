@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::backend::{
-    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
+    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch, Truncation,
 };
 use crate::error::{Error, Result};
 use crate::types::Seq;
@@ -148,6 +148,14 @@ impl Backend for FaultyBackend {
     fn scan(&self, from: Seq, to: Seq) -> Result<RawRecords<'_>> {
         self.inner.scan(from, to)
     }
+    fn scan_with(
+        &self,
+        from: Seq,
+        to: Seq,
+        visit: &mut dyn FnMut(Seq, &[u8]) -> std::ops::ControlFlow<()>,
+    ) -> Result<()> {
+        self.inner.scan_with(from, to, visit)
+    }
     fn stream_seqs(
         &self,
         stream: &str,
@@ -173,6 +181,9 @@ impl Backend for FaultyBackend {
     }
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<()> {
         self.inner.put_meta(key, value)
+    }
+    fn truncate(&self, truncation: &Truncation) -> Result<()> {
+        self.inner.truncate(truncation)
     }
     fn wal_syncs(&self) -> Option<u64> {
         self.inner.wal_syncs()

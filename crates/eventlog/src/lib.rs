@@ -34,6 +34,7 @@ pub mod baseline;
 mod checkpoint;
 pub mod codec;
 mod error;
+mod export;
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
 pub mod frame;
@@ -41,6 +42,7 @@ pub mod fuzzing;
 mod log;
 mod options;
 mod reader;
+pub mod repair;
 mod rocks;
 mod types;
 mod verify;
@@ -48,12 +50,14 @@ mod writer;
 
 pub use backend::{
     Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
+    Truncation,
 };
 pub use checkpoint::{
     Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, CheckpointSummary, NewCheckpoint,
     SkippedCheckpoint,
 };
-pub use error::{CheckpointDefect, Error, Result};
+pub use error::{CheckpointDefect, Error, ExportDefect, Result};
+pub use export::{EXPORT_MAGIC, EXPORT_VERSION, TransferProgress, TransferReport};
 pub use frame::{FrameError, MAX_PAYLOAD_LEN};
 pub use log::{EventLog, FORMAT_VERSION};
 pub use options::LogOptions;

@@ -8,12 +8,15 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::Backend;
-use crate::checkpoint::{self, CheckpointId, CheckpointInfo, CheckpointLoad, NewCheckpoint};
+use crate::checkpoint::{
+    self, Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, NewCheckpoint, SkippedCheckpoint,
+};
 use crate::error::{Error, Result};
+use crate::export::{self, TransferProgress, TransferReport};
 use crate::options::LogOptions;
-use crate::reader::{Records, StreamRecords, decode_record};
+use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
-use crate::types::{NewEvent, Seq, SeqRange};
+use crate::types::{Event, NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
 use crate::writer::{self, Command, META_CLEAN_CLOSE, Shared, Tail, WriterConfig, WriterStats};
 
@@ -105,7 +108,7 @@ fn read_clean_close(backend: &dyn Backend) -> Result<Option<Seq>> {
 }
 
 /// Check the format marker; write it into a new, empty log when `writable`.
-fn check_format(backend: &dyn Backend, writable: bool) -> Result<()> {
+pub(crate) fn check_format(backend: &dyn Backend, writable: bool) -> Result<()> {
     match backend.get_meta(META_FORMAT)?.as_deref() {
         Some([FORMAT_VERSION]) => Ok(()),
         Some([found]) => Err(Error::UnsupportedFormat {
@@ -315,6 +318,26 @@ impl EventLog {
         Ok(checkpoint::select(name, generations, format_version))
     }
 
+    /// Every stored generation of checkpoint `name`, newest first, each
+    /// checked (frame, payload, key, `format_version`): the caller walks
+    /// them to fall back past one its own restore refuses.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn checkpoint_generations(
+        &self,
+        name: &str,
+        format_version: u32,
+    ) -> Result<Vec<std::result::Result<Checkpoint, SkippedCheckpoint>>> {
+        Ok(self
+            .inner
+            .backend
+            .checkpoints(name)?
+            .into_iter()
+            .map(|(id, bytes)| checkpoint::check(name, id, &bytes, format_version))
+            .collect())
+    }
+
     /// Every stored checkpoint generation, checked.
     ///
     /// # Errors
@@ -344,6 +367,49 @@ impl EventLog {
     /// Storage errors opening the scan; the iterator yields record errors.
     pub fn read_range(&self, from: Seq, to: Seq) -> Result<Records<'_>> {
         Records::new(self.inner.backend.as_ref(), from, to)
+    }
+
+    /// Visit the events with `from <= seq <= to` in order, each checked as by
+    /// [`EventLog::read_range`], without copying stored bytes: the replay
+    /// path. Returns the seq after the last event visited (`from` when none).
+    ///
+    /// # Errors
+    /// Storage and record errors (converted into `E`), and whatever `visit`
+    /// returns, which stops the scan.
+    pub fn for_each_event<E: From<Error>>(
+        &self,
+        from: Seq,
+        to: Seq,
+        mut visit: impl FnMut(Event) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Seq, E> {
+        reader::for_each_event(self.inner.backend.as_ref(), from, to, &mut visit)
+    }
+
+    /// Write the whole log to the new file `dest` (see the `export` format in
+    /// docs/format.md), checking every record as it is read. The file
+    /// appears under its name only once complete and synced.
+    ///
+    /// # Errors
+    /// [`Error::ExportTargetExists`], record corruption, I/O and storage
+    /// errors; on error no file is left at `dest`.
+    pub fn export_to(&self, dest: &Path, progress: TransferProgress<'_>) -> Result<TransferReport> {
+        export::export(self.inner.backend.as_ref(), self.last_seq(), dest, progress)
+    }
+
+    /// Create the data directory `data_dir` (absent or empty) from the export
+    /// file `src`, checking every frame, the chain and the trailer. The
+    /// directory appears only once the whole file checked out and is synced.
+    ///
+    /// # Errors
+    /// [`Error::BadExport`] (naming the byte offset and the last good seq),
+    /// [`Error::ImportTargetNotEmpty`], I/O and storage errors; on error
+    /// nothing is left in `data_dir`.
+    pub fn import_from(
+        src: &Path,
+        data_dir: &Path,
+        progress: TransferProgress<'_>,
+    ) -> Result<TransferReport> {
+        export::import(src, data_dir, progress)
     }
 
     /// Events of `stream` with `seq >= from`.

@@ -5,6 +5,8 @@
 //! checksum chain (each record names its predecessor's crc). The first failure
 //! is returned as a typed error and the iterator then ends.
 
+use std::ops::ControlFlow;
+
 use crate::backend::{Backend, RawRecords};
 use crate::codec;
 use crate::error::{Error, Result};
@@ -27,34 +29,27 @@ pub(crate) fn decode_record(seq: Seq, bytes: &[u8]) -> Result<(Event, u32, u32)>
     Ok((event, frame.crc, frame.chain))
 }
 
-/// Events of a seq range, in order, each checked.
-pub struct Records<'a> {
-    raw: RawRecords<'a>,
-    expected: Seq,
-    end: Seq,
+/// The checks a range read applies to each record in turn: contiguity, the
+/// record itself ([`decode_record`]) and the checksum chain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checker {
+    /// The seq the next record must carry.
+    pub(crate) expected: Seq,
     /// The predecessor's crc, when known (always, when reading from seq 1).
     prev_crc: Option<u32>,
-    done: bool,
 }
 
-impl<'a> Records<'a> {
-    pub(crate) fn new(backend: &'a dyn Backend, from: Seq, to: Seq) -> Result<Self> {
+impl Checker {
+    pub(crate) fn new(from: Seq) -> Self {
         let from = from.max(Seq::FIRST);
-        Ok(Self {
-            raw: backend.scan(from, to)?,
+        Self {
             expected: from,
-            end: to,
             prev_crc: (from == Seq::FIRST).then_some(0),
-            done: from > to,
-        })
+        }
     }
 
-    /// The seq the next record must carry.
-    pub fn expected(&self) -> Seq {
-        self.expected
-    }
-
-    fn check(&mut self, seq: Seq, bytes: &[u8]) -> Result<Event> {
+    /// Check the record stored under `seq`; returns its event and crc.
+    pub(crate) fn check(&mut self, seq: Seq, bytes: &[u8]) -> Result<(Event, u32)> {
         if seq != self.expected {
             return Err(Error::Gap {
                 expected: self.expected,
@@ -73,7 +68,62 @@ impl<'a> Records<'a> {
         }
         self.prev_crc = Some(crc);
         self.expected = seq.next();
-        Ok(event)
+        Ok((event, crc))
+    }
+}
+
+/// Events of a seq range, in order, each checked.
+pub struct Records<'a> {
+    raw: RawRecords<'a>,
+    checker: Checker,
+    end: Seq,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    pub(crate) fn new(backend: &'a dyn Backend, from: Seq, to: Seq) -> Result<Self> {
+        let checker = Checker::new(from);
+        Ok(Self {
+            raw: backend.scan(checker.expected, to)?,
+            checker,
+            end: to,
+            done: checker.expected > to,
+        })
+    }
+
+    /// The seq the next record must carry.
+    pub fn expected(&self) -> Seq {
+        self.checker.expected
+    }
+}
+
+/// Visit the events with `from <= seq <= to` in order, each checked as by
+/// [`Records`], without copying stored bytes. Returns the seq after the last
+/// event visited.
+pub(crate) fn for_each_event<E: From<Error>>(
+    backend: &dyn Backend,
+    from: Seq,
+    to: Seq,
+    visit: &mut dyn FnMut(Event) -> std::result::Result<(), E>,
+) -> std::result::Result<Seq, E> {
+    let mut checker = Checker::new(from);
+    let mut failure: Option<E> = None;
+    backend.scan_with(checker.expected, to, &mut |seq, bytes| {
+        let outcome = checker
+            .check(seq, bytes)
+            .map_err(E::from)
+            .and_then(|(event, _)| visit(event));
+        match outcome {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(checker.expected),
     }
 }
 
@@ -90,9 +140,9 @@ impl Iterator for Records<'_> {
                 return None;
             }
             Some(Err(e)) => Err(e),
-            Some(Ok((seq, bytes))) => self.check(seq, &bytes),
+            Some(Ok((seq, bytes))) => self.checker.check(seq, &bytes).map(|(event, _)| event),
         };
-        if item.is_err() || self.expected > self.end {
+        if item.is_err() || self.checker.expected > self.end {
             self.done = true;
         }
         Some(item)

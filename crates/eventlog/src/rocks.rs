@@ -6,6 +6,7 @@
 //! - `checkpoints`: key = u16 BE name length, name bytes, u64 BE generation; value = frame;
 //! - `meta`: key = ASCII name; value = small fixed encodings.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use rocksdb::{
@@ -15,11 +16,12 @@ use rocksdb::{
 
 use crate::backend::{
     Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
+    Truncation,
 };
 use crate::error::{Error, Result, storage};
 use crate::types::Seq;
 
-const CF_LOG: &str = "log";
+pub(crate) const CF_LOG: &str = "log";
 const CF_INDEX: &str = "stream_index";
 const CF_CHECKPOINTS: &str = "checkpoints";
 const CF_META: &str = "meta";
@@ -92,7 +94,7 @@ fn cf_options(name: &str) -> Options {
     opts
 }
 
-fn descriptors() -> impl Iterator<Item = ColumnFamilyDescriptor> {
+pub(crate) fn descriptors() -> impl Iterator<Item = ColumnFamilyDescriptor> {
     COLUMN_FAMILIES
         .iter()
         .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name)))
@@ -192,6 +194,19 @@ impl RocksBackend {
         })
     }
 
+    /// Make a consistent copy of the database at `dest` (which must not
+    /// exist): RocksDB hard-links its table files and copies the rest.
+    ///
+    /// # Errors
+    /// Storage errors, including `dest` already existing.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(storage("backup"))?;
+        // Durability: RocksDB flushes and syncs the copy before returning.
+        checkpoint
+            .create_checkpoint(dest)
+            .map_err(storage("backup"))
+    }
+
     fn cf(&self, name: &'static str) -> Result<&ColumnFamily> {
         self.db
             .cf_handle(name)
@@ -277,6 +292,28 @@ impl Backend for RocksBackend {
             last_good = seq;
             Ok((seq, value))
         })))
+    }
+
+    fn scan_with(
+        &self,
+        from: Seq,
+        to: Seq,
+        visit: &mut dyn FnMut(Seq, &[u8]) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let cf = self.cf(CF_LOG)?;
+        let mut iter = self.db.raw_iterator_cf_opt(cf, read_opts_range(to));
+        iter.seek(seq_key(from));
+        let mut last_good = Seq(from.0.saturating_sub(1));
+        while let Some((key, value)) = iter.item() {
+            let seq = decode_log_key(key, last_good)?;
+            last_good = seq;
+            if visit(seq, value).is_break() {
+                return Ok(());
+            }
+            iter.next();
+        }
+        // An invalid iterator is either the end or an error: never confuse them.
+        iter.status().map_err(storage("scan"))
     }
 
     fn stream_seqs(
@@ -389,6 +426,38 @@ impl Backend for RocksBackend {
         self.db
             .write_opt(wb, &sync_write())
             .map_err(storage("put meta"))
+    }
+
+    fn truncate(&self, truncation: &Truncation) -> Result<()> {
+        let log = self.cf(CF_LOG)?;
+        let index = self.cf(CF_INDEX)?;
+        let checkpoints = self.cf(CF_CHECKPOINTS)?;
+        let meta = self.cf(CF_META)?;
+        let mut wb = WriteBatch::default();
+        // One range tombstone for the records, explicit deletes for the rest.
+        wb.delete_range_cf(
+            log,
+            seq_key(truncation.after.next()),
+            seq_key(truncation.last.next()),
+        );
+        let mut key = Vec::with_capacity(64);
+        for (stream, seq) in &truncation.index_entries {
+            key.clear();
+            name_prefix(stream, &mut key);
+            key.extend_from_slice(&seq_key(*seq));
+            wb.delete_cf(index, &key);
+        }
+        for (name, id) in &truncation.checkpoints {
+            wb.delete_cf(checkpoints, named_key(name, *id));
+        }
+        for (name, value) in &truncation.meta {
+            wb.put_cf(meta, name, value);
+        }
+        // Durability: a repair is acknowledged to the operator only once it
+        // is synced, and it is one batch so a crash leaves all or nothing.
+        self.db
+            .write_opt(wb, &sync_write())
+            .map_err(storage("truncate"))
     }
 
     fn wal_syncs(&self) -> Option<u64> {

@@ -1,0 +1,383 @@
+//! [`DomainEvent`]: every transition Strand records, and the task
+//! specifications carried by a submission.
+
+use serde::{Deserialize, Serialize};
+use strand_dag::{BeadId, WorkflowDag};
+
+use crate::ids::{WorkerId, WorkflowId};
+use crate::kind::EventKind;
+
+/// What a task does when it runs.
+///
+/// Part of log format version 1: append variants, never reorder or remove them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskAction {
+    /// A shell command (the CLI's `run = "..."`).
+    Run(String),
+    /// A handler registered by name with the engine (the library's `handler = "..."`).
+    Handler(String),
+}
+
+/// One task of a submitted workflow, as the scheduler needs it.
+///
+/// Part of log format version 1: append fields only at the end, in a new
+/// format version.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskSpec {
+    /// The bead this task is; a node of the workflow's DAG.
+    pub id: BeadId,
+    /// What to run.
+    pub action: TaskAction,
+    /// Higher runs first among ready beads.
+    pub priority: i32,
+    /// How many times a failed or timed-out attempt may be retried.
+    pub retries: u32,
+    /// Time allowed to one attempt, in milliseconds; `None` for no limit.
+    pub timeout_ms: Option<u64>,
+    /// The worker label this task prefers, if any.
+    pub affinity: Option<String>,
+}
+
+/// The state of a circuit breaker in front of a supervised child.
+///
+/// Part of log format version 1: append variants, never reorder or remove them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    /// Calls pass through.
+    Closed,
+    /// Calls are refused without reaching the child.
+    Open,
+    /// One trial call is let through to probe the child.
+    HalfOpen,
+}
+
+impl BreakerState {
+    /// The `snake_case` name (`closed`, `open`, `half_open`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// Every domain event: the transitions that the log records and that every
+/// projection folds.
+///
+/// **Append-only.** The body of a log record is the bincode encoding of this
+/// enum, whose variant index is part of log format version 1, and each
+/// variant has a stable [`EventKind`] tag. Never reorder or remove variants or
+/// fields; a new variant goes at the end with the next `EventKind` number; a
+/// changed field is a new log format version.
+///
+/// Time is not in the event: it arrives beside it, as
+/// [`EventMeta::at_ms`](crate::EventMeta), stamped by the log's writer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DomainEvent {
+    /// A workflow was accepted. Its beads start `pending`.
+    WorkflowSubmitted {
+        /// The new workflow; unique within the log.
+        workflow: WorkflowId,
+        /// Its human-readable name (the workflow file's `name`).
+        name: String,
+        /// Its beads and their dependencies; validated (no cycle).
+        dag: WorkflowDag,
+        /// One task per node of `dag`, in any order.
+        tasks: Vec<TaskSpec>,
+    },
+    /// Every bead of the workflow completed.
+    WorkflowCompleted {
+        /// The workflow.
+        workflow: WorkflowId,
+    },
+    /// The workflow was given up on.
+    WorkflowFailed {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// Why.
+        reason: String,
+    },
+    /// The workflow was cancelled.
+    WorkflowCancelled {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// Why.
+        reason: String,
+    },
+    /// A bead may be scheduled: its blocking dependencies completed, or it is
+    /// retried after a failure or timeout, or it is requeued because its
+    /// worker went away before starting it.
+    BeadReady {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+    },
+    /// A ready bead was assigned to a worker.
+    BeadScheduled {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// The worker it was assigned to.
+        worker: WorkerId,
+    },
+    /// A worker started an attempt of a scheduled bead.
+    BeadStarted {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// The worker running it.
+        worker: WorkerId,
+        /// The attempt number: 1 for the first run, previous attempt + 1 after.
+        attempt: u32,
+    },
+    /// The running attempt succeeded.
+    BeadCompleted {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// The attempt that succeeded (the current one).
+        attempt: u32,
+        /// The task's output.
+        output: String,
+    },
+    /// The running attempt failed.
+    BeadFailed {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// The attempt that failed (the current one).
+        attempt: u32,
+        /// What went wrong.
+        error: String,
+        /// Whether the failure is worth retrying (the scheduler's call).
+        retryable: bool,
+    },
+    /// A retry of a failed or timed-out bead was planned.
+    BeadRetryScheduled {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// When the retry is due, in milliseconds since the Unix epoch.
+        at_ms: u64,
+    },
+    /// A bead ran out of time: while running, or while scheduled but never
+    /// started.
+    BeadTimedOut {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// The attempt that timed out: the current attempt of a running bead,
+        /// or, for a scheduled bead, the attempt it was scheduled for (the
+        /// number of attempts started so far + 1), which then never started.
+        attempt: u32,
+        /// Why (which limit).
+        reason: String,
+    },
+    /// A bead was cancelled.
+    BeadCancelled {
+        /// The workflow.
+        workflow: WorkflowId,
+        /// The bead.
+        bead: BeadId,
+        /// Why.
+        reason: String,
+    },
+    /// A worker came up (for the first time, or again under the same id).
+    WorkerSpawned {
+        /// The worker.
+        worker: WorkerId,
+        /// Its labels, matched against task affinities.
+        labels: Vec<String>,
+    },
+    /// A worker went away.
+    WorkerDied {
+        /// The worker.
+        worker: WorkerId,
+        /// Why.
+        reason: String,
+    },
+    /// A supervisor started a child.
+    ActorStarted {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+    },
+    /// A supervised child failed (panicked or returned an error).
+    ActorFailed {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+        /// What happened.
+        reason: String,
+    },
+    /// A supervisor restarted a child.
+    ActorRestarted {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+        /// The supervisor's restart count for this child within its current
+        /// intensity window, this restart included.
+        restarts: u32,
+    },
+    /// A supervised child stopped.
+    ActorStopped {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+        /// Why.
+        reason: String,
+    },
+    /// A supervisor delayed a child's restart.
+    RestartBackoffScheduled {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+        /// The delay before the restart, in milliseconds.
+        delay_ms: u64,
+    },
+    /// A supervisor exceeded its restart intensity and escalated to its parent.
+    SupervisorEscalated {
+        /// The supervisor's name.
+        supervisor: String,
+        /// Why.
+        reason: String,
+    },
+    /// A circuit breaker in front of a child changed state.
+    BreakerChanged {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+        /// The new state.
+        state: BreakerState,
+    },
+    /// A checkpoint was taken.
+    CheckpointTaken {
+        /// The checkpoint's name (whose state it holds).
+        name: String,
+        /// Its watermark: it includes every event with seq ≤ this. Never
+        /// after the seq of this event.
+        seq: u64,
+    },
+    /// A call was refused by a rate limiter.
+    RateLimited {
+        /// The limiter's key.
+        key: String,
+    },
+}
+
+impl DomainEvent {
+    /// The event's stable kind tag.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::WorkflowSubmitted { .. } => EventKind::WorkflowSubmitted,
+            Self::WorkflowCompleted { .. } => EventKind::WorkflowCompleted,
+            Self::WorkflowFailed { .. } => EventKind::WorkflowFailed,
+            Self::WorkflowCancelled { .. } => EventKind::WorkflowCancelled,
+            Self::BeadReady { .. } => EventKind::BeadReady,
+            Self::BeadScheduled { .. } => EventKind::BeadScheduled,
+            Self::BeadStarted { .. } => EventKind::BeadStarted,
+            Self::BeadCompleted { .. } => EventKind::BeadCompleted,
+            Self::BeadFailed { .. } => EventKind::BeadFailed,
+            Self::BeadRetryScheduled { .. } => EventKind::BeadRetryScheduled,
+            Self::BeadTimedOut { .. } => EventKind::BeadTimedOut,
+            Self::BeadCancelled { .. } => EventKind::BeadCancelled,
+            Self::WorkerSpawned { .. } => EventKind::WorkerSpawned,
+            Self::WorkerDied { .. } => EventKind::WorkerDied,
+            Self::ActorStarted { .. } => EventKind::ActorStarted,
+            Self::ActorFailed { .. } => EventKind::ActorFailed,
+            Self::ActorRestarted { .. } => EventKind::ActorRestarted,
+            Self::ActorStopped { .. } => EventKind::ActorStopped,
+            Self::RestartBackoffScheduled { .. } => EventKind::RestartBackoffScheduled,
+            Self::SupervisorEscalated { .. } => EventKind::SupervisorEscalated,
+            Self::BreakerChanged { .. } => EventKind::BreakerChanged,
+            Self::CheckpointTaken { .. } => EventKind::CheckpointTaken,
+            Self::RateLimited { .. } => EventKind::RateLimited,
+        }
+    }
+
+    /// The stream the event belongs to: `workflow/<id>` for workflow and bead
+    /// events, `worker/<id>`, `supervisor/<supervisor>` for actor, restart,
+    /// escalation and breaker events, `checkpoint`, and `ratelimit/<key>`.
+    pub fn stream(&self) -> String {
+        match self {
+            Self::WorkflowSubmitted { workflow, .. }
+            | Self::WorkflowCompleted { workflow }
+            | Self::WorkflowFailed { workflow, .. }
+            | Self::WorkflowCancelled { workflow, .. }
+            | Self::BeadReady { workflow, .. }
+            | Self::BeadScheduled { workflow, .. }
+            | Self::BeadStarted { workflow, .. }
+            | Self::BeadCompleted { workflow, .. }
+            | Self::BeadFailed { workflow, .. }
+            | Self::BeadRetryScheduled { workflow, .. }
+            | Self::BeadTimedOut { workflow, .. }
+            | Self::BeadCancelled { workflow, .. } => prefixed("workflow/", workflow.as_str()),
+            Self::WorkerSpawned { worker, .. } | Self::WorkerDied { worker, .. } => {
+                prefixed("worker/", worker.as_str())
+            }
+            Self::ActorStarted { supervisor, .. }
+            | Self::ActorFailed { supervisor, .. }
+            | Self::ActorRestarted { supervisor, .. }
+            | Self::ActorStopped { supervisor, .. }
+            | Self::RestartBackoffScheduled { supervisor, .. }
+            | Self::SupervisorEscalated { supervisor, .. }
+            | Self::BreakerChanged { supervisor, .. } => prefixed("supervisor/", supervisor),
+            Self::CheckpointTaken { .. } => "checkpoint".to_owned(),
+            Self::RateLimited { key } => prefixed("ratelimit/", key),
+        }
+    }
+
+    /// The workflow a workflow or bead event is about; `None` for the others.
+    pub fn workflow(&self) -> Option<&WorkflowId> {
+        match self {
+            Self::WorkflowSubmitted { workflow, .. }
+            | Self::WorkflowCompleted { workflow }
+            | Self::WorkflowFailed { workflow, .. }
+            | Self::WorkflowCancelled { workflow, .. }
+            | Self::BeadReady { workflow, .. }
+            | Self::BeadScheduled { workflow, .. }
+            | Self::BeadStarted { workflow, .. }
+            | Self::BeadCompleted { workflow, .. }
+            | Self::BeadFailed { workflow, .. }
+            | Self::BeadRetryScheduled { workflow, .. }
+            | Self::BeadTimedOut { workflow, .. }
+            | Self::BeadCancelled { workflow, .. } => Some(workflow),
+            Self::WorkerSpawned { .. }
+            | Self::WorkerDied { .. }
+            | Self::ActorStarted { .. }
+            | Self::ActorFailed { .. }
+            | Self::ActorRestarted { .. }
+            | Self::ActorStopped { .. }
+            | Self::RestartBackoffScheduled { .. }
+            | Self::SupervisorEscalated { .. }
+            | Self::BreakerChanged { .. }
+            | Self::CheckpointTaken { .. }
+            | Self::RateLimited { .. } => None,
+        }
+    }
+}
+
+/// `prefix` followed by `name`, allocated once.
+fn prefixed(prefix: &str, name: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + name.len());
+    out.push_str(prefix);
+    out.push_str(name);
+    out
+}

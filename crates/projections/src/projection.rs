@@ -1,0 +1,66 @@
+//! The [`Projection`] trait: state as a fold of the log.
+
+use crate::error::ProjectionError;
+use crate::event::DomainEvent;
+use crate::hash::StateHash;
+
+/// Where an event sits in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventMeta {
+    /// The event's sequence number (from 1, contiguous per log).
+    pub seq: u64,
+    /// When the log's writer stamped it, in milliseconds since the Unix
+    /// epoch: the only time a projection ever sees.
+    pub at_ms: u64,
+}
+
+/// A state that is a fold of the log: `empty()`, then `apply` of every event
+/// in seq order.
+///
+/// **Invariant:** for every `n`, `restore(snapshot())` of the state after
+/// event `n`, then `apply` of the events after `n`, gives the same
+/// [`state_hash`](Self::state_hash) as applying every event from seq 1.
+/// Implementations are pure: no I/O, no clock, no randomness, no iteration
+/// over unordered containers in anything that reaches a snapshot or a hash.
+pub trait Projection: Sized + Send + 'static {
+    /// Checkpoint name.
+    const NAME: &'static str;
+    /// Version of [`snapshot`](Self::snapshot)'s byte format; bump on any change.
+    const SNAPSHOT_VERSION: u32;
+
+    /// An empty projection (the state before seq 1).
+    fn empty() -> Self;
+
+    /// Applies one event.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectionError::OutOfOrder`] if `meta.seq` is not after
+    /// [`applied_seq`](Self::applied_seq); a typed error for an event that is
+    /// impossible in the current state. After an error the state is exactly
+    /// as it was before the call.
+    fn apply(&mut self, meta: EventMeta, event: DomainEvent) -> Result<(), ProjectionError>;
+
+    /// The seq of the last applied event (0 when empty). Restored by
+    /// [`restore`](Self::restore).
+    fn applied_seq(&self) -> u64;
+
+    /// The canonical bytes of the state: equal states give equal bytes.
+    ///
+    /// # Errors
+    ///
+    /// An encoding error, or a snapshot over the size bound.
+    fn snapshot(&self) -> Result<Vec<u8>, ProjectionError>;
+
+    /// The state whose snapshot is `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// A typed error (never a panic) for bytes of another version, bytes that
+    /// do not decode, and bytes that decode to an impossible state.
+    fn restore(bytes: &[u8]) -> Result<Self, ProjectionError>;
+
+    /// Deterministic digest: equal states give equal hashes on every machine
+    /// and in every run.
+    fn state_hash(&self) -> StateHash;
+}

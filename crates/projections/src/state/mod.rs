@@ -1,0 +1,438 @@
+//! [`StateManager`]: the projection of workflows, beads, workers,
+//! supervision, checkpoints and rate limits that `strand status` shows and
+//! the scheduler recovers from.
+//!
+//! One concept per file: `workflow.rs` (workflow records and the readiness
+//! index), `bead.rs` (bead records and the bead lifecycle), `worker.rs`,
+//! `supervision.rs`, `snapshot.rs` (the canonical form), `queries.rs`.
+
+mod bead;
+mod queries;
+mod snapshot;
+mod supervision;
+mod worker;
+mod workflow;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use strand_dag::{BeadId, WorkflowDag};
+
+pub use bead::{BeadCounts, BeadRecord};
+pub use queries::{RateLimitCount, RunningBead};
+pub use supervision::{
+    ChildSupervision, EscalationRecord, SupervisionRecord, SupervisorEscalations,
+};
+pub use worker::{WorkerBead, WorkerRecord, WorkerView};
+pub use workflow::{WorkflowRecord, WorkflowSummary};
+
+use crate::codec;
+use crate::error::ProjectionError;
+use crate::event::{DomainEvent, TaskSpec};
+use crate::hash::{StateHash, StateHasher};
+use crate::ids::WorkflowId;
+use crate::lifecycle::{BeadState, WorkflowStatus};
+use crate::projection::{EventMeta, Projection};
+use bead::{BeadSlot, Refusal};
+use supervision::{ChildEvent, Supervision};
+use worker::Workers;
+
+/// The last checkpoint recorded by a `CheckpointTaken` event.
+///
+/// The field order is part of snapshot format version 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CheckpointRecord {
+    /// The checkpoint's name.
+    pub name: String,
+    /// Its watermark seq.
+    pub seq: u64,
+    /// The `at_ms` of the event that recorded it.
+    pub at_ms: u64,
+}
+
+/// The projection of everything `strand status` shows: workflows with their
+/// graphs, tasks and bead states; workers; supervision counters; the last
+/// checkpoint; rate-limit counts.
+///
+/// `apply` enforces the bead lifecycle of DESIGN.md
+/// (`pending -> ready -> scheduled -> running -> completed | failed -> (retry)
+/// ready | timed_out | cancelled`) and refuses, with a typed error and no
+/// change, any event impossible in the current state. It is built for replay
+/// speed: lookups are `FxHashMap`s, a bead's readiness check is O(1), and
+/// events are taken by value so their strings move into the state.
+#[derive(Clone, Debug, Default)]
+pub struct StateManager {
+    /// Seq of the last applied event.
+    applied_seq: u64,
+    /// Number of events applied since seq 1 (snapshots carry it).
+    events_applied: u64,
+    /// Workflows by id.
+    workflows: FxHashMap<WorkflowId, WorkflowRecord>,
+    /// Workers by id.
+    workers: Workers,
+    /// Supervision counters.
+    supervision: Supervision,
+    /// The last `CheckpointTaken`.
+    last_checkpoint: Option<CheckpointRecord>,
+    /// `RateLimited` events per key.
+    rate_limited: FxHashMap<String, u64>,
+}
+
+impl Projection for StateManager {
+    const NAME: &'static str = "state_manager";
+    const SNAPSHOT_VERSION: u32 = 1;
+
+    fn empty() -> Self {
+        Self::default()
+    }
+
+    fn apply(&mut self, meta: EventMeta, event: DomainEvent) -> Result<(), ProjectionError> {
+        if meta.seq <= self.applied_seq {
+            return Err(ProjectionError::OutOfOrder {
+                seq: meta.seq,
+                applied: self.applied_seq,
+            });
+        }
+        self.fold(meta, event)?;
+        self.applied_seq = meta.seq;
+        self.events_applied += 1;
+        Ok(())
+    }
+
+    fn applied_seq(&self) -> u64 {
+        self.applied_seq
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, ProjectionError> {
+        codec::encode_snapshot(Self::SNAPSHOT_VERSION, &self.canonical())
+    }
+
+    fn restore(bytes: &[u8]) -> Result<Self, ProjectionError> {
+        Self::from_canonical(codec::decode_snapshot(Self::SNAPSHOT_VERSION, bytes)?)
+    }
+
+    /// SHA-256 of the bytes [`snapshot`](Projection::snapshot) would return,
+    /// streamed into the hasher (no buffer, no size bound).
+    fn state_hash(&self) -> StateHash {
+        let mut hasher = StateHasher::default();
+        #[expect(
+            clippy::expect_used,
+            reason = "the writer never fails and every list has a known length, so \
+                      encoding cannot fail; the snapshot tests exercise this path"
+        )]
+        codec::write_snapshot(Self::SNAPSHOT_VERSION, &self.canonical(), &mut hasher)
+            .expect("encoding a state into a hasher cannot fail");
+        hasher.finish()
+    }
+}
+
+impl StateManager {
+    /// An empty state manager (the state before seq 1).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds one event after the seq check; on error nothing has changed.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "a dispatch table: one short arm per event kind"
+    )]
+    fn fold(&mut self, meta: EventMeta, event: DomainEvent) -> Result<(), ProjectionError> {
+        let EventMeta { seq, at_ms } = meta;
+        match event {
+            DomainEvent::WorkflowSubmitted {
+                workflow,
+                name,
+                dag,
+                tasks,
+            } => self.submit(seq, at_ms, workflow, name, dag, tasks),
+            DomainEvent::WorkflowCompleted { workflow } => {
+                self.finish(seq, at_ms, workflow, WorkflowStatus::Completed, None)
+            }
+            DomainEvent::WorkflowFailed { workflow, reason } => {
+                self.finish(seq, at_ms, workflow, WorkflowStatus::Failed, Some(reason))
+            }
+            DomainEvent::WorkflowCancelled { workflow, reason } => self.finish(
+                seq,
+                at_ms,
+                workflow,
+                WorkflowStatus::Cancelled,
+                Some(reason),
+            ),
+            DomainEvent::BeadReady { workflow, bead } => {
+                self.on_bead(seq, workflow, bead, |mut slot| slot.ready(at_ms))
+            }
+            DomainEvent::BeadScheduled {
+                workflow,
+                bead,
+                worker,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.scheduled(at_ms, worker)
+            }),
+            DomainEvent::BeadStarted {
+                workflow,
+                bead,
+                worker,
+                attempt,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.started(at_ms, worker, attempt)
+            }),
+            DomainEvent::BeadCompleted {
+                workflow,
+                bead,
+                attempt,
+                output,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.completed(at_ms, attempt, output)
+            }),
+            DomainEvent::BeadFailed {
+                workflow,
+                bead,
+                attempt,
+                error,
+                retryable,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.failed(at_ms, attempt, error, retryable)
+            }),
+            DomainEvent::BeadRetryScheduled {
+                workflow,
+                bead,
+                at_ms: due_ms,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.retry_scheduled(at_ms, due_ms)
+            }),
+            DomainEvent::BeadTimedOut {
+                workflow,
+                bead,
+                attempt,
+                reason,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.timed_out(at_ms, attempt, reason)
+            }),
+            DomainEvent::BeadCancelled {
+                workflow,
+                bead,
+                reason,
+            } => self.on_bead(seq, workflow, bead, |mut slot| {
+                slot.cancelled(at_ms, reason)
+            }),
+            DomainEvent::WorkerSpawned { worker, labels } => {
+                worker::spawned(&mut self.workers, worker, labels, at_ms);
+                Ok(())
+            }
+            DomainEvent::WorkerDied { worker, reason } => {
+                worker::died(&mut self.workers, seq, worker, reason, at_ms)
+            }
+            DomainEvent::ActorStarted { supervisor, child } => {
+                self.supervision
+                    .child(supervisor, child, ChildEvent::Started, at_ms);
+                Ok(())
+            }
+            DomainEvent::ActorFailed {
+                supervisor,
+                child,
+                reason,
+            } => {
+                self.supervision
+                    .child(supervisor, child, ChildEvent::Failed(reason), at_ms);
+                Ok(())
+            }
+            DomainEvent::ActorRestarted {
+                supervisor,
+                child,
+                restarts,
+            } => {
+                self.supervision
+                    .child(supervisor, child, ChildEvent::Restarted(restarts), at_ms);
+                Ok(())
+            }
+            DomainEvent::ActorStopped {
+                supervisor,
+                child,
+                reason,
+            } => {
+                self.supervision
+                    .child(supervisor, child, ChildEvent::Stopped(reason), at_ms);
+                Ok(())
+            }
+            DomainEvent::RestartBackoffScheduled {
+                supervisor,
+                child,
+                delay_ms,
+            } => {
+                self.supervision
+                    .child(supervisor, child, ChildEvent::Backoff(delay_ms), at_ms);
+                Ok(())
+            }
+            DomainEvent::BreakerChanged {
+                supervisor,
+                child,
+                state,
+            } => {
+                self.supervision
+                    .child(supervisor, child, ChildEvent::Breaker(state), at_ms);
+                Ok(())
+            }
+            DomainEvent::SupervisorEscalated { supervisor, reason } => {
+                self.supervision.escalated(supervisor, reason, at_ms);
+                Ok(())
+            }
+            DomainEvent::CheckpointTaken {
+                name,
+                seq: checkpoint_seq,
+            } => self.checkpoint_taken(seq, at_ms, name, checkpoint_seq),
+            DomainEvent::RateLimited { key } => {
+                *self.rate_limited.entry(key).or_insert(0) += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// `WorkflowSubmitted`: a new workflow, every bead pending.
+    fn submit(
+        &mut self,
+        seq: u64,
+        at_ms: u64,
+        workflow: WorkflowId,
+        name: String,
+        dag: WorkflowDag,
+        tasks: Vec<TaskSpec>,
+    ) -> Result<(), ProjectionError> {
+        if self.workflows.contains_key(&workflow) {
+            return Err(ProjectionError::DuplicateWorkflow { seq, workflow });
+        }
+        match WorkflowRecord::submitted(workflow.clone(), name, dag, tasks, at_ms) {
+            Ok(record) => {
+                self.workflows.insert(workflow, record);
+                Ok(())
+            }
+            Err(defect) => Err(ProjectionError::BadSubmission {
+                seq,
+                workflow,
+                defect,
+            }),
+        }
+    }
+
+    /// `WorkflowCompleted` (every bead completed), `WorkflowFailed`,
+    /// `WorkflowCancelled`: from running only.
+    fn finish(
+        &mut self,
+        seq: u64,
+        at_ms: u64,
+        workflow: WorkflowId,
+        status: WorkflowStatus,
+        reason: Option<String>,
+    ) -> Result<(), ProjectionError> {
+        let Some(record) = self.workflows.get_mut(&workflow) else {
+            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+        };
+        if record.status.is_finished() {
+            let status = record.status;
+            return Err(ProjectionError::WorkflowFinished {
+                seq,
+                workflow,
+                status,
+            });
+        }
+        if status == WorkflowStatus::Completed
+            && record.counts.completed != record.counts.total
+            && let Some((bead, state)) = record.first_incomplete()
+        {
+            return Err(ProjectionError::WorkflowIncomplete {
+                seq,
+                workflow,
+                bead: bead.clone(),
+                state,
+            });
+        }
+        record.finish(status, at_ms, reason);
+        Ok(())
+    }
+
+    /// Runs one bead transition on a bead of a running workflow, attaching
+    /// the ids to a refusal.
+    #[inline]
+    fn on_bead(
+        &mut self,
+        seq: u64,
+        workflow: WorkflowId,
+        bead: BeadId,
+        transition: impl FnOnce(BeadSlot<'_>) -> Result<(), Refusal>,
+    ) -> Result<(), ProjectionError> {
+        let Some(record) = self.workflows.get_mut(&workflow) else {
+            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+        };
+        if record.status.is_finished() {
+            let status = record.status;
+            return Err(ProjectionError::WorkflowFinished {
+                seq,
+                workflow,
+                status,
+            });
+        }
+        let Some(slot) = record.slot(&bead) else {
+            return Err(ProjectionError::UnknownBead {
+                seq,
+                workflow,
+                bead,
+            });
+        };
+        let position = slot.position;
+        match transition(slot) {
+            Ok(()) => Ok(()),
+            Err(Refusal::Transition { from, event }) => Err(ProjectionError::InvalidTransition {
+                seq,
+                workflow,
+                bead,
+                from,
+                event,
+            }),
+            Err(Refusal::Attempt { expected, found }) => Err(ProjectionError::AttemptMismatch {
+                seq,
+                workflow,
+                bead,
+                expected,
+                found,
+            }),
+            Err(Refusal::Blocked) => Err(match record.first_missing_dependency(position) {
+                Some(missing) => ProjectionError::DependenciesNotCompleted {
+                    seq,
+                    workflow,
+                    bead,
+                    missing,
+                },
+                None => ProjectionError::InvalidTransition {
+                    seq,
+                    workflow,
+                    bead,
+                    from: BeadState::Pending,
+                    event: crate::EventKind::BeadReady,
+                },
+            }),
+        }
+    }
+
+    /// `CheckpointTaken`: its watermark may not be after its own seq.
+    fn checkpoint_taken(
+        &mut self,
+        seq: u64,
+        at_ms: u64,
+        name: String,
+        checkpoint_seq: u64,
+    ) -> Result<(), ProjectionError> {
+        if checkpoint_seq > seq {
+            return Err(ProjectionError::CheckpointAhead {
+                seq,
+                name,
+                checkpoint_seq,
+            });
+        }
+        self.last_checkpoint = Some(CheckpointRecord {
+            name,
+            seq: checkpoint_seq,
+            at_ms,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! The canonical snapshot form of a [`StateManager`]: snapshot format
+//! version 1.
+//!
+//! Format (bincode, pinned configuration, see [`crate::codec`]):
+//!
+//! ```text
+//! version u32 (1)
+//! applied_seq u64, events_applied u64
+//! workflows:   [ { id, name, status, submitted_at_ms, finished_at_ms, reason,
+//!                  dag, tasks (by bead id), beads (BeadRecord, by bead id) } ] by id
+//! workers:     [ (id, WorkerRecord) ] by id
+//! children:    [ (supervisor, child, SupervisionRecord) ] by (supervisor, child)
+//! escalations: [ (supervisor, EscalationRecord) ] by supervisor
+//! last_checkpoint: Option<CheckpointRecord>
+//! rate_limited: [ (key, count) ] by key
+//! ```
+//!
+//! Every list is sorted, so equal states give equal bytes: this is what
+//! [`state_hash`](crate::Projection::state_hash) digests. Derived data (bead
+//! positions, counts, blocking-dependency counters) is not stored; restore
+//! rebuilds it.
+
+use serde::{Deserialize, Serialize};
+use strand_dag::WorkflowDag;
+
+use crate::error::{ProjectionError, SnapshotDefect};
+use crate::event::TaskSpec;
+use crate::ids::{WorkerId, WorkflowId};
+use crate::lifecycle::WorkflowStatus;
+use crate::state::bead::BeadRecord;
+use crate::state::supervision::{EscalationRecord, Supervision, SupervisionRecord};
+use crate::state::worker::WorkerRecord;
+use crate::state::workflow::WorkflowRecord;
+use crate::state::{CheckpointRecord, StateManager};
+
+/// The snapshot, borrowed from the state (for encoding and hashing).
+#[derive(Serialize)]
+pub(crate) struct SnapshotRef<'a> {
+    applied_seq: u64,
+    events_applied: u64,
+    workflows: Vec<WorkflowRef<'a>>,
+    workers: Vec<(&'a WorkerId, &'a WorkerRecord)>,
+    children: Vec<(&'a str, &'a str, &'a SupervisionRecord)>,
+    escalations: Vec<(&'a str, &'a EscalationRecord)>,
+    last_checkpoint: Option<&'a CheckpointRecord>,
+    rate_limited: Vec<(&'a str, u64)>,
+}
+
+#[derive(Serialize)]
+struct WorkflowRef<'a> {
+    id: &'a WorkflowId,
+    name: &'a str,
+    status: WorkflowStatus,
+    submitted_at_ms: u64,
+    finished_at_ms: Option<u64>,
+    reason: Option<&'a str>,
+    dag: &'a WorkflowDag,
+    tasks: &'a [TaskSpec],
+    beads: &'a [BeadRecord],
+}
+
+/// The snapshot, owned (decoded); same shape as [`SnapshotRef`].
+#[derive(Deserialize)]
+pub(crate) struct SnapshotOwned {
+    applied_seq: u64,
+    events_applied: u64,
+    workflows: Vec<WorkflowOwned>,
+    workers: Vec<(WorkerId, WorkerRecord)>,
+    children: Vec<(String, String, SupervisionRecord)>,
+    escalations: Vec<(String, EscalationRecord)>,
+    last_checkpoint: Option<CheckpointRecord>,
+    rate_limited: Vec<(String, u64)>,
+}
+
+/// A workflow as decoded; same shape as [`WorkflowRef`].
+#[derive(Deserialize)]
+pub(crate) struct WorkflowOwned {
+    pub(crate) id: WorkflowId,
+    pub(crate) name: String,
+    pub(crate) status: WorkflowStatus,
+    pub(crate) submitted_at_ms: u64,
+    pub(crate) finished_at_ms: Option<u64>,
+    pub(crate) reason: Option<String>,
+    pub(crate) dag: WorkflowDag,
+    pub(crate) tasks: Vec<TaskSpec>,
+    pub(crate) beads: Vec<BeadRecord>,
+}
+
+impl StateManager {
+    /// The canonical form of the state. O(n log n) in the number of workflows,
+    /// workers and rate-limit keys (they are sorted); beads are already in order.
+    pub(crate) fn canonical(&self) -> SnapshotRef<'_> {
+        let mut workflows: Vec<WorkflowRef<'_>> = self
+            .workflows
+            .values()
+            .map(|workflow| WorkflowRef {
+                id: &workflow.id,
+                name: &workflow.name,
+                status: workflow.status,
+                submitted_at_ms: workflow.submitted_at_ms,
+                finished_at_ms: workflow.finished_at_ms,
+                reason: workflow.reason.as_deref(),
+                dag: &workflow.dag,
+                tasks: &workflow.tasks,
+                beads: &workflow.beads,
+            })
+            .collect();
+        workflows.sort_unstable_by(|a, b| a.id.cmp(b.id));
+        let mut workers: Vec<_> = self.workers.iter().collect();
+        workers.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut rate_limited: Vec<_> = self
+            .rate_limited
+            .iter()
+            .map(|(key, count)| (key.as_str(), *count))
+            .collect();
+        rate_limited.sort_unstable();
+        SnapshotRef {
+            applied_seq: self.applied_seq,
+            events_applied: self.events_applied,
+            workflows,
+            workers,
+            children: self
+                .supervision
+                .children
+                .iter()
+                .map(|((supervisor, child), record)| (supervisor.as_str(), child.as_str(), record))
+                .collect(),
+            escalations: self
+                .supervision
+                .escalations
+                .iter()
+                .map(|(supervisor, record)| (supervisor.as_str(), record))
+                .collect(),
+            last_checkpoint: self.last_checkpoint.as_ref(),
+            rate_limited,
+        }
+    }
+
+    /// The state whose canonical form is `snapshot`, with its derived data
+    /// rebuilt.
+    ///
+    /// # Errors
+    ///
+    /// [`ProjectionError::SnapshotInconsistent`] when lists are out of order
+    /// or hold duplicates, a workflow does not line up with its graph, or the
+    /// counters disagree.
+    pub(crate) fn from_canonical(snapshot: SnapshotOwned) -> Result<Self, ProjectionError> {
+        let inconsistent = |defect| ProjectionError::SnapshotInconsistent { defect };
+        let (seq, events) = (snapshot.applied_seq, snapshot.events_applied);
+        if events > seq || (events == 0) != (seq == 0) {
+            return Err(inconsistent(SnapshotDefect::Counters { events, seq }));
+        }
+        let mut state = Self {
+            applied_seq: seq,
+            events_applied: events,
+            ..Self::default()
+        };
+        let mut previous: Option<WorkflowId> = None;
+        for workflow in snapshot.workflows {
+            if previous
+                .as_ref()
+                .is_some_and(|previous| *previous >= workflow.id)
+            {
+                return Err(inconsistent(SnapshotDefect::WorkflowOrder(workflow.id)));
+            }
+            previous = Some(workflow.id.clone());
+            let id = workflow.id.clone();
+            let record = WorkflowRecord::restored(workflow).map_err(|detail| {
+                inconsistent(SnapshotDefect::WorkflowShape {
+                    workflow: id.clone(),
+                    detail,
+                })
+            })?;
+            state.workflows.insert(id, record);
+        }
+        check_sorted(
+            "workers",
+            snapshot.workers.iter().map(|(id, _)| id.as_str()),
+        )?;
+        state.workers.extend(snapshot.workers);
+        check_sorted(
+            "supervision",
+            snapshot
+                .children
+                .iter()
+                .map(|(supervisor, child, _)| (supervisor.as_str(), child.as_str())),
+        )?;
+        state.supervision = Supervision {
+            children: snapshot
+                .children
+                .into_iter()
+                .map(|(supervisor, child, record)| ((supervisor, child), record))
+                .collect(),
+            escalations: {
+                check_sorted(
+                    "escalations",
+                    snapshot.escalations.iter().map(|(id, _)| id.as_str()),
+                )?;
+                snapshot.escalations.into_iter().collect()
+            },
+        };
+        state.last_checkpoint = snapshot.last_checkpoint;
+        check_sorted(
+            "rate_limited",
+            snapshot.rate_limited.iter().map(|(key, _)| key.as_str()),
+        )?;
+        state.rate_limited.extend(snapshot.rate_limited);
+        Ok(state)
+    }
+}
+
+/// Refuses a list whose keys are not strictly increasing.
+fn check_sorted<K: Ord + std::fmt::Debug>(
+    list: &'static str,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<(), ProjectionError> {
+    let mut previous: Option<K> = None;
+    for key in keys {
+        if previous.as_ref().is_some_and(|previous| *previous >= key) {
+            return Err(ProjectionError::SnapshotInconsistent {
+                defect: SnapshotDefect::KeyOrder {
+                    list,
+                    key: format!("{key:?}"),
+                },
+            });
+        }
+        previous = Some(key);
+    }
+    Ok(())
+}

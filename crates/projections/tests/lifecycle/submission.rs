@@ -1,0 +1,113 @@
+//! `WorkflowSubmitted`: a new workflow, its tasks exactly its graph's nodes.
+
+use strand_projections::{
+    BeadState, DagError, DomainEvent, ProjectionError, SubmissionDefect, WorkflowStatus,
+};
+
+use crate::{Harness, T0, dag, fixture_dag, id, submit_fixture, task, wf};
+
+#[test]
+fn given_empty_state_when_workflow_submitted_then_every_bead_pending_never_attempted() {
+    let harness = Harness::with_workflow();
+    let record = harness.state.workflow(&wf()).unwrap();
+    assert_eq!(record.status(), WorkflowStatus::Running);
+    assert_eq!(record.name(), "fixture");
+    assert_eq!(record.submitted_at_ms(), T0 + 1);
+    assert_eq!(record.finished_at_ms(), None);
+    assert_eq!(record.dag(), &fixture_dag());
+    // Tasks are kept in bead id order, whatever the submission's order.
+    let task_ids: Vec<_> = record.tasks().iter().map(|task| task.id.as_str()).collect();
+    assert_eq!(task_ids, ["a", "b", "c", "d"]);
+    for (_, bead) in record.beads() {
+        assert_eq!(bead.state, BeadState::Pending);
+        assert_eq!(bead.attempts, 0);
+        assert_eq!(bead.updated_at_ms, T0 + 1);
+    }
+    let counts = harness.state.bead_counts(&wf()).unwrap();
+    assert_eq!((counts.pending, counts.total), (4, 4));
+}
+
+#[test]
+fn given_submitted_workflow_when_same_id_submitted_again_then_duplicate_refused() {
+    let mut harness = Harness::with_workflow();
+    let error = harness.refused(submit_fixture(&wf()));
+    assert!(
+        matches!(error, ProjectionError::DuplicateWorkflow { seq: 2, ref workflow } if *workflow == wf()),
+        "{error:?}"
+    );
+}
+
+/// A submission of `wf` with the fixture graph and these tasks.
+fn submission(tasks: &[&str]) -> DomainEvent {
+    DomainEvent::WorkflowSubmitted {
+        workflow: wf(),
+        name: "bad".into(),
+        dag: fixture_dag(),
+        tasks: tasks.iter().map(|bead| task(bead)).collect(),
+    }
+}
+
+#[test]
+fn given_task_not_in_graph_when_submitted_then_bad_submission_names_it() {
+    let error = Harness::new().refused(submission(&["a", "b", "c", "d", "zz"]));
+    assert!(
+        matches!(error, ProjectionError::BadSubmission { defect: SubmissionDefect::TaskNotInDag(ref bead), .. } if *bead == id("zz")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn given_graph_node_without_task_when_submitted_then_bad_submission_names_it() {
+    let error = Harness::new().refused(submission(&["a", "b", "d"]));
+    assert!(
+        matches!(error, ProjectionError::BadSubmission { defect: SubmissionDefect::MissingTask(ref bead), .. } if *bead == id("c")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn given_two_tasks_with_one_id_when_submitted_then_bad_submission_names_it() {
+    let error = Harness::new().refused(submission(&["a", "b", "b", "c", "d"]));
+    assert!(
+        matches!(error, ProjectionError::BadSubmission { defect: SubmissionDefect::DuplicateTask(ref bead), .. } if *bead == id("b")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn given_cyclic_graph_when_submitted_then_bad_submission_invalid_graph() {
+    let event = DomainEvent::WorkflowSubmitted {
+        workflow: wf(),
+        name: "cycle".into(),
+        dag: dag(&["a", "b"], &[("a", "b"), ("b", "a")], &[]),
+        tasks: vec![task("a"), task("b")],
+    };
+    let error = Harness::new().refused(event);
+    assert!(
+        matches!(
+            error,
+            ProjectionError::BadSubmission {
+                defect: SubmissionDefect::InvalidDag(DagError::CycleDetected(_)),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(Harness::new().state.workflow_count(), 0);
+}
+
+#[test]
+fn given_empty_graph_when_submitted_then_workflow_can_complete_at_once() {
+    let mut harness = Harness::new();
+    harness.ok(DomainEvent::WorkflowSubmitted {
+        workflow: wf(),
+        name: "empty".into(),
+        dag: dag(&[], &[], &[]),
+        tasks: Vec::new(),
+    });
+    harness.ok(DomainEvent::WorkflowCompleted { workflow: wf() });
+    assert_eq!(
+        harness.state.workflow(&wf()).map(|record| record.status()),
+        Some(WorkflowStatus::Completed)
+    );
+}

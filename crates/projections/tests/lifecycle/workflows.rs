@@ -1,0 +1,145 @@
+//! `WorkflowCompleted` (every bead completed), `WorkflowFailed`,
+//! `WorkflowCancelled` (from running), and no event after the end.
+
+use strand_projections::{BeadState, DomainEvent, ProjectionError, WorkflowId, WorkflowStatus};
+
+use crate::{Harness, cancelled, id, ready, wf};
+
+fn complete_workflow() -> DomainEvent {
+    DomainEvent::WorkflowCompleted { workflow: wf() }
+}
+
+fn fail_workflow() -> DomainEvent {
+    DomainEvent::WorkflowFailed {
+        workflow: wf(),
+        reason: "bead b failed".into(),
+    }
+}
+
+fn cancel_workflow() -> DomainEvent {
+    DomainEvent::WorkflowCancelled {
+        workflow: wf(),
+        reason: "operator".into(),
+    }
+}
+
+#[test]
+fn given_every_bead_completed_when_workflow_completed_then_completed_at_event_time() {
+    let mut harness = Harness::with_workflow();
+    for bead in ["a", "b", "c", "d"] {
+        harness.complete(bead);
+    }
+    harness.ok(complete_workflow());
+    let record = harness.state.workflow(&wf()).unwrap();
+    assert_eq!(record.status(), WorkflowStatus::Completed);
+    assert_eq!(record.finished_at_ms(), Some(harness.last_at_ms()));
+    assert_eq!(record.reason(), None);
+}
+
+#[test]
+fn given_bead_not_completed_when_workflow_completed_then_incomplete_names_first_one() {
+    let mut harness = Harness::with_workflow();
+    harness.complete("a");
+    harness.complete("b");
+    harness.ok(ready("c"));
+    let error = harness.refused(complete_workflow());
+    assert!(
+        matches!(
+            error,
+            ProjectionError::WorkflowIncomplete { ref bead, state: BeadState::Ready, .. } if *bead == id("c")
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn given_cancelled_bead_when_workflow_completed_then_incomplete() {
+    let mut harness = Harness::with_workflow();
+    harness.ok(cancelled("a"));
+    let error = harness.refused(complete_workflow());
+    assert!(
+        matches!(
+            error,
+            ProjectionError::WorkflowIncomplete {
+                state: BeadState::Cancelled,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn given_running_workflow_when_failed_or_cancelled_then_finished_with_reason() {
+    for (event, status, reason) in [
+        (fail_workflow(), WorkflowStatus::Failed, "bead b failed"),
+        (cancel_workflow(), WorkflowStatus::Cancelled, "operator"),
+    ] {
+        let mut harness = Harness::with_workflow();
+        harness.ok(ready("a"));
+        harness.ok(event);
+        let record = harness.state.workflow(&wf()).unwrap();
+        assert_eq!(record.status(), status);
+        assert_eq!(record.reason(), Some(reason));
+        assert_eq!(record.finished_at_ms(), Some(harness.last_at_ms()));
+        // The beads keep the states they had.
+        assert_eq!(harness.state_of("a"), BeadState::Ready);
+    }
+}
+
+#[test]
+fn given_finished_workflow_when_any_workflow_or_bead_event_then_workflow_finished() {
+    let mut harness = Harness::with_workflow();
+    harness.ok(cancel_workflow());
+    for event in [
+        ready("a"),
+        cancelled("b"),
+        complete_workflow(),
+        fail_workflow(),
+        cancel_workflow(),
+    ] {
+        let error = harness.refused(event);
+        assert!(
+            matches!(
+                error,
+                ProjectionError::WorkflowFinished { status: WorkflowStatus::Cancelled, ref workflow, .. } if *workflow == wf()
+            ),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn given_unknown_workflow_when_workflow_or_bead_event_then_unknown_workflow() {
+    let mut harness = Harness::with_workflow();
+    let other = WorkflowId::from("nope");
+    for event in [
+        DomainEvent::BeadReady {
+            workflow: other.clone(),
+            bead: id("a"),
+        },
+        DomainEvent::WorkflowCompleted {
+            workflow: other.clone(),
+        },
+        DomainEvent::WorkflowFailed {
+            workflow: other.clone(),
+            reason: String::new(),
+        },
+    ] {
+        let error = harness.refused(event);
+        assert!(
+            matches!(error, ProjectionError::UnknownWorkflow { ref workflow, .. } if *workflow == other),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn given_unknown_bead_when_bead_event_then_unknown_bead() {
+    let mut harness = Harness::with_workflow();
+    let error = harness.refused(ready("zz"));
+    assert!(
+        matches!(error, ProjectionError::UnknownBead { ref bead, .. } if *bead == id("zz")),
+        "{error:?}"
+    );
+}
