@@ -16,7 +16,10 @@
 //! # }
 //! ```
 
+pub use strand_dag as dag;
 pub use strand_eventlog as eventlog;
+pub use strand_projections as projections;
+pub use strand_replay as replay;
 
 pub mod bench;
 pub mod cli;

@@ -4,6 +4,7 @@
 
 pub mod append;
 pub mod dag;
+pub mod replay;
 mod stats;
 
 use clap::Subcommand;
@@ -19,6 +20,8 @@ pub enum BenchCommand {
     Append(append::AppendArgs),
     /// Workflow DAG build, orderings and a full `ReadyTracker` run vs bare Kahn.
     Dag(dag::DagBenchArgs),
+    /// Replay into the StateManager vs a raw RocksDB iterate + crc + decode.
+    Replay(replay::ReplayBenchArgs),
 }
 
 /// Run a bench.
@@ -29,5 +32,6 @@ pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError
     match command {
         BenchCommand::Append(args) => append::run(args, ctx),
         BenchCommand::Dag(args) => dag::run(args, ctx),
+        BenchCommand::Replay(args) => replay::run(args, ctx),
     }
 }

@@ -164,13 +164,16 @@ impl ReplayEngine {
             checkpoint,
             skipped,
         } = point;
+        // Measured before hashing: the hash is for reporting and verifying,
+        // not part of what a restarting actor waits for.
+        let elapsed = start.elapsed();
         let report = ReplayReport {
             checkpoint_name: name.to_owned(),
             checkpoint,
             skipped,
             events_replayed: events,
             last_seq: projection.applied_seq(),
-            elapsed: start.elapsed(),
+            elapsed,
             state_hash: projection.state_hash(),
             verified: None,
         };

@@ -102,7 +102,8 @@ pub struct ReplayReport {
     pub events_replayed: u64,
     /// The seq the rebuilt state is at.
     pub last_seq: u64,
-    /// Wall time, checkpoint load included.
+    /// Wall time of loading the checkpoint and applying the events (the
+    /// state hash, computed after, is not included).
     pub elapsed: Duration,
     /// The rebuilt state's hash.
     pub state_hash: StateHash,
