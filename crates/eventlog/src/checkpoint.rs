@@ -96,43 +96,68 @@ pub struct CheckpointSummary {
     pub checksum: u32,
 }
 
-/// The stored payload as written: borrows from the caller's checkpoint so
-/// that a large snapshot is copied once, straight into the frame. Field order
-/// and types must match [`StoredCheckpoint`], which reads it back.
+/// Snapshot bytes carried per frame: a large snapshot is split into frames
+/// that each stay well under the record bound.
+pub(crate) const CHUNK_LEN: usize = 8 * 1024 * 1024;
+/// Largest snapshot a checkpoint may hold (1 GiB): the checkpoint bound.
+pub const MAX_CHECKPOINT_LEN: usize = 1024 * 1024 * 1024;
+
+/// The first frame's payload as written: borrows from the caller's
+/// checkpoint so that a large snapshot is copied once, straight into the
+/// frames. Field order and types must match [`StoredCheckpoint`].
 #[derive(Serialize)]
 struct StoredCheckpointRef<'a> {
     name: &'a str,
     id: u64,
     seq: Seq,
     format_version: u32,
+    data_len: u64,
     #[serde(with = "serde_bytes")]
-    data: &'a [u8],
+    first_chunk: &'a [u8],
 }
 
-/// The stored payload. Field order is part of the format (docs/format.md).
+/// The first frame's payload. Field order is part of the format
+/// (docs/format.md); the rest of the data follows in continuation frames.
 #[derive(Deserialize)]
 struct StoredCheckpoint {
     name: String,
     id: u64,
     seq: Seq,
     format_version: u32,
+    data_len: u64,
     #[serde(with = "serde_bytes")]
-    data: Vec<u8>,
+    first_chunk: Vec<u8>,
 }
 
-/// Frame a checkpoint for storage; returns the frame and its crc.
+/// Frame a checkpoint for storage: a first frame with the header and up to
+/// [`CHUNK_LEN`] bytes of data, then one continuation frame per further
+/// chunk, each chained to its predecessor's crc. Returns the bytes and the
+/// last frame's crc (which, through the chain, covers every frame).
 pub(crate) fn encode(checkpoint: &NewCheckpoint, id: u64) -> Result<(Vec<u8>, u32)> {
+    let data = checkpoint.data.as_slice();
+    if data.len() > MAX_CHECKPOINT_LEN {
+        return Err(Error::RecordTooLarge {
+            len: data.len(),
+            max: MAX_CHECKPOINT_LEN,
+        });
+    }
+    let (first, rest) = data.split_at(data.len().min(CHUNK_LEN));
     let stored = StoredCheckpointRef {
         name: &checkpoint.name,
         id,
         seq: checkpoint.seq,
         format_version: checkpoint.format_version,
-        data: &checkpoint.data,
+        data_len: data.len() as u64,
+        first_chunk: first,
     };
-    let mut out = Vec::with_capacity(frame::HEADER_LEN + 64 + checkpoint.data.len());
-    let crc = frame::encode_with(&mut out, 0, |buf| {
+    let chunks = rest.len().div_ceil(CHUNK_LEN);
+    let mut out = Vec::with_capacity((1 + chunks) * frame::HEADER_LEN + 64 + data.len());
+    let mut crc = frame::encode_with(&mut out, 0, |buf| {
         codec::encode_into(&stored, buf).map_err(Error::from)
     })?;
+    for chunk in rest.chunks(CHUNK_LEN) {
+        crc = frame::encode(&mut out, crc, chunk)?;
+    }
     Ok((out, crc))
 }
 
@@ -148,19 +173,50 @@ impl From<frame::FrameError> for Error {
     }
 }
 
-/// Decode and check one stored generation.
+/// Decode and check one stored generation: every frame, the chain between
+/// them, the key, and that the data has exactly the announced length.
 pub(crate) fn decode(
     name: &str,
     id: u64,
     bytes: &[u8],
 ) -> std::result::Result<Checkpoint, CheckpointDefect> {
-    let frame = frame::decode_exact(bytes).map_err(CheckpointDefect::Frame)?;
+    let first = frame::decode_prefix(bytes).map_err(CheckpointDefect::Frame)?;
     let stored: StoredCheckpoint =
-        codec::decode_exact(frame.payload).map_err(|_| CheckpointDefect::Payload)?;
+        codec::decode_exact(first.payload).map_err(|_| CheckpointDefect::Payload)?;
     if stored.name != name || stored.id != id {
         return Err(CheckpointDefect::KeyMismatch {
             name: stored.name,
             id: stored.id,
+        });
+    }
+    let data_len = usize::try_from(stored.data_len)
+        .ok()
+        .filter(|&len| len <= MAX_CHECKPOINT_LEN && len >= stored.first_chunk.len())
+        .ok_or(CheckpointDefect::Length {
+            announced: stored.data_len,
+            found: stored.first_chunk.len() as u64,
+        })?;
+    let mut data = stored.first_chunk;
+    let mut crc = first.crc;
+    let mut rest = bytes.get(first.encoded_len()..).unwrap_or_default();
+    if data.len() < data_len {
+        data.reserve_exact(data_len - data.len());
+    }
+    while data.len() < data_len {
+        let next = frame::decode_prefix(rest).map_err(CheckpointDefect::Frame)?;
+        if next.chain != crc {
+            return Err(CheckpointDefect::Chain {
+                offset: bytes.len() - rest.len(),
+            });
+        }
+        data.extend_from_slice(next.payload);
+        crc = next.crc;
+        rest = rest.get(next.encoded_len()..).unwrap_or_default();
+    }
+    if data.len() != data_len || !rest.is_empty() {
+        return Err(CheckpointDefect::Length {
+            announced: stored.data_len,
+            found: data.len() as u64 + rest.len() as u64,
         });
     }
     Ok(Checkpoint {
@@ -168,8 +224,8 @@ pub(crate) fn decode(
         id: stored.id,
         seq: stored.seq,
         format_version: stored.format_version,
-        data: stored.data,
-        checksum: frame.crc,
+        data,
+        checksum: crc,
     })
 }
 

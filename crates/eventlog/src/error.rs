@@ -275,6 +275,21 @@ pub enum CheckpointDefect {
     /// Malformed key in the checkpoint column family.
     #[error("malformed key")]
     BadKey,
+    /// The data does not have the length the checkpoint announces (a
+    /// continuation frame is missing or extra bytes follow).
+    #[error("data length {found}, announced {announced}")]
+    Length {
+        /// Length in the header.
+        announced: u64,
+        /// What the frames hold.
+        found: u64,
+    },
+    /// A continuation frame does not chain to its predecessor.
+    #[error("continuation frame at byte {offset} breaks the chain")]
+    Chain {
+        /// Offset of the frame in the stored value.
+        offset: usize,
+    },
 }
 
 /// What is wrong with an export file.

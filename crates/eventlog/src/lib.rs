@@ -53,8 +53,8 @@ pub use backend::{
     Truncation,
 };
 pub use checkpoint::{
-    Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, CheckpointSummary, NewCheckpoint,
-    SkippedCheckpoint,
+    Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, CheckpointSummary,
+    MAX_CHECKPOINT_LEN, NewCheckpoint, SkippedCheckpoint,
 };
 pub use error::{CheckpointDefect, Error, ExportDefect, Result};
 pub use export::{EXPORT_MAGIC, EXPORT_VERSION, TransferProgress, TransferReport};

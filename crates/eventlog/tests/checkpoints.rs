@@ -159,3 +159,54 @@ fn given_checkpoints_before_reopen_when_storing_another_then_ids_continue_and_ol
     assert_eq!((loaded.id, loaded.data), (4, b"d".to_vec()));
     Ok(())
 }
+
+/// A snapshot larger than the record bound is split over chained frames.
+#[test]
+fn given_a_snapshot_over_the_record_bound_when_stored_and_loaded_then_it_round_trips()
+-> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_with_events(dir.path(), 2)?;
+    let data: Vec<u8> = (0..20 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect();
+    log.put_checkpoint_blocking(checkpoint(2, &data))?;
+    let loaded = log.load_checkpoint("sm", 1)?.checkpoint.unwrap();
+    assert_eq!(loaded.data.len(), data.len());
+    assert!(loaded.data == data);
+    assert!(log.verify(&mut |_| {}).ok);
+    Ok(())
+}
+
+/// Guards against a damaged or missing continuation frame yielding a
+/// shorter or altered snapshot.
+#[test]
+fn given_a_large_checkpoint_with_a_damaged_or_missing_chunk_when_loaded_then_it_is_skipped()
+-> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let data = vec![7u8; 17 * 1024 * 1024];
+    {
+        let log = log_with_events(dir.path(), 2)?;
+        log.put_checkpoint_blocking(checkpoint(1, b"small"))?;
+        log.put_checkpoint_blocking(checkpoint(2, &data))?;
+        log.close_blocking()?;
+    }
+    let backend = RocksBackend::open(dir.path(), OpenMode::Existing)?;
+    let (id, stored) = backend.checkpoints("sm")?.remove(0);
+    assert_eq!(id, 2);
+    // A flipped byte in the last chunk, then the last chunk cut off.
+    let mut flipped = stored.to_vec();
+    let at = flipped.len() - 10;
+    flipped[at] ^= 1;
+    let cut = &stored[..stored.len() - (1024 * 1024 + 15)];
+    for bad in [&flipped[..], cut] {
+        backend.put_checkpoint("sm", 2, bad, &[])?;
+        // A secondary read-only open sees what the primary wrote.
+        let log = EventLog::open_read_only(dir.path())?;
+        let loaded = log.load_checkpoint("sm", 1)?;
+        assert_eq!(loaded.checkpoint.map(|c| c.data), Some(b"small".to_vec()));
+        assert_eq!(loaded.skipped.len(), 1);
+        assert!(matches!(
+            loaded.skipped[0].defect,
+            CheckpointDefect::Frame(_) | CheckpointDefect::Length { .. }
+        ));
+    }
+    Ok(())
+}
