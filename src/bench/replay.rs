@@ -137,9 +137,8 @@ pub fn run(args: &ReplayBenchArgs, ctx: &mut Context) -> Result<Status, CliError
         state_hash = replayed.report.state_hash.to_string();
     }
 
-    // Restart cost with a checkpoint at the end of the log. A snapshot over
-    // the record bound cannot be stored yet (see ARCHITECTURE.md): reported,
-    // not fatal, since the replay figures above stand on their own.
+    // Restart cost with a checkpoint at the end of the log. A failure here is
+    // reported, not fatal: the replay figures above stand on their own.
     let log = EventLog::open(&dir, LogOptions::default())?;
     let engine = ReplayEngine::new(log.clone());
     let full = engine.rebuild_from_scratch::<StateManager>(&mut |_| {})?;

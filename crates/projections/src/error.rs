@@ -259,6 +259,9 @@ pub enum SubmissionDefect {
     /// A task is not a node of the DAG.
     #[error("task `{0}` is not a node of the graph")]
     TaskNotInDag(BeadId),
+    /// The graph has more beads than one workflow may hold.
+    #[error("{0} beads are more than one workflow may hold")]
+    TooManyBeads(usize),
     /// A node of the DAG has no task.
     #[error("node `{0}` of the graph has no task")]
     MissingTask(BeadId),

@@ -1,37 +1,44 @@
 //! Beads: [`BeadRecord`], [`BeadCounts`], and the bead lifecycle edges that
 //! `apply` enforces.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
 use crate::ids::WorkerId;
 use crate::kind::EventKind;
 use crate::lifecycle::BeadState;
-use crate::state::workflow::Readiness;
+use crate::state::worker::Interner;
 
 /// What the projection knows about one bead.
 ///
-/// The field order is part of snapshot format version 1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
+/// Laid out for replay: one 64-byte cache line, with the rarely set fields
+/// (last error, planned retry, cancel reason) boxed out of line and worker
+/// ids shared rather than copied. Serializes (snapshot and JSON) as
+/// `state, attempts, worker, output, last_error, retryable, retry_at_ms,
+/// cancel_reason, updated_at_ms`, in that order: part of snapshot format
+/// version 1.
+#[derive(Clone, Debug)]
+#[repr(align(64))]
 pub struct BeadRecord {
-    /// Where the bead is in its lifecycle.
-    pub state: BeadState,
-    /// Attempts started so far (the current attempt while running).
-    pub attempts: u32,
-    /// The worker it was last scheduled on; cleared when it becomes ready again.
-    pub worker: Option<WorkerId>,
-    /// The output of the attempt that completed it.
-    pub output: Option<String>,
-    /// The error of the last failed attempt, or the reason of the last timeout.
-    pub last_error: Option<String>,
-    /// Whether the last failure may be retried (always true after a timeout).
-    pub retryable: bool,
-    /// When a planned retry is due, in ms since the epoch; cleared when ready.
-    pub retry_at_ms: Option<u64>,
-    /// Why it was cancelled.
-    pub cancel_reason: Option<String>,
-    /// The `at_ms` of the last event that changed this record.
-    pub updated_at_ms: u64,
+    state: BeadState,
+    retryable: bool,
+    attempts: u32,
+    /// Derived (not in the snapshot): blocking dependencies not completed.
+    waiting_on: u32,
+    updated_at_ms: u64,
+    worker: Option<Arc<WorkerId>>,
+    output: Option<String>,
+    detail: Option<Box<BeadDetail>>,
+}
+
+/// The rarely set fields of a [`BeadRecord`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct BeadDetail {
+    last_error: Option<String>,
+    retry_at_ms: Option<u64>,
+    cancel_reason: Option<String>,
 }
 
 impl BeadRecord {
@@ -39,15 +46,148 @@ impl BeadRecord {
     pub(crate) fn pending(at_ms: u64) -> Self {
         Self {
             state: BeadState::Pending,
+            retryable: false,
             attempts: 0,
+            waiting_on: 0,
+            updated_at_ms: at_ms,
             worker: None,
             output: None,
-            last_error: None,
-            retryable: false,
-            retry_at_ms: None,
-            cancel_reason: None,
-            updated_at_ms: at_ms,
+            detail: None,
         }
+    }
+
+    /// A record read back from a snapshot (`waiting_on` is derived later).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per snapshot field, in format order"
+    )]
+    pub(crate) fn restored(
+        state: BeadState,
+        attempts: u32,
+        worker: Option<Arc<WorkerId>>,
+        output: Option<String>,
+        last_error: Option<String>,
+        retryable: bool,
+        retry_at_ms: Option<u64>,
+        cancel_reason: Option<String>,
+        updated_at_ms: u64,
+    ) -> Self {
+        let detail = BeadDetail {
+            last_error,
+            retry_at_ms,
+            cancel_reason,
+        };
+        Self {
+            state,
+            retryable,
+            attempts,
+            waiting_on: 0,
+            updated_at_ms,
+            worker,
+            output,
+            detail: (detail != BeadDetail::default()).then(|| Box::new(detail)),
+        }
+    }
+
+    /// Where the bead is in its lifecycle.
+    pub fn state(&self) -> BeadState {
+        self.state
+    }
+
+    /// Attempts started so far (the current attempt while running).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The worker it was last scheduled on or started by; cleared when it
+    /// becomes ready again.
+    pub fn worker(&self) -> Option<&WorkerId> {
+        self.worker.as_deref()
+    }
+
+    /// The output of the attempt that completed it.
+    pub fn output(&self) -> Option<&str> {
+        self.output.as_deref()
+    }
+
+    /// The error of the last failed attempt, or the reason of the last timeout.
+    pub fn last_error(&self) -> Option<&str> {
+        self.detail.as_ref()?.last_error.as_deref()
+    }
+
+    /// Whether the last failure may be retried (always true after a timeout).
+    pub fn retryable(&self) -> bool {
+        self.retryable
+    }
+
+    /// When a planned retry is due, in ms since the epoch; cleared when ready.
+    pub fn retry_at_ms(&self) -> Option<u64> {
+        self.detail.as_ref()?.retry_at_ms
+    }
+
+    /// Why it was cancelled.
+    pub fn cancel_reason(&self) -> Option<&str> {
+        self.detail.as_ref()?.cancel_reason.as_deref()
+    }
+
+    /// The `at_ms` of the last event that changed this record.
+    pub fn updated_at_ms(&self) -> u64 {
+        self.updated_at_ms
+    }
+
+    /// Blocking dependencies that have not completed.
+    pub(crate) fn waiting_on(&self) -> u32 {
+        self.waiting_on
+    }
+
+    /// One more blocking dependency has not completed (building or restoring).
+    pub(crate) fn wait_for_one_more(&mut self) {
+        self.waiting_on = self.waiting_on.saturating_add(1);
+    }
+
+    /// A blocking dependency completed.
+    #[inline]
+    pub(crate) fn dependency_completed(&mut self) {
+        self.waiting_on = self.waiting_on.saturating_sub(1);
+    }
+
+    fn detail_mut(&mut self) -> &mut BeadDetail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+}
+
+/// Records are equal when every field the accessors show (and the derived
+/// dependency count) is equal, however the rare fields are stored.
+impl PartialEq for BeadRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.state == other.state
+            && self.attempts == other.attempts
+            && self.worker() == other.worker()
+            && self.output == other.output
+            && self.last_error() == other.last_error()
+            && self.retryable == other.retryable
+            && self.retry_at_ms() == other.retry_at_ms()
+            && self.cancel_reason() == other.cancel_reason()
+            && self.updated_at_ms == other.updated_at_ms
+            && self.waiting_on == other.waiting_on
+    }
+}
+
+impl Eq for BeadRecord {}
+
+impl Serialize for BeadRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("BeadRecord", 9)?;
+        out.serialize_field("state", &self.state)?;
+        out.serialize_field("attempts", &self.attempts)?;
+        out.serialize_field("worker", &self.worker())?;
+        out.serialize_field("output", &self.output)?;
+        out.serialize_field("last_error", &self.last_error())?;
+        out.serialize_field("retryable", &self.retryable)?;
+        out.serialize_field("retry_at_ms", &self.retry_at_ms())?;
+        out.serialize_field("cancel_reason", &self.cancel_reason())?;
+        out.serialize_field("updated_at_ms", &self.updated_at_ms)?;
+        out.end()
     }
 }
 
@@ -133,8 +273,17 @@ pub(crate) enum Refusal {
     Blocked,
 }
 
+/// What an accepted transition asks of the workflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Nothing more.
+    None,
+    /// The bead completed: release its blocking dependents.
+    Completed,
+}
+
 /// One bead of a running workflow, borrowed for a transition: its record,
-/// the workflow's counts and its readiness bookkeeping.
+/// the workflow's counts, and the worker-id interner.
 pub(crate) struct BeadSlot<'a> {
     /// The bead's position (index in id order).
     pub(crate) position: usize,
@@ -142,8 +291,8 @@ pub(crate) struct BeadSlot<'a> {
     pub(crate) record: &'a mut BeadRecord,
     /// The workflow's per-state counts.
     pub(crate) counts: &'a mut BeadCounts,
-    /// The workflow's blocking-dependency bookkeeping.
-    pub(crate) readiness: &'a mut Readiness,
+    /// Shared worker ids.
+    pub(crate) workers: &'a mut Interner,
 }
 
 impl BeadSlot<'_> {
@@ -156,6 +305,7 @@ impl BeadSlot<'_> {
     }
 
     /// Moves the bead to `to` at `at_ms`, keeping the counts right.
+    #[inline]
     fn enter(&mut self, to: BeadState, at_ms: u64) {
         self.counts.moved(self.record.state, to);
         self.record.state = to;
@@ -165,30 +315,29 @@ impl BeadSlot<'_> {
     /// `BeadReady`: from pending once every blocking dependency completed
     /// (O(1): a count is kept), from failed or timed out (a retry), from
     /// scheduled (a requeue).
-    pub(crate) fn ready(&mut self, at_ms: u64) -> Result<(), Refusal> {
+    pub(crate) fn ready(&mut self, at_ms: u64) -> Result<Effect, Refusal> {
         match self.record.state {
-            BeadState::Pending => {
-                if self.readiness.waiting_on(self.position) != 0 {
-                    return Err(Refusal::Blocked);
-                }
+            BeadState::Pending if self.record.waiting_on != 0 => return Err(Refusal::Blocked),
+            BeadState::Pending | BeadState::Failed | BeadState::TimedOut | BeadState::Scheduled => {
             }
-            BeadState::Failed | BeadState::TimedOut | BeadState::Scheduled => {}
             _ => return Err(self.refuse(EventKind::BeadReady)),
         }
         self.record.worker = None;
-        self.record.retry_at_ms = None;
+        if let Some(detail) = self.record.detail.as_mut() {
+            detail.retry_at_ms = None;
+        }
         self.enter(BeadState::Ready, at_ms);
-        Ok(())
+        Ok(Effect::None)
     }
 
     /// `BeadScheduled`: from ready.
-    pub(crate) fn scheduled(&mut self, at_ms: u64, worker: WorkerId) -> Result<(), Refusal> {
+    pub(crate) fn scheduled(&mut self, at_ms: u64, worker: WorkerId) -> Result<Effect, Refusal> {
         if self.record.state != BeadState::Ready {
             return Err(self.refuse(EventKind::BeadScheduled));
         }
-        self.record.worker = Some(worker);
+        self.record.worker = Some(self.workers.intern(worker));
         self.enter(BeadState::Scheduled, at_ms);
-        Ok(())
+        Ok(Effect::None)
     }
 
     /// `BeadStarted`: from scheduled, with the next attempt number.
@@ -197,30 +346,31 @@ impl BeadSlot<'_> {
         at_ms: u64,
         worker: WorkerId,
         attempt: u32,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Effect, Refusal> {
         if self.record.state != BeadState::Scheduled {
             return Err(self.refuse(EventKind::BeadStarted));
         }
         check_attempt(self.record.attempts.saturating_add(1), attempt)?;
         self.record.attempts = attempt;
-        self.record.worker = Some(worker);
+        if self.record.worker() != Some(&worker) {
+            self.record.worker = Some(self.workers.intern(worker));
+        }
         self.enter(BeadState::Running, at_ms);
-        Ok(())
+        Ok(Effect::None)
     }
 
-    /// `BeadCompleted`: from running, for the current attempt. Releases the
-    /// bead's blocking dependents.
+    /// `BeadCompleted`: from running, for the current attempt. The caller
+    /// releases the bead's blocking dependents.
     pub(crate) fn completed(
         &mut self,
         at_ms: u64,
         attempt: u32,
         output: String,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Effect, Refusal> {
         self.check_running(EventKind::BeadCompleted, attempt)?;
         self.record.output = Some(output);
         self.enter(BeadState::Completed, at_ms);
-        self.readiness.release(self.position);
-        Ok(())
+        Ok(Effect::Completed)
     }
 
     /// `BeadFailed`: from running, for the current attempt.
@@ -230,22 +380,22 @@ impl BeadSlot<'_> {
         attempt: u32,
         error: String,
         retryable: bool,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Effect, Refusal> {
         self.check_running(EventKind::BeadFailed, attempt)?;
-        self.record.last_error = Some(error);
+        self.record.detail_mut().last_error = Some(error);
         self.record.retryable = retryable;
         self.enter(BeadState::Failed, at_ms);
-        Ok(())
+        Ok(Effect::None)
     }
 
     /// `BeadRetryScheduled`: from failed or timed out; the state stays.
-    pub(crate) fn retry_scheduled(&mut self, at_ms: u64, due_ms: u64) -> Result<(), Refusal> {
+    pub(crate) fn retry_scheduled(&mut self, at_ms: u64, due_ms: u64) -> Result<Effect, Refusal> {
         if !matches!(self.record.state, BeadState::Failed | BeadState::TimedOut) {
             return Err(self.refuse(EventKind::BeadRetryScheduled));
         }
-        self.record.retry_at_ms = Some(due_ms);
+        self.record.detail_mut().retry_at_ms = Some(due_ms);
         self.record.updated_at_ms = at_ms;
-        Ok(())
+        Ok(Effect::None)
     }
 
     /// `BeadTimedOut`: from running (the current attempt) or scheduled (the
@@ -255,27 +405,27 @@ impl BeadSlot<'_> {
         at_ms: u64,
         attempt: u32,
         reason: String,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Effect, Refusal> {
         let expected = match self.record.state {
             BeadState::Running => self.record.attempts,
             BeadState::Scheduled => self.record.attempts.saturating_add(1),
             _ => return Err(self.refuse(EventKind::BeadTimedOut)),
         };
         check_attempt(expected, attempt)?;
-        self.record.last_error = Some(reason);
+        self.record.detail_mut().last_error = Some(reason);
         self.record.retryable = true;
         self.enter(BeadState::TimedOut, at_ms);
-        Ok(())
+        Ok(Effect::None)
     }
 
     /// `BeadCancelled`: from any state but completed and cancelled.
-    pub(crate) fn cancelled(&mut self, at_ms: u64, reason: String) -> Result<(), Refusal> {
+    pub(crate) fn cancelled(&mut self, at_ms: u64, reason: String) -> Result<Effect, Refusal> {
         if self.record.state.is_final() {
             return Err(self.refuse(EventKind::BeadCancelled));
         }
-        self.record.cancel_reason = Some(reason);
+        self.record.detail_mut().cancel_reason = Some(reason);
         self.enter(BeadState::Cancelled, at_ms);
-        Ok(())
+        Ok(Effect::None)
     }
 
     /// Refuses `event` unless the bead is running `attempt`.

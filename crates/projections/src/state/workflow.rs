@@ -1,8 +1,6 @@
 //! Workflows: [`WorkflowRecord`] (a submitted workflow, its tasks and bead
-//! records), the readiness bookkeeping that makes `BeadReady` O(1), and the
-//! per-workflow summary.
+//! records) and the per-workflow summary.
 
-use rustc_hash::FxHashMap;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use strand_dag::{BeadId, WorkflowDag};
@@ -12,7 +10,8 @@ use crate::event::TaskSpec;
 use crate::ids::WorkflowId;
 use crate::lifecycle::{BeadState, WorkflowStatus};
 use crate::state::bead::{BeadCounts, BeadRecord, BeadSlot};
-use crate::state::snapshot::WorkflowOwned;
+use crate::state::index::BeadIndex;
+use crate::state::worker::Interner;
 
 /// A submitted workflow as the projection holds it: its graph, its tasks and
 /// one [`BeadRecord`] per bead, with per-state counts.
@@ -41,92 +40,8 @@ pub struct WorkflowRecord {
     pub(crate) beads: Vec<BeadRecord>,
     /// Derived: beads per state (not in the snapshot).
     pub(crate) counts: BeadCounts,
-    /// Derived: positions and blocking-dependency counts (not in the snapshot).
-    pub(crate) readiness: Readiness,
-}
-
-/// The derived index of a workflow: bead id -> position, each bead's blocking
-/// dependents, and how many of its blocking dependencies have not completed.
-///
-/// Rebuilt from the graph and the bead states on submission and on restore,
-/// never stored, so it cannot disagree with them.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Readiness {
-    /// Bead id -> position.
-    position: FxHashMap<BeadId, usize>,
-    /// Blocking dependents of position `i`: `dependents[offsets[i]..offsets[i + 1]]`.
-    offsets: Vec<usize>,
-    /// Concatenated blocking-dependent lists.
-    dependents: Vec<usize>,
-    /// Blocking dependencies of each bead that have not completed.
-    waiting_on: Vec<usize>,
-}
-
-impl Readiness {
-    /// Builds the index of `dag` where `completed(i)` says whether the bead at
-    /// position `i` has completed. O(V + E).
-    fn build(dag: &WorkflowDag, completed: impl Fn(usize) -> bool) -> Self {
-        let position: FxHashMap<BeadId, usize> = dag
-            .nodes()
-            .enumerate()
-            .map(|(at, id)| (id.clone(), at))
-            .collect();
-        let count = position.len();
-        let mut offsets = Vec::with_capacity(count + 1);
-        offsets.push(0);
-        let mut dependents = Vec::new();
-        let mut waiting_on = vec![0_usize; count];
-        // `edges()` is sorted by (from, to) and positions follow id order, so
-        // the sources come in non-decreasing position order.
-        for (from, to, kind) in dag.edges() {
-            if !kind.is_blocking() {
-                continue;
-            }
-            let (Some(&from), Some(&to)) = (position.get(from), position.get(to)) else {
-                continue;
-            };
-            while offsets.len() <= from {
-                offsets.push(dependents.len());
-            }
-            dependents.push(to);
-            if !completed(from)
-                && let Some(waiting) = waiting_on.get_mut(to)
-            {
-                *waiting += 1;
-            }
-        }
-        while offsets.len() <= count {
-            offsets.push(dependents.len());
-        }
-        Self {
-            position,
-            offsets,
-            dependents,
-            waiting_on,
-        }
-    }
-
-    /// The position of a bead.
-    pub(crate) fn position(&self, bead: &BeadId) -> Option<usize> {
-        self.position.get(bead).copied()
-    }
-
-    /// How many blocking dependencies of the bead at `position` have not completed.
-    pub(crate) fn waiting_on(&self, position: usize) -> usize {
-        self.waiting_on.get(position).copied().unwrap_or(0)
-    }
-
-    /// The bead at `position` completed: each blocking dependent waits on one
-    /// fewer. O(out-degree).
-    pub(crate) fn release(&mut self, position: usize) {
-        let start = self.offsets.get(position).copied().unwrap_or(0);
-        let end = self.offsets.get(position + 1).copied().unwrap_or(start);
-        for &dependent in self.dependents.get(start..end).unwrap_or(&[]) {
-            if let Some(waiting) = self.waiting_on.get_mut(dependent) {
-                *waiting = waiting.saturating_sub(1);
-            }
-        }
-    }
+    /// Derived: positions and blocking dependents (not in the snapshot).
+    pub(crate) index: BeadIndex,
 }
 
 impl WorkflowRecord {
@@ -144,11 +59,12 @@ impl WorkflowRecord {
         at_ms: u64,
     ) -> Result<Self, SubmissionDefect> {
         dag.validate().map_err(SubmissionDefect::InvalidDag)?;
-        let readiness = Readiness::build(&dag, |_| false);
-        let mut slots: Vec<Option<TaskSpec>> = (0..dag.node_count()).map(|_| None).collect();
+        let index = BeadIndex::build(&dag)
+            .ok_or(SubmissionDefect::TooManyBeads(dag.node_count()))?;
+        let mut slots: Vec<Option<TaskSpec>> = (0..index.len()).map(|_| None).collect();
         for task in tasks {
-            let Some(slot) = readiness
-                .position(&task.id)
+            let Some(slot) = index
+                .position(task.id.as_str())
                 .and_then(|position| slots.get_mut(position))
             else {
                 return Err(SubmissionDefect::TaskNotInDag(task.id));
@@ -163,7 +79,7 @@ impl WorkflowRecord {
             ordered.push(slot.ok_or_else(|| SubmissionDefect::MissingTask(node.clone()))?);
         }
         let beads = vec![BeadRecord::pending(at_ms); ordered.len()];
-        Ok(Self {
+        let mut record = Self {
             id,
             name,
             status: WorkflowStatus::Running,
@@ -174,17 +90,22 @@ impl WorkflowRecord {
             dag,
             tasks: ordered,
             beads,
-            readiness,
-        })
+            index,
+        };
+        record.count_waiting();
+        Ok(record)
     }
 
-    /// A workflow read back from a snapshot, its derived index rebuilt.
+    /// A workflow read back from a snapshot, its derived data rebuilt.
     ///
     /// # Errors
     ///
     /// A description of the mismatch when the tasks or bead records do not
     /// line up with the graph's nodes, or the status with the finish time.
-    pub(crate) fn restored(snapshot: WorkflowOwned) -> Result<Self, &'static str> {
+    pub(crate) fn restored(
+        snapshot: WorkflowOwned,
+        workers: &mut Interner,
+    ) -> Result<Self, &'static str> {
         let WorkflowOwned {
             id,
             name,
@@ -205,12 +126,12 @@ impl WorkflowRecord {
         if status.is_finished() != finished_at_ms.is_some() {
             return Err("status and finish time disagree");
         }
-        let readiness = Readiness::build(&dag, |at| {
-            beads
-                .get(at)
-                .is_some_and(|bead| bead.state == BeadState::Completed)
-        });
-        Ok(Self {
+        let index = BeadIndex::build(&dag).ok_or("too many beads")?;
+        let beads: Vec<BeadRecord> = beads
+            .into_iter()
+            .map(|bead| bead.into_record(workers))
+            .collect();
+        let mut record = Self {
             id,
             name,
             status,
@@ -221,19 +142,62 @@ impl WorkflowRecord {
             dag,
             tasks,
             beads,
-            readiness,
-        })
+            index,
+        };
+        record.count_waiting();
+        Ok(record)
+    }
+
+    /// Sets every bead's count of blocking dependencies not completed, from
+    /// the bead states. O(V + E).
+    fn count_waiting(&mut self) {
+        for position in 0..self.beads.len() {
+            let completed = self
+                .beads
+                .get(position)
+                .is_some_and(|bead| bead.state() == BeadState::Completed);
+            if completed {
+                continue;
+            }
+            for &dependent in self.index.dependents(position) {
+                if let Some(bead) = usize::try_from(dependent)
+                    .ok()
+                    .and_then(|at| self.beads.get_mut(at))
+                {
+                    bead.wait_for_one_more();
+                }
+            }
+        }
     }
 
     /// The bead's slot for a transition, or `None` for an unknown bead.
-    pub(crate) fn slot(&mut self, bead: &BeadId) -> Option<BeadSlot<'_>> {
-        let position = self.readiness.position(bead)?;
+    #[inline]
+    pub(crate) fn slot<'a>(
+        &'a mut self,
+        bead: &BeadId,
+        workers: &'a mut Interner,
+    ) -> Option<BeadSlot<'a>> {
+        let position = self.index.position(bead.as_str())?;
         Some(BeadSlot {
             position,
             record: self.beads.get_mut(position)?,
             counts: &mut self.counts,
-            readiness: &mut self.readiness,
+            workers,
         })
+    }
+
+    /// The bead at `position` completed: each blocking dependent waits on one
+    /// fewer. O(out-degree).
+    #[inline]
+    pub(crate) fn release(&mut self, position: usize) {
+        for &dependent in self.index.dependents(position) {
+            if let Some(bead) = usize::try_from(dependent)
+                .ok()
+                .and_then(|at| self.beads.get_mut(at))
+            {
+                bead.dependency_completed();
+            }
+        }
     }
 
     /// The smallest blocking dependency of the bead at `position` that has not
@@ -245,15 +209,15 @@ impl WorkflowRecord {
             self.dag
                 .edge(dependency, &task.id)
                 .is_some_and(strand_dag::DependencyType::is_blocking)
-                && self.bead(dependency).map(|bead| bead.state) != Some(BeadState::Completed)
+                && self.bead(dependency).map(BeadRecord::state) != Some(BeadState::Completed)
         })
     }
 
     /// The first bead (smallest id) that has not completed, with its state.
     pub(crate) fn first_incomplete(&self) -> Option<(&BeadId, BeadState)> {
         self.beads()
-            .find(|(_, bead)| bead.state != BeadState::Completed)
-            .map(|(id, bead)| (id, bead.state))
+            .find(|(_, bead)| bead.state() != BeadState::Completed)
+            .map(|(id, bead)| (id, bead.state()))
     }
 
     /// Marks the workflow finished at `at_ms`.
@@ -305,12 +269,12 @@ impl WorkflowRecord {
 
     /// The task of one bead.
     pub fn task(&self, bead: &BeadId) -> Option<&TaskSpec> {
-        self.tasks.get(self.readiness.position(bead)?)
+        self.tasks.get(self.index.position(bead.as_str())?)
     }
 
     /// The record of one bead.
     pub fn bead(&self, bead: &BeadId) -> Option<&BeadRecord> {
-        self.beads.get(self.readiness.position(bead)?)
+        self.beads.get(self.index.position(bead.as_str())?)
     }
 
     /// Every bead with its record, sorted by id.
@@ -326,7 +290,7 @@ impl WorkflowRecord {
     /// The beads in `state`, sorted by id.
     pub fn beads_in_state(&self, state: BeadState) -> Vec<BeadId> {
         self.beads()
-            .filter(|(_, bead)| bead.state == state)
+            .filter(|(_, bead)| bead.state() == state)
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -335,11 +299,8 @@ impl WorkflowRecord {
     /// beads a scheduler recovering from a crash should make ready. Sorted by id.
     pub fn unblocked_pending(&self) -> Vec<BeadId> {
         self.beads()
-            .enumerate()
-            .filter(|(at, (_, bead))| {
-                bead.state == BeadState::Pending && self.readiness.waiting_on(*at) == 0
-            })
-            .map(|(_, (id, _))| id.clone())
+            .filter(|(_, bead)| bead.state() == BeadState::Pending && bead.waiting_on() == 0)
+            .map(|(id, _)| id.clone())
             .collect()
     }
 
