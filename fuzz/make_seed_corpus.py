@@ -36,3 +36,18 @@ write('frame_decoder', 'torn_header', good[:9])
 write('frame_decoder', 'torn_payload', good[:-3])
 write('frame_decoder', 'huge_len', bytes([0xA7, 1, 0]) + struct.pack('<III', 0xFFFFFFFF, 0, 0))
 write('frame_decoder', 'bad_crc', good[:-1] + bytes([good[-1] ^ 1]))
+
+def checkpoint_payload(name, gen, seq, version, data_len, first):
+    n = name.encode()
+    return (struct.pack('<Q', len(n)) + n + struct.pack('<QQIQ', gen, seq, version, data_len) +
+            struct.pack('<Q', len(first)) + first)
+
+os.makedirs(os.path.join(HERE, 'corpus', 'checkpoint_decoder'), exist_ok=True)
+small = frame(checkpoint_payload('state_manager', 1, 42, 1, 5, b'hello'))
+write('checkpoint_decoder', 'small', small)
+write('checkpoint_decoder', 'empty_data', frame(checkpoint_payload('state_manager', 1, 0, 1, 0, b'')))
+write('checkpoint_decoder', 'wrong_name', frame(checkpoint_payload('other', 1, 42, 1, 5, b'hello')))
+write('checkpoint_decoder', 'announces_more', frame(checkpoint_payload('state_manager', 1, 42, 1, 2**40, b'hello')))
+write('checkpoint_decoder', 'short_first_chunk', frame(checkpoint_payload('state_manager', 1, 42, 1, 9, b'hello')) + frame(b'more', 0))
+write('checkpoint_decoder', 'trailing', small + b'x')
+write('checkpoint_decoder', 'torn', small[:-2])

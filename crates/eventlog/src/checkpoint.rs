@@ -191,7 +191,8 @@ pub(crate) fn decode(
     }
     let data_len = usize::try_from(stored.data_len)
         .ok()
-        .filter(|&len| len <= MAX_CHECKPOINT_LEN && len >= stored.first_chunk.len())
+        // Canonical chunking only: the first chunk is as long as it can be.
+        .filter(|&len| len <= MAX_CHECKPOINT_LEN && stored.first_chunk.len() == len.min(CHUNK_LEN))
         .ok_or(CheckpointDefect::Length {
             announced: stored.data_len,
             found: stored.first_chunk.len() as u64,
@@ -207,6 +208,12 @@ pub(crate) fn decode(
         if next.chain != crc {
             return Err(CheckpointDefect::Chain {
                 offset: bytes.len() - rest.len(),
+            });
+        }
+        if next.payload.len() != (data_len - data.len()).min(CHUNK_LEN) {
+            return Err(CheckpointDefect::Length {
+                announced: stored.data_len,
+                found: (data.len() + next.payload.len()) as u64,
             });
         }
         data.extend_from_slice(next.payload);

@@ -4,6 +4,7 @@
 //! Each target asserts a property on arbitrary input: decoding never panics,
 //! and whatever decodes re-encodes to the same bytes.
 
+use crate::checkpoint;
 use crate::codec::{self, EnvelopeRef};
 use crate::frame;
 
@@ -44,6 +45,27 @@ pub fn envelope_decoder(data: &[u8]) {
             "re-encode failed"
         );
         assert_eq!(again, data, "envelope does not re-encode to its bytes");
+    }
+}
+
+/// Fuzz the checkpoint decoder (chunked frames, announced lengths).
+///
+/// # Panics
+/// When a decoded checkpoint does not re-encode to its input bytes.
+pub fn checkpoint_decoder(data: &[u8]) {
+    let name = "state_manager";
+    if let Ok(cp) = checkpoint::decode(name, 1, data) {
+        let new = checkpoint::NewCheckpoint {
+            name: cp.name,
+            seq: cp.seq,
+            format_version: cp.format_version,
+            data: cp.data,
+        };
+        let again = checkpoint::encode(&new, 1);
+        assert!(
+            matches!(&again, Ok((bytes, crc)) if bytes == data && *crc == cp.checksum),
+            "checkpoint does not re-encode to its bytes"
+        );
     }
 }
 
