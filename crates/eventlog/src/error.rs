@@ -206,7 +206,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An export file is damaged or truncated; nothing was imported.
-    #[error("export file damaged at byte offset {offset} (last good seq {last_good_seq}): {defect}")]
+    #[error(
+        "export file damaged at byte offset {offset} (last good seq {last_good_seq}): {defect}"
+    )]
     BadExport {
         /// Byte offset in the file where the damage starts.
         offset: u64,

@@ -181,13 +181,11 @@ pub(crate) fn export(
     )?;
     out.write_all(&tail).map_err(io("write", dest))?;
     bytes += tail.len() as u64;
-    let tmp = out
-        .into_inner()
-        .map_err(|e| Error::Io {
-            op: "write",
-            path: dest.to_path_buf(),
-            source: e.into_error(),
-        })?;
+    let tmp = out.into_inner().map_err(|e| Error::Io {
+        op: "write",
+        path: dest.to_path_buf(),
+        source: e.into_error(),
+    })?;
     // Durability: the file's bytes must be on disk before the rename below
     // publishes it under its final name.
     tmp.as_file().sync_all().map_err(io("sync", dest))?;
@@ -279,12 +277,11 @@ impl ExportReader {
             Err(e) => return Err(self.defect(ExportDefect::Frame(e))),
             Ok(_) => {}
         }
-        let frame = frame::decode_exact(&self.buf)
-            .map_err(|e| Error::BadExport {
-                offset: self.frame_start,
-                last_good_seq: self.last_good_seq,
-                defect: ExportDefect::Frame(e),
-            })?;
+        let frame = frame::decode_exact(&self.buf).map_err(|e| Error::BadExport {
+            offset: self.frame_start,
+            last_good_seq: self.last_good_seq,
+            defect: ExportDefect::Frame(e),
+        })?;
         Ok((frame.chain, frame.crc))
     }
 
@@ -323,12 +320,15 @@ fn check_target(data_dir: &Path) -> Result<()> {
     }
 }
 
+/// Receives each checked record of an export: `(seq, stream, frame, crc)`.
+type RecordSink<'a> = &'a mut dyn FnMut(Seq, &str, &[u8], u32) -> Result<()>;
+
 /// Read and check a whole export file, handing each record to `sink` as
 /// `(seq, stream, frame, crc)`. Returns the number of records and the last
 /// seq once the trailer and the end of the file checked out.
 fn read_export(
     src: &Path,
-    sink: &mut dyn FnMut(Seq, &str, &[u8], u32) -> Result<()>,
+    sink: RecordSink<'_>,
     progress: TransferProgress<'_>,
 ) -> Result<TransferReport> {
     let file = File::open(src).map_err(io("open", src))?;
@@ -342,8 +342,8 @@ fn read_export(
     };
     reader.read_magic()?;
     reader.read_frame()?;
-    let header: ExportHeader = codec::decode_exact(reader.payload())
-        .map_err(|_| reader.defect(ExportDefect::Header))?;
+    let header: ExportHeader =
+        codec::decode_exact(reader.payload()).map_err(|_| reader.defect(ExportDefect::Header))?;
     if header.export_version != EXPORT_VERSION || header.log_format != FORMAT_VERSION {
         return Err(reader.defect(ExportDefect::Version {
             export: header.export_version,

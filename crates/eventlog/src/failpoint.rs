@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::backend::{
-    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch, Truncation,
+    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
+    Truncation,
 };
 use crate::error::{Error, Result};
 use crate::types::Seq;

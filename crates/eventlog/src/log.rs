@@ -9,7 +9,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::Backend;
 use crate::checkpoint::{
-    self, Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, NewCheckpoint, SkippedCheckpoint,
+    self, Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, NewCheckpoint,
+    SkippedCheckpoint,
 };
 use crate::error::{Error, Result};
 use crate::export::{self, TransferProgress, TransferReport};

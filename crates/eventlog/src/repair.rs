@@ -88,9 +88,10 @@ fn plan(backend: &dyn Backend, after: Seq) -> Result<(TruncatePlan, Truncation)>
     }
     // A clean-close watermark past the new end would make every later open
     // report a lost tail.
-    truncation
-        .meta
-        .push((META_CLEAN_CLOSE.to_owned(), after.min(last).0.to_be_bytes().to_vec()));
+    truncation.meta.push((
+        META_CLEAN_CLOSE.to_owned(),
+        after.min(last).0.to_be_bytes().to_vec(),
+    ));
     let plan = TruncatePlan {
         after,
         last_seq: last,

@@ -200,7 +200,8 @@ impl RocksBackend {
     /// # Errors
     /// Storage errors, including `dest` already existing.
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(storage("backup"))?;
+        let checkpoint =
+            rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(storage("backup"))?;
         // Durability: RocksDB flushes and syncs the copy before returning.
         checkpoint
             .create_checkpoint(dest)

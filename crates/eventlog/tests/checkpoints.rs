@@ -166,7 +166,9 @@ fn given_a_snapshot_over_the_record_bound_when_stored_and_loaded_then_it_round_t
 -> Result<(), Error> {
     let dir = tempfile::tempdir().unwrap();
     let log = log_with_events(dir.path(), 2)?;
-    let data: Vec<u8> = (0..20 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect();
+    let data: Vec<u8> = (0..20 * 1024 * 1024 + 7_u32)
+        .map(|i| u8::try_from(i % 251).unwrap())
+        .collect();
     log.put_checkpoint_blocking(checkpoint(2, &data))?;
     let loaded = log.load_checkpoint("sm", 1)?.checkpoint.unwrap();
     assert_eq!(loaded.data.len(), data.len());

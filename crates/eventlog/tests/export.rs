@@ -64,7 +64,11 @@ fn given_a_log_when_exported_and_imported_then_every_record_is_identical_and_ver
     assert!(log.verify(&mut |_| {}).ok);
     assert_eq!(log.read_stream("s1", Seq(1))?.count(), 32);
     // The imported log goes on where the original ended.
-    assert_eq!(log.append_blocking(vec![NewEvent::new("s0", 1, vec![1])])?.first, Seq(96));
+    assert_eq!(
+        log.append_blocking(vec![NewEvent::new("s0", 1, vec![1])])?
+            .first,
+        Seq(96)
+    );
     assert!(log.verify(&mut |_| {}).ok);
     Ok(())
 }
@@ -175,7 +179,14 @@ fn given_a_file_that_is_not_an_export_when_imported_then_refused_as_bad_magic() 
     std::fs::write(&file, "name = \"x\"\n").unwrap();
     let err = EventLog::import_from(&file, &dir.path().join("t"), &mut |_, _| {}).unwrap_err();
     assert!(
-        matches!(err, Error::BadExport { offset: 0, defect: ExportDefect::BadMagic, .. }),
+        matches!(
+            err,
+            Error::BadExport {
+                offset: 0,
+                defect: ExportDefect::BadMagic,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

@@ -40,8 +40,8 @@ fn given_envelope_decoder_corpus_when_run_then_no_input_breaks_a_property() -> s
 }
 
 #[test]
-fn given_checkpoint_decoder_corpus_when_run_then_no_input_breaks_a_property()
--> std::io::Result<()> {
+fn given_checkpoint_decoder_corpus_when_run_then_no_input_breaks_a_property() -> std::io::Result<()>
+{
     let inputs = corpus("checkpoint_decoder")?;
     assert!(inputs.len() >= 4, "seed corpus is checked in");
     for (_, bytes) in &inputs {

@@ -11,7 +11,11 @@ use strand_eventlog::{Error, EventLog, LogOptions, NewCheckpoint, NewEvent, Seq}
 fn fixture(dir: &Path) {
     let log = EventLog::open(dir, LogOptions::default()).unwrap();
     for n in 0..100u64 {
-        let stream = ["a", "b", "c"][usize::try_from(n % 3).unwrap()];
+        let stream = match n % 3 {
+            0 => "a",
+            1 => "b",
+            _ => "c",
+        };
         log.append_blocking(vec![NewEvent::new(stream, 1, n.to_le_bytes().to_vec())])
             .unwrap();
         for (name, at) in [("p", 30), ("q", 50), ("p", 90)] {
@@ -73,15 +77,25 @@ fn given_a_log_when_truncated_then_the_tail_and_newer_checkpoints_are_gone_a_bac
 
     let log = EventLog::open(&data, LogOptions::default())?;
     assert_eq!(log.last_seq(), Seq(60));
-    assert_eq!(log.load_checkpoint("p", 1)?.checkpoint.map(|c| c.seq), Some(Seq(30)));
-    assert_eq!(log.load_checkpoint("q", 1)?.checkpoint.map(|c| c.seq), Some(Seq(50)));
+    assert_eq!(
+        log.load_checkpoint("p", 1)?.checkpoint.map(|c| c.seq),
+        Some(Seq(30))
+    );
+    assert_eq!(
+        log.load_checkpoint("q", 1)?.checkpoint.map(|c| c.seq),
+        Some(Seq(50))
+    );
     let a: Vec<Seq> = log
         .read_stream("a", Seq(1))?
         .map(|e| e.map(|e| e.seq))
         .collect::<Result<_, _>>()?;
     assert_eq!(a.last(), Some(&Seq(58)));
     // Appends continue the sequence and the checksum chain.
-    assert_eq!(log.append_blocking(vec![NewEvent::new("a", 1, vec![0])])?.first, Seq(61));
+    assert_eq!(
+        log.append_blocking(vec![NewEvent::new("a", 1, vec![0])])?
+            .first,
+        Seq(61)
+    );
     let report = log.verify(&mut |_| {});
     assert!(report.ok, "{:?}", report.error);
     assert_eq!(report.records, 61);
@@ -95,7 +109,16 @@ fn given_nothing_after_the_seq_when_truncating_then_refused_and_no_backup_is_mad
     fixture(&data);
     let backup = dir.path().join("backup");
     let err = truncate_after(&data, Seq(100), &backup).unwrap_err();
-    assert!(matches!(err, Error::BadTruncation { after: Seq(100), .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::BadTruncation {
+                after: Seq(100),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(!backup.exists());
 }
 
@@ -108,7 +131,10 @@ fn given_an_existing_backup_path_when_truncating_then_refused_and_nothing_is_rem
     std::fs::create_dir(&backup).unwrap();
     std::fs::write(backup.join("x"), b"x").unwrap();
     assert!(truncate_after(&data, Seq(10), &backup).is_err());
-    assert_eq!(EventLog::open_read_only(&data).unwrap().last_seq(), Seq(100));
+    assert_eq!(
+        EventLog::open_read_only(&data).unwrap().last_seq(),
+        Seq(100)
+    );
 }
 
 #[test]
