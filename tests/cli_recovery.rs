@@ -23,7 +23,11 @@ fn strand(data: &Path) -> Command {
 /// Run with `-o json`, check the exit code, parse stdout.
 #[expect(clippy::unwrap_used, reason = "test helper")]
 fn json(data: &Path, args: &[&str], code: i32) -> Value {
-    let out = strand(data).args(args).args(["-o", "json"]).output().unwrap();
+    let out = strand(data)
+        .args(args)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(code),
@@ -79,12 +83,15 @@ fn given_a_log_when_replayed_then_the_report_has_the_contract_shape() {
 
 #[test]
 fn given_a_checkpoint_when_replayed_and_verified_then_only_the_tail_is_replayed_and_the_hashes_agree()
-{
+ {
     let dir = tempfile::tempdir().unwrap();
     let (data, n) = filled(dir.path());
     let full = json(&data, &["replay"], 0);
     let created = json(&data, &["checkpoint", "create"], 0);
-    assert_eq!((created["id"].clone(), created["seq"].clone()), (1.into(), n.into()));
+    assert_eq!(
+        (created["id"].clone(), created["seq"].clone()),
+        (1.into(), n.into())
+    );
     assert_eq!(created["state_hash"], full["state_hash"]);
 
     let listed = json(&data, &["checkpoint", "list"], 0);
@@ -104,7 +111,8 @@ fn given_a_checkpoint_when_replayed_and_verified_then_only_the_tail_is_replayed_
 /// Guards against `replay --verify` trusting a checkpoint that holds
 /// another state than the log's.
 #[test]
-fn given_a_checkpoint_of_another_state_when_verified_then_exit_1_and_verified_false() -> TestResult {
+fn given_a_checkpoint_of_another_state_when_verified_then_exit_1_and_verified_false() -> TestResult
+{
     use strand::projections::{Projection, StateManager};
     use strand::replay::ReplayEngine;
     let dir = tempfile::tempdir()?;
@@ -115,7 +123,11 @@ fn given_a_checkpoint_of_another_state_when_verified_then_exit_1_and_verified_fa
         labels,
     };
     let event = spawn(vec!["a".into()]);
-    log.append_blocking(vec![NewEvent::new(event.stream(), event.kind().as_u16(), codec::encode(&event)?)])?;
+    log.append_blocking(vec![NewEvent::new(
+        event.stream(),
+        event.kind().as_u16(),
+        codec::encode(&event)?,
+    )])?;
     let mut foreign = StateManager::empty();
     foreign.apply(
         strand::projections::EventMeta { seq: 1, at_ms: 5 },
@@ -127,7 +139,12 @@ fn given_a_checkpoint_of_another_state_when_verified_then_exit_1_and_verified_fa
     let doc = json(&data, &["replay", "--verify"], 1);
     assert_eq!(doc["verified"], false);
     assert_eq!(doc["checkpoint_seq"], 1);
-    assert!(doc["error"].as_str().is_some_and(|e| e.contains("generation 1")), "{doc}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("generation 1")),
+        "{doc}"
+    );
     Ok(())
 }
 
@@ -152,7 +169,11 @@ fn given_workflows_when_status_is_asked_then_each_workflow_and_its_beads_are_lis
     assert!(String::from_utf8_lossy(&text.stdout).contains(&first));
 
     let missing = json(&data, &["status", "no-such-workflow"], 1);
-    assert!(missing["error"].as_str().is_some_and(|e| e.contains("no-such-workflow")));
+    assert!(
+        missing["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no-such-workflow"))
+    );
 }
 
 #[test]
@@ -184,7 +205,10 @@ fn given_a_truncated_export_when_imported_then_exit_1_naming_the_offset_and_no_d
     let target = dir.path().join("imported");
     let doc = json(&target, &["import", file.to_str().unwrap()], 1);
     let error = doc["error"].as_str().unwrap();
-    assert!(error.contains("byte offset") && error.contains("last good seq"), "{error}");
+    assert!(
+        error.contains("byte offset") && error.contains("last good seq"),
+        "{error}"
+    );
     assert!(!target.exists());
 }
 
@@ -193,7 +217,11 @@ fn given_a_log_when_repair_truncate_runs_dry_then_with_yes_then_only_the_second_
     let dir = tempfile::tempdir().unwrap();
     let (data, n) = filled(dir.path());
     let after = n / 2;
-    let dry = json(&data, &["repair", "truncate", "--after", &after.to_string()], 0);
+    let dry = json(
+        &data,
+        &["repair", "truncate", "--after", &after.to_string()],
+        0,
+    );
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["records_removed"], n - after);
     assert_eq!(json(&data, &["log", "verify"], 0)["last_seq"], n);
@@ -201,7 +229,15 @@ fn given_a_log_when_repair_truncate_runs_dry_then_with_yes_then_only_the_second_
     let backup = dir.path().join("copy");
     let done = json(
         &data,
-        &["repair", "truncate", "--after", &after.to_string(), "--yes", "--backup", backup.to_str().unwrap()],
+        &[
+            "repair",
+            "truncate",
+            "--after",
+            &after.to_string(),
+            "--yes",
+            "--backup",
+            backup.to_str().unwrap(),
+        ],
         0,
     );
     assert_eq!(done["dry_run"], false);
@@ -210,7 +246,10 @@ fn given_a_log_when_repair_truncate_runs_dry_then_with_yes_then_only_the_second_
     assert_eq!(json(&data, &["log", "verify"], 0)["last_seq"], after);
     assert_eq!(json(&backup, &["log", "verify"], 0)["last_seq"], n);
     // A prefix of a valid history is a valid history.
-    assert_eq!(json(&data, &["replay", "--verify"], 0)["events_replayed"], after);
+    assert_eq!(
+        json(&data, &["replay", "--verify"], 0)["events_replayed"],
+        after
+    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn list(ctx: &mut Context) -> Result<Status, CliError> {
         }
     }
     if checkpoints.is_empty() {
-        text = "no checkpoints".to_owned();
+        "no checkpoints".clone_into(&mut text);
     }
     ctx.emit(&json!({ "checkpoints": docs }), &text)?;
     Ok(if all_ok { Status::Ok } else { Status::Problem })
@@ -84,8 +84,7 @@ fn create(ctx: &mut Context) -> Result<Status, CliError> {
     let log = EventLog::open(&ctx.data, LogOptions::default().create_if_missing(false))?;
     let engine = ReplayEngine::new(log.clone());
     let bar = Bar::new(ctx, "replay", "events");
-    let replayed =
-        engine.rebuild::<StateManager>(&mut |p| bar.update(p.seq, p.last_seq))?;
+    let replayed = engine.rebuild::<StateManager>(&mut |p| bar.update(p.seq, p.last_seq))?;
     bar.finish();
     let id = engine.checkpoint(&replayed.projection)?;
     // An audit trail of checkpoints in the log itself; the checkpoint is
@@ -95,7 +94,11 @@ fn create(ctx: &mut Context) -> Result<Status, CliError> {
         seq: id.seq.get(),
     };
     let body = codec::encode(&taken).map_err(CliError::Projection)?;
-    log.append_blocking(vec![NewEvent::new(taken.stream(), taken.kind().as_u16(), body)])?;
+    log.append_blocking(vec![NewEvent::new(
+        taken.stream(),
+        taken.kind().as_u16(),
+        body,
+    )])?;
     log.close_blocking()?;
     let doc = json!({
         "name": StateManager::NAME,

@@ -53,9 +53,10 @@ fn default_backup(data: &Path) -> PathBuf {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
-    let name = data
-        .file_name()
-        .map_or_else(|| "strand-data".into(), |n| n.to_string_lossy().into_owned());
+    let name = data.file_name().map_or_else(
+        || "strand-data".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     data.with_file_name(format!("{name}.backup-{millis}"))
 }
 
@@ -71,6 +72,16 @@ fn plan_json(plan: &TruncatePlan) -> Value {
     })
 }
 
+/// `doc` (an object) with `fields` added.
+fn with_fields<const N: usize>(mut doc: Value, fields: [(&str, Value); N]) -> Value {
+    if let Value::Object(map) = &mut doc {
+        for (key, value) in fields {
+            map.insert(key.to_owned(), value);
+        }
+    }
+    doc
+}
+
 fn plan_text(plan: &TruncatePlan, verb: &str) -> String {
     let mut text = format!(
         "{verb} {} events after seq {} (log ends at seq {})",
@@ -80,8 +91,14 @@ fn plan_text(plan: &TruncatePlan, verb: &str) -> String {
         let _ = write!(text, "\n  stream {stream}: {n} events");
     }
     for cp in &plan.checkpoints {
-        let at = cp.seq.map_or_else(|| "unreadable".to_owned(), |s| format!("seq {s}"));
-        let _ = write!(text, "\n  checkpoint {:?} generation {} ({at})", cp.name, cp.id);
+        let at = cp
+            .seq
+            .map_or_else(|| "unreadable".to_owned(), |s| format!("seq {s}"));
+        let _ = write!(
+            text,
+            "\n  checkpoint {:?} generation {} ({at})",
+            cp.name, cp.id
+        );
     }
     text
 }
@@ -90,9 +107,10 @@ fn truncate(args: &TruncateArgs, ctx: &mut Context) -> Result<Status, CliError> 
     let after = Seq(args.after);
     if !args.yes {
         let plan = repair::plan_truncate(&ctx.data, after)?;
-        let mut doc = plan_json(&plan);
-        doc["dry_run"] = json!(true);
-        doc["backup"] = Value::Null;
+        let doc = with_fields(
+            plan_json(&plan),
+            [("dry_run", json!(true)), ("backup", Value::Null)],
+        );
         let text = format!(
             "{}\ndry run: nothing was changed; add --yes to truncate",
             plan_text(&plan, "would remove")
@@ -100,16 +118,26 @@ fn truncate(args: &TruncateArgs, ctx: &mut Context) -> Result<Status, CliError> 
         ctx.emit(&doc, &text)?;
         return Ok(Status::Ok);
     }
-    let backup = args.backup.clone().unwrap_or_else(|| default_backup(&ctx.data));
+    let backup = args
+        .backup
+        .clone()
+        .unwrap_or_else(|| default_backup(&ctx.data));
     let outcome = repair::truncate_after(&ctx.data, after, &backup)?;
-    let mut doc = plan_json(&outcome.plan);
-    doc["dry_run"] = json!(false);
-    doc["backup"] = json!(outcome.backup.display().to_string());
-    doc["verify"] = json!({
-        "ok": outcome.verify.ok,
-        "records": outcome.verify.records,
-        "error": outcome.verify.error.as_ref().map(ToString::to_string),
-    });
+    let doc = with_fields(
+        plan_json(&outcome.plan),
+        [
+            ("dry_run", json!(false)),
+            ("backup", json!(outcome.backup.display().to_string())),
+            (
+                "verify",
+                json!({
+                    "ok": outcome.verify.ok,
+                    "records": outcome.verify.records,
+                    "error": outcome.verify.error.as_ref().map(ToString::to_string),
+                }),
+            ),
+        ],
+    );
     let mut text = format!(
         "backup of the whole database: {}\n{}",
         outcome.backup.display(),

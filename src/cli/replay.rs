@@ -2,6 +2,8 @@
 //! newest valid checkpoint plus the log tail, and with `--verify` also from
 //! seq 1, comparing state hashes. Never writes.
 
+use std::fmt::Write as _;
+
 use clap::Args;
 use serde_json::{Value, json};
 use strand_eventlog::EventLog;
@@ -47,17 +49,19 @@ fn report_text(report: &ReplayReport) -> String {
         None => format!("replayed {} events from seq 1", report.events_replayed),
     };
     for skipped in &report.skipped {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "\nskipped checkpoint generation {}: {}",
             skipped.id, skipped.reason
-        ));
+        );
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\nstate at seq {}: {}\n{:.0} events/s",
         report.last_seq,
         report.state_hash,
         report.events_per_sec()
-    ));
+    );
     if report.verified == Some(true) {
         text.push_str("\nverified: a full replay gives the same state hash");
     }
@@ -81,7 +85,10 @@ pub fn run(args: &ReplayArgs, ctx: &mut Context) -> Result<Status, CliError> {
     bar.finish();
     match outcome {
         Ok(replayed) => {
-            ctx.emit(&report_json(&replayed.report), &report_text(&replayed.report))?;
+            ctx.emit(
+                &report_json(&replayed.report),
+                &report_text(&replayed.report),
+            )?;
             Ok(Status::Ok)
         }
         Err(

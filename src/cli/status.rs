@@ -30,8 +30,8 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, CliError
 pub fn run(args: &StatusArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let log = EventLog::open_read_only(&ctx.data)?;
     let bar = Bar::new(ctx, "replay", "events");
-    let replayed = ReplayEngine::new(log)
-        .rebuild::<StateManager>(&mut |p| bar.update(p.seq, p.last_seq))?;
+    let replayed =
+        ReplayEngine::new(log).rebuild::<StateManager>(&mut |p| bar.update(p.seq, p.last_seq))?;
     bar.finish();
     let state = &replayed.projection;
     let seq = replayed.report.last_seq;
@@ -81,7 +81,9 @@ pub fn run(args: &StatusArgs, ctx: &mut Context) -> Result<Status, CliError> {
                 .beads()
                 .map(|(bead, record)| {
                     let mut doc = to_json(record)?;
-                    doc["id"] = json!(bead.as_str());
+                    if let serde_json::Value::Object(map) = &mut doc {
+                        map.insert("id".to_owned(), json!(bead.as_str()));
+                    }
                     Ok(doc)
                 })
                 .collect::<Result<_, CliError>>()?;

@@ -19,7 +19,12 @@ pub struct FileArgs {
     pub file: PathBuf,
 }
 
-fn emit(ctx: &mut Context, verb: &str, file: &std::path::Path, report: &TransferReport) -> Result<Status, CliError> {
+fn emit(
+    ctx: &mut Context,
+    verb: &str,
+    file: &std::path::Path,
+    report: &TransferReport,
+) -> Result<Status, CliError> {
     let doc = json!({
         "file": file.display().to_string(),
         "data": ctx.data.display().to_string(),
@@ -57,8 +62,9 @@ pub fn export(args: &FileArgs, ctx: &mut Context) -> Result<Status, CliError> {
 /// offset and the last good seq); the data directory is not empty.
 pub fn import(args: &FileArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let bar = Bar::new(ctx, "import", "records");
-    let report =
-        EventLog::import_from(&args.file, &ctx.data, &mut |done, total| bar.update(done, total))?;
+    let report = EventLog::import_from(&args.file, &ctx.data, &mut |done, total| {
+        bar.update(done, total);
+    })?;
     bar.finish();
     emit(ctx, "imported", &args.file, &report)
 }

@@ -33,8 +33,9 @@ use crate::kind::EventKind;
 /// The largest event body, in bytes: the log's record bound.
 pub const MAX_EVENT_LEN: usize = 16 * 1024 * 1024;
 
-/// The largest snapshot, in bytes.
-pub const MAX_SNAPSHOT_LEN: usize = 256 * 1024 * 1024;
+/// The largest snapshot, in bytes: the log's checkpoint bound (1 GiB), so
+/// every snapshot that can be stored can be restored.
+pub const MAX_SNAPSHOT_LEN: usize = 1024 * 1024 * 1024;
 
 /// The pinned configuration of event bodies.
 const EVENT_CONFIG: Configuration<LittleEndian, Fixint, Limit<MAX_EVENT_LEN>> = config::standard()

@@ -12,6 +12,7 @@ use strand_projections::{
 };
 
 /// A small hand-written history touching every part of the state.
+#[expect(clippy::too_many_lines, reason = "a literal list of events")]
 fn fixed_history() -> Vec<DomainEvent> {
     let wf = WorkflowId::from("etl");
     let (a, b) = (BeadId::from("extract"), BeadId::from("load"));

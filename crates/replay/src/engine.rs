@@ -39,8 +39,8 @@ struct StartPoint<P> {
 
 fn apply_event<P: Projection>(projection: &mut P, event: &Event) -> Result<(), ReplayError> {
     let seq = event.seq.get();
-    let domain =
-        codec::decode(event.kind, &event.body).map_err(|source| ReplayError::Decode { seq, source })?;
+    let domain = codec::decode(event.kind, &event.body)
+        .map_err(|source| ReplayError::Decode { seq, source })?;
     projection
         .apply(
             EventMeta {

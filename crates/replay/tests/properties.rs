@@ -45,7 +45,9 @@ fn corrupt_newest(dir: &Path, flip_at: usize) {
     let (id, bytes) = backend.checkpoints(StateManager::NAME).unwrap().remove(0);
     let mut bytes = bytes.into_vec();
     let at = flip_at % bytes.len();
-    bytes[at] ^= 0x01;
+    if let Some(byte) = bytes.get_mut(at) {
+        *byte ^= 0x01;
+    }
     backend
         .put_checkpoint(StateManager::NAME, id, &bytes, &[])
         .unwrap();

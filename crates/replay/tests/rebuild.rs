@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use strand_eventlog::{Backend, EventLog, LogOptions, NewCheckpoint, NewEvent, OpenMode, RocksBackend, Seq};
+use strand_eventlog::{
+    Backend, EventLog, LogOptions, NewCheckpoint, NewEvent, OpenMode, RocksBackend, Seq,
+};
 use strand_projections::{DomainEvent, Projection, StateManager, WorkerId, codec};
 use strand_replay::{ReplayEngine, ReplayError, SkipReason, Start};
 
@@ -67,8 +69,9 @@ fn corrupt_newest_checkpoint(dir: &Path, name: &str) {
     let backend = RocksBackend::open(dir, OpenMode::Existing).unwrap();
     let (id, bytes) = backend.checkpoints(name).unwrap().remove(0);
     let mut bytes = bytes.into_vec();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x40;
+    if let Some(byte) = bytes.last_mut() {
+        *byte ^= 0x40;
+    }
     backend.put_checkpoint(name, id, &bytes, &[]).unwrap();
 }
 
@@ -110,11 +113,17 @@ fn given_a_corrupt_newest_checkpoint_when_rebuilt_then_the_older_generation_is_u
     let engine = ReplayEngine::new(EventLog::open_read_only(dir.path())?);
     let rebuilt = engine.verify::<StateManager>(&mut |_| {})?;
     assert_eq!(rebuilt.report.start(), Start::OlderCheckpoint);
-    assert_eq!(rebuilt.report.checkpoint.map(|c| (c.id, c.seq)), Some((1, 20)));
+    assert_eq!(
+        rebuilt.report.checkpoint.map(|c| (c.id, c.seq)),
+        Some((1, 20))
+    );
     assert_eq!(rebuilt.report.events_replayed, 40);
     assert_eq!(rebuilt.report.skipped.len(), 1);
     assert_eq!(rebuilt.report.skipped[0].id, 2);
-    assert!(matches!(rebuilt.report.skipped[0].reason, SkipReason::Defect(_)));
+    assert!(matches!(
+        rebuilt.report.skipped[0].reason,
+        SkipReason::Defect(_)
+    ));
     let full = engine.rebuild_from_scratch::<StateManager>(&mut |_| {})?;
     assert_eq!(rebuilt.report.state_hash, full.report.state_hash);
     Ok(())
@@ -147,7 +156,10 @@ fn given_only_unusable_checkpoints_when_rebuilt_then_it_falls_back_to_a_full_rep
     assert_eq!(rebuilt.report.start(), Start::FullReplay);
     assert_eq!(rebuilt.report.events_replayed, 60);
     let reasons: Vec<_> = rebuilt.report.skipped.iter().map(|s| &s.reason).collect();
-    assert!(matches!(reasons[..], [SkipReason::Restore(_), SkipReason::Defect(_)]), "{reasons:?}");
+    assert!(
+        matches!(reasons[..], [SkipReason::Restore(_), SkipReason::Defect(_)]),
+        "{reasons:?}"
+    );
     assert_eq!(rebuilt.report.state_hash, expected);
     Ok(())
 }
@@ -193,9 +205,13 @@ fn given_one_stream_when_rebuilt_from_its_checkpoint_then_only_its_later_events_
     assert_eq!((w1.report.events_replayed, w1.report.last_seq), (1, 1));
     engine.checkpoint_named("stream/worker/w1", &w1.projection)?;
     append(&log, &[died(2), died(1)]);
-    let again = engine.rebuild_stream::<StateManager>("worker/w1", "stream/worker/w1", &mut |_| {})?;
+    let again =
+        engine.rebuild_stream::<StateManager>("worker/w1", "stream/worker/w1", &mut |_| {})?;
     assert_eq!(again.report.checkpoint.map(|c| c.seq), Some(1));
-    assert_eq!((again.report.events_replayed, again.report.last_seq), (1, 4));
+    assert_eq!(
+        (again.report.events_replayed, again.report.last_seq),
+        (1, 4)
+    );
     Ok(())
 }
 
@@ -206,7 +222,9 @@ fn given_a_record_that_is_not_a_domain_event_when_rebuilt_then_a_decode_error_na
     let log = EventLog::open(dir.path(), LogOptions::default())?;
     append(&log, &[spawned(1)]);
     log.append_blocking(vec![NewEvent::new("x", 999, b"not an event".to_vec())])?;
-    let err = ReplayEngine::new(log).rebuild::<StateManager>(&mut |_| {}).unwrap_err();
+    let err = ReplayEngine::new(log)
+        .rebuild::<StateManager>(&mut |_| {})
+        .unwrap_err();
     assert!(matches!(err, ReplayError::Decode { seq: 2, .. }), "{err:?}");
     Ok(())
 }
@@ -217,13 +235,16 @@ fn given_an_impossible_event_when_rebuilt_then_an_apply_error_names_its_seq()
     let dir = tempfile::tempdir().unwrap();
     let log = EventLog::open(dir.path(), LogOptions::default())?;
     append(&log, &[spawned(1), died(7)]);
-    let err = ReplayEngine::new(log).rebuild::<StateManager>(&mut |_| {}).unwrap_err();
+    let err = ReplayEngine::new(log)
+        .rebuild::<StateManager>(&mut |_| {})
+        .unwrap_err();
     assert!(matches!(err, ReplayError::Apply { seq: 2, .. }), "{err:?}");
     Ok(())
 }
 
 #[test]
-fn given_a_long_replay_when_rebuilt_then_progress_reaches_the_last_seq() -> Result<(), ReplayError> {
+fn given_a_long_replay_when_rebuilt_then_progress_reaches_the_last_seq() -> Result<(), ReplayError>
+{
     let dir = tempfile::tempdir().unwrap();
     let log = EventLog::open(dir.path(), LogOptions::default())?;
     history(&log);

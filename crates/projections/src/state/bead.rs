@@ -14,29 +14,36 @@ use crate::state::worker::Interner;
 /// What the projection knows about one bead.
 ///
 /// Laid out for replay: one 64-byte cache line, with the rarely set fields
-/// (last error, planned retry, cancel reason) boxed out of line and worker
-/// ids shared rather than copied. Serializes (snapshot and JSON) as
-/// `state, attempts, worker, output, last_error, retryable, retry_at_ms,
-/// cancel_reason, updated_at_ms`, in that order: part of snapshot format
-/// version 1.
+/// (planned retry, cancel reason) boxed out of line and worker ids shared
+/// rather than copied. Serializes (snapshot and JSON) as `state, attempts,
+/// worker, output, last_error, retryable, retry_at_ms, cancel_reason,
+/// updated_at_ms`, in that order: part of snapshot format version 1.
 #[derive(Clone, Debug)]
 #[repr(align(64))]
 pub struct BeadRecord {
-    state: BeadState,
-    retryable: bool,
-    attempts: u32,
-    /// Derived (not in the snapshot): blocking dependencies not completed.
-    waiting_on: u32,
-    updated_at_ms: u64,
-    worker: Option<Arc<WorkerId>>,
-    output: Option<String>,
+    /// Where the bead is in its lifecycle.
+    pub state: BeadState,
+    /// Whether the last failure may be retried (always true after a timeout).
+    pub retryable: bool,
+    /// Attempts started so far (the current attempt while running).
+    pub attempts: u32,
+    /// The `at_ms` of the last event that changed this record.
+    pub updated_at_ms: u64,
+    /// The worker it was last scheduled on or started by; cleared when it
+    /// becomes ready again. Shared by every record that names it.
+    pub worker: Option<Arc<WorkerId>>,
+    /// The output of the attempt that completed it.
+    pub output: Option<Box<str>>,
+    /// The error of the last failed attempt, or the reason of the last timeout.
+    pub last_error: Option<Box<str>>,
+    /// The rarely set fields; see [`retry_at_ms`](Self::retry_at_ms) and
+    /// [`cancel_reason`](Self::cancel_reason).
     detail: Option<Box<BeadDetail>>,
 }
 
 /// The rarely set fields of a [`BeadRecord`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct BeadDetail {
-    last_error: Option<String>,
     retry_at_ms: Option<u64>,
     cancel_reason: Option<String>,
 }
@@ -48,15 +55,15 @@ impl BeadRecord {
             state: BeadState::Pending,
             retryable: false,
             attempts: 0,
-            waiting_on: 0,
             updated_at_ms: at_ms,
             worker: None,
             output: None,
+            last_error: None,
             detail: None,
         }
     }
 
-    /// A record read back from a snapshot (`waiting_on` is derived later).
+    /// A record read back from a snapshot.
     #[expect(
         clippy::too_many_arguments,
         reason = "one argument per snapshot field, in format order"
@@ -73,7 +80,6 @@ impl BeadRecord {
         updated_at_ms: u64,
     ) -> Self {
         let detail = BeadDetail {
-            last_error,
             retry_at_ms,
             cancel_reason,
         };
@@ -81,43 +87,17 @@ impl BeadRecord {
             state,
             retryable,
             attempts,
-            waiting_on: 0,
             updated_at_ms,
             worker,
-            output,
+            output: output.map(String::into_boxed_str),
+            last_error: last_error.map(String::into_boxed_str),
             detail: (detail != BeadDetail::default()).then(|| Box::new(detail)),
         }
     }
 
-    /// Where the bead is in its lifecycle.
-    pub fn state(&self) -> BeadState {
-        self.state
-    }
-
-    /// Attempts started so far (the current attempt while running).
-    pub fn attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    /// The worker it was last scheduled on or started by; cleared when it
-    /// becomes ready again.
-    pub fn worker(&self) -> Option<&WorkerId> {
+    /// The worker's id, borrowed.
+    pub fn worker_id(&self) -> Option<&WorkerId> {
         self.worker.as_deref()
-    }
-
-    /// The output of the attempt that completed it.
-    pub fn output(&self) -> Option<&str> {
-        self.output.as_deref()
-    }
-
-    /// The error of the last failed attempt, or the reason of the last timeout.
-    pub fn last_error(&self) -> Option<&str> {
-        self.detail.as_ref()?.last_error.as_deref()
-    }
-
-    /// Whether the last failure may be retried (always true after a timeout).
-    pub fn retryable(&self) -> bool {
-        self.retryable
     }
 
     /// When a planned retry is due, in ms since the epoch; cleared when ready.
@@ -130,46 +110,24 @@ impl BeadRecord {
         self.detail.as_ref()?.cancel_reason.as_deref()
     }
 
-    /// The `at_ms` of the last event that changed this record.
-    pub fn updated_at_ms(&self) -> u64 {
-        self.updated_at_ms
-    }
-
-    /// Blocking dependencies that have not completed.
-    pub(crate) fn waiting_on(&self) -> u32 {
-        self.waiting_on
-    }
-
-    /// One more blocking dependency has not completed (building or restoring).
-    pub(crate) fn wait_for_one_more(&mut self) {
-        self.waiting_on = self.waiting_on.saturating_add(1);
-    }
-
-    /// A blocking dependency completed.
-    #[inline]
-    pub(crate) fn dependency_completed(&mut self) {
-        self.waiting_on = self.waiting_on.saturating_sub(1);
-    }
-
     fn detail_mut(&mut self) -> &mut BeadDetail {
         self.detail.get_or_insert_with(Box::default)
     }
 }
 
-/// Records are equal when every field the accessors show (and the derived
-/// dependency count) is equal, however the rare fields are stored.
+/// Records are equal when every field is equal, however the rare fields
+/// are stored.
 impl PartialEq for BeadRecord {
     fn eq(&self, other: &Self) -> bool {
         self.state == other.state
             && self.attempts == other.attempts
-            && self.worker() == other.worker()
+            && self.worker_id() == other.worker_id()
             && self.output == other.output
-            && self.last_error() == other.last_error()
+            && self.last_error == other.last_error
             && self.retryable == other.retryable
             && self.retry_at_ms() == other.retry_at_ms()
             && self.cancel_reason() == other.cancel_reason()
             && self.updated_at_ms == other.updated_at_ms
-            && self.waiting_on == other.waiting_on
     }
 }
 
@@ -180,9 +138,9 @@ impl Serialize for BeadRecord {
         let mut out = serializer.serialize_struct("BeadRecord", 9)?;
         out.serialize_field("state", &self.state)?;
         out.serialize_field("attempts", &self.attempts)?;
-        out.serialize_field("worker", &self.worker())?;
+        out.serialize_field("worker", &self.worker_id())?;
         out.serialize_field("output", &self.output)?;
-        out.serialize_field("last_error", &self.last_error())?;
+        out.serialize_field("last_error", &self.last_error)?;
         out.serialize_field("retryable", &self.retryable)?;
         out.serialize_field("retry_at_ms", &self.retry_at_ms())?;
         out.serialize_field("cancel_reason", &self.cancel_reason())?;
@@ -289,6 +247,9 @@ pub(crate) struct BeadSlot<'a> {
     pub(crate) position: usize,
     /// The bead's record.
     pub(crate) record: &'a mut BeadRecord,
+    /// Per bead of the workflow, how many blocking dependencies have not
+    /// completed (read only by `BeadReady`, to keep other events off its cache line).
+    pub(crate) waiting: &'a [u32],
     /// The workflow's per-state counts.
     pub(crate) counts: &'a mut BeadCounts,
     /// Shared worker ids.
@@ -317,7 +278,9 @@ impl BeadSlot<'_> {
     /// scheduled (a requeue).
     pub(crate) fn ready(&mut self, at_ms: u64) -> Result<Effect, Refusal> {
         match self.record.state {
-            BeadState::Pending if self.record.waiting_on != 0 => return Err(Refusal::Blocked),
+            BeadState::Pending if self.waiting.get(self.position) != Some(&0) => {
+                return Err(Refusal::Blocked);
+            }
             BeadState::Pending | BeadState::Failed | BeadState::TimedOut | BeadState::Scheduled => {
             }
             _ => return Err(self.refuse(EventKind::BeadReady)),
@@ -352,7 +315,7 @@ impl BeadSlot<'_> {
         }
         check_attempt(self.record.attempts.saturating_add(1), attempt)?;
         self.record.attempts = attempt;
-        if self.record.worker() != Some(&worker) {
+        if self.record.worker_id() != Some(&worker) {
             self.record.worker = Some(self.workers.intern(worker));
         }
         self.enter(BeadState::Running, at_ms);
@@ -368,7 +331,7 @@ impl BeadSlot<'_> {
         output: String,
     ) -> Result<Effect, Refusal> {
         self.check_running(EventKind::BeadCompleted, attempt)?;
-        self.record.output = Some(output);
+        self.record.output = Some(output.into_boxed_str());
         self.enter(BeadState::Completed, at_ms);
         Ok(Effect::Completed)
     }
@@ -382,7 +345,7 @@ impl BeadSlot<'_> {
         retryable: bool,
     ) -> Result<Effect, Refusal> {
         self.check_running(EventKind::BeadFailed, attempt)?;
-        self.record.detail_mut().last_error = Some(error);
+        self.record.last_error = Some(error.into_boxed_str());
         self.record.retryable = retryable;
         self.enter(BeadState::Failed, at_ms);
         Ok(Effect::None)
@@ -412,7 +375,7 @@ impl BeadSlot<'_> {
             _ => return Err(self.refuse(EventKind::BeadTimedOut)),
         };
         check_attempt(expected, attempt)?;
-        self.record.detail_mut().last_error = Some(reason);
+        self.record.last_error = Some(reason.into_boxed_str());
         self.record.retryable = true;
         self.enter(BeadState::TimedOut, at_ms);
         Ok(Effect::None)
@@ -443,5 +406,17 @@ fn check_attempt(expected: u32, found: u32) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(Refusal::Attempt { expected, found })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BeadRecord;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn given_bead_record_when_measured_then_one_cache_line() {
+        assert_eq!(std::mem::size_of::<BeadRecord>(), 64);
+        assert_eq!(std::mem::align_of::<BeadRecord>(), 64);
     }
 }

@@ -103,7 +103,7 @@ impl StateManager {
                     out.push(RunningBead {
                         workflow: record.id.clone(),
                         bead: bead.clone(),
-                        worker: state.worker.clone(),
+                        worker: state.worker_id().cloned(),
                         attempt: state.attempts,
                         since_ms: state.updated_at_ms,
                     });
@@ -128,7 +128,7 @@ impl StateManager {
                     BeadState::Scheduled => 1,
                     _ => continue,
                 };
-                let Some(worker) = state.worker.as_ref() else {
+                let Some(worker) = state.worker_id() else {
                     continue;
                 };
                 let candidate = (rank, &record.id, bead, state.state);

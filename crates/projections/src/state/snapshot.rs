@@ -26,10 +26,10 @@ use strand_dag::WorkflowDag;
 use crate::error::{ProjectionError, SnapshotDefect};
 use crate::event::TaskSpec;
 use crate::ids::{WorkerId, WorkflowId};
-use crate::lifecycle::WorkflowStatus;
+use crate::lifecycle::{BeadState, WorkflowStatus};
 use crate::state::bead::BeadRecord;
 use crate::state::supervision::{EscalationRecord, Supervision, SupervisionRecord};
-use crate::state::worker::WorkerRecord;
+use crate::state::worker::{Interner, WorkerRecord};
 use crate::state::workflow::WorkflowRecord;
 use crate::state::{CheckpointRecord, StateManager};
 
@@ -83,7 +83,38 @@ pub(crate) struct WorkflowOwned {
     pub(crate) reason: Option<String>,
     pub(crate) dag: WorkflowDag,
     pub(crate) tasks: Vec<TaskSpec>,
-    pub(crate) beads: Vec<BeadRecord>,
+    pub(crate) beads: Vec<BeadOwned>,
+}
+
+/// A bead record as decoded; same shape as [`BeadRecord`]'s serialization.
+#[derive(Deserialize)]
+pub(crate) struct BeadOwned {
+    state: BeadState,
+    attempts: u32,
+    worker: Option<WorkerId>,
+    output: Option<String>,
+    last_error: Option<String>,
+    retryable: bool,
+    retry_at_ms: Option<u64>,
+    cancel_reason: Option<String>,
+    updated_at_ms: u64,
+}
+
+impl BeadOwned {
+    /// The record, its worker id shared through `workers`.
+    pub(crate) fn into_record(self, workers: &mut Interner) -> BeadRecord {
+        BeadRecord::restored(
+            self.state,
+            self.attempts,
+            self.worker.map(|worker| workers.intern(worker)),
+            self.output,
+            self.last_error,
+            self.retryable,
+            self.retry_at_ms,
+            self.cancel_reason,
+            self.updated_at_ms,
+        )
+    }
 }
 
 impl StateManager {
@@ -165,12 +196,13 @@ impl StateManager {
             }
             previous = Some(workflow.id.clone());
             let id = workflow.id.clone();
-            let record = WorkflowRecord::restored(workflow).map_err(|detail| {
-                inconsistent(SnapshotDefect::WorkflowShape {
-                    workflow: id.clone(),
-                    detail,
-                })
-            })?;
+            let record =
+                WorkflowRecord::restored(workflow, &mut state.interned).map_err(|detail| {
+                    inconsistent(SnapshotDefect::WorkflowShape {
+                        workflow: id.clone(),
+                        detail,
+                    })
+                })?;
             state.workflows.insert(id, record);
         }
         check_sorted(
@@ -228,3 +260,6 @@ fn check_sorted<K: Ord + std::fmt::Debug>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

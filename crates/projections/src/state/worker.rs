@@ -1,6 +1,8 @@
 //! Workers: [`WorkerRecord`] and the `WorkerSpawned` / `WorkerDied` events.
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use strand_dag::BeadId;
 
@@ -26,6 +28,24 @@ pub struct WorkerRecord {
     pub last_reason: Option<String>,
     /// The `at_ms` of its last spawn or death.
     pub updated_at_ms: u64,
+}
+
+/// Worker ids shared by the bead records that name them, so that a bead
+/// event stores a pointer instead of a string. Derived: rebuilt on restore.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Interner(FxHashSet<Arc<WorkerId>>);
+
+impl Interner {
+    /// The shared copy of `id`.
+    #[inline]
+    pub(crate) fn intern(&mut self, id: WorkerId) -> Arc<WorkerId> {
+        if let Some(shared) = self.0.get(&id) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(id);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 /// The workers, by id.

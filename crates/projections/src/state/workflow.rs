@@ -3,14 +3,15 @@
 
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
-use strand_dag::{BeadId, WorkflowDag};
+use strand_dag::{BeadId, DagError, WorkflowDag};
 
 use crate::error::SubmissionDefect;
 use crate::event::TaskSpec;
 use crate::ids::WorkflowId;
 use crate::lifecycle::{BeadState, WorkflowStatus};
 use crate::state::bead::{BeadCounts, BeadRecord, BeadSlot};
-use crate::state::index::BeadIndex;
+use crate::state::index::{BeadIndex, IndexError};
+use crate::state::snapshot::WorkflowOwned;
 use crate::state::worker::Interner;
 
 /// A submitted workflow as the projection holds it: its graph, its tasks and
@@ -42,6 +43,10 @@ pub struct WorkflowRecord {
     pub(crate) counts: BeadCounts,
     /// Derived: positions and blocking dependents (not in the snapshot).
     pub(crate) index: BeadIndex,
+    /// Derived: per bead, the blocking dependencies not completed (not in
+    /// the snapshot). A compact array: `BeadReady` reads one entry and a
+    /// completion decrements its dependents' entries.
+    pub(crate) waiting: Vec<u32>,
 }
 
 impl WorkflowRecord {
@@ -58,27 +63,17 @@ impl WorkflowRecord {
         tasks: Vec<TaskSpec>,
         at_ms: u64,
     ) -> Result<Self, SubmissionDefect> {
-        dag.validate().map_err(SubmissionDefect::InvalidDag)?;
-        let index = BeadIndex::build(&dag)
-            .ok_or(SubmissionDefect::TooManyBeads(dag.node_count()))?;
-        let mut slots: Vec<Option<TaskSpec>> = (0..index.len()).map(|_| None).collect();
-        for task in tasks {
-            let Some(slot) = index
-                .position(task.id.as_str())
-                .and_then(|position| slots.get_mut(position))
-            else {
-                return Err(SubmissionDefect::TaskNotInDag(task.id));
-            };
-            if slot.is_some() {
-                return Err(SubmissionDefect::DuplicateTask(task.id));
+        let index = BeadIndex::build(&dag).map_err(|error| match error {
+            IndexError::TooLarge => SubmissionDefect::TooManyBeads(dag.node_count()),
+            // The index found a cycle; the graph names it.
+            IndexError::Cycle => {
+                SubmissionDefect::InvalidDag(dag.validate().err().unwrap_or_else(|| {
+                    DagError::InvalidOperation("the dependency edges form a cycle".to_owned())
+                }))
             }
-            *slot = Some(task);
-        }
-        let mut ordered = Vec::with_capacity(slots.len());
-        for (node, slot) in dag.nodes().zip(slots) {
-            ordered.push(slot.ok_or_else(|| SubmissionDefect::MissingTask(node.clone()))?);
-        }
-        let beads = vec![BeadRecord::pending(at_ms); ordered.len()];
+        })?;
+        let tasks = in_position_order(&dag, &index, tasks)?;
+        let beads = vec![BeadRecord::pending(at_ms); tasks.len()];
         let mut record = Self {
             id,
             name,
@@ -88,9 +83,10 @@ impl WorkflowRecord {
             reason: None,
             counts: BeadCounts::of(&beads),
             dag,
-            tasks: ordered,
+            tasks,
             beads,
             index,
+            waiting: Vec::new(),
         };
         record.count_waiting();
         Ok(record)
@@ -126,7 +122,10 @@ impl WorkflowRecord {
         if status.is_finished() != finished_at_ms.is_some() {
             return Err("status and finish time disagree");
         }
-        let index = BeadIndex::build(&dag).ok_or("too many beads")?;
+        let index = BeadIndex::build(&dag).map_err(|error| match error {
+            IndexError::TooLarge => "too many beads",
+            IndexError::Cycle => "the graph has a cycle",
+        })?;
         let beads: Vec<BeadRecord> = beads
             .into_iter()
             .map(|bead| bead.into_record(workers))
@@ -143,6 +142,7 @@ impl WorkflowRecord {
             tasks,
             beads,
             index,
+            waiting: Vec::new(),
         };
         record.count_waiting();
         Ok(record)
@@ -151,23 +151,21 @@ impl WorkflowRecord {
     /// Sets every bead's count of blocking dependencies not completed, from
     /// the bead states. O(V + E).
     fn count_waiting(&mut self) {
-        for position in 0..self.beads.len() {
-            let completed = self
-                .beads
-                .get(position)
-                .is_some_and(|bead| bead.state() == BeadState::Completed);
-            if completed {
+        let mut waiting = vec![0_u32; self.beads.len()];
+        for (position, bead) in self.beads.iter().enumerate() {
+            if bead.state == BeadState::Completed {
                 continue;
             }
             for &dependent in self.index.dependents(position) {
-                if let Some(bead) = usize::try_from(dependent)
+                if let Some(count) = usize::try_from(dependent)
                     .ok()
-                    .and_then(|at| self.beads.get_mut(at))
+                    .and_then(|at| waiting.get_mut(at))
                 {
-                    bead.wait_for_one_more();
+                    *count = count.saturating_add(1);
                 }
             }
         }
+        self.waiting = waiting;
     }
 
     /// The bead's slot for a transition, or `None` for an unknown bead.
@@ -181,6 +179,7 @@ impl WorkflowRecord {
         Some(BeadSlot {
             position,
             record: self.beads.get_mut(position)?,
+            waiting: &self.waiting,
             counts: &mut self.counts,
             workers,
         })
@@ -191,11 +190,11 @@ impl WorkflowRecord {
     #[inline]
     pub(crate) fn release(&mut self, position: usize) {
         for &dependent in self.index.dependents(position) {
-            if let Some(bead) = usize::try_from(dependent)
+            if let Some(count) = usize::try_from(dependent)
                 .ok()
-                .and_then(|at| self.beads.get_mut(at))
+                .and_then(|at| self.waiting.get_mut(at))
             {
-                bead.dependency_completed();
+                *count = count.saturating_sub(1);
             }
         }
     }
@@ -209,15 +208,15 @@ impl WorkflowRecord {
             self.dag
                 .edge(dependency, &task.id)
                 .is_some_and(strand_dag::DependencyType::is_blocking)
-                && self.bead(dependency).map(BeadRecord::state) != Some(BeadState::Completed)
+                && self.bead(dependency).map(|bead| bead.state) != Some(BeadState::Completed)
         })
     }
 
     /// The first bead (smallest id) that has not completed, with its state.
     pub(crate) fn first_incomplete(&self) -> Option<(&BeadId, BeadState)> {
         self.beads()
-            .find(|(_, bead)| bead.state() != BeadState::Completed)
-            .map(|(id, bead)| (id, bead.state()))
+            .find(|(_, bead)| bead.state != BeadState::Completed)
+            .map(|(id, bead)| (id, bead.state))
     }
 
     /// Marks the workflow finished at `at_ms`.
@@ -290,7 +289,7 @@ impl WorkflowRecord {
     /// The beads in `state`, sorted by id.
     pub fn beads_in_state(&self, state: BeadState) -> Vec<BeadId> {
         self.beads()
-            .filter(|(_, bead)| bead.state() == state)
+            .filter(|(_, bead)| bead.state == state)
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -299,8 +298,9 @@ impl WorkflowRecord {
     /// beads a scheduler recovering from a crash should make ready. Sorted by id.
     pub fn unblocked_pending(&self) -> Vec<BeadId> {
         self.beads()
-            .filter(|(_, bead)| bead.state() == BeadState::Pending && bead.waiting_on() == 0)
-            .map(|(id, _)| id.clone())
+            .zip(&self.waiting)
+            .filter(|((_, bead), waiting)| bead.state == BeadState::Pending && **waiting == 0)
+            .map(|((id, _), _)| id.clone())
             .collect()
     }
 
@@ -316,6 +316,54 @@ impl WorkflowRecord {
             reason: self.reason.clone(),
         }
     }
+}
+
+/// `tasks` reordered so that task `i` is the bead at position `i`, in place
+/// (a submission may list 10,000 tasks: they are swapped, not copied).
+///
+/// # Errors
+///
+/// The first task not in the graph or listed twice, or the first node (in
+/// id order) without a task.
+fn in_position_order(
+    dag: &WorkflowDag,
+    index: &BeadIndex,
+    mut tasks: Vec<TaskSpec>,
+) -> Result<Vec<TaskSpec>, SubmissionDefect> {
+    // Fast path: tasks listed in id order already (a sequential comparison,
+    // no lookups).
+    if tasks.iter().map(|task| &task.id).eq(dag.nodes()) {
+        return Ok(tasks);
+    }
+    let mut seen = vec![false; index.len()];
+    let mut targets = Vec::with_capacity(tasks.len());
+    for task in &tasks {
+        let Some((target, seen)) = index
+            .position(task.id.as_str())
+            .and_then(|position| Some((position, seen.get_mut(position)?)))
+        else {
+            return Err(SubmissionDefect::TaskNotInDag(task.id.clone()));
+        };
+        if *seen {
+            return Err(SubmissionDefect::DuplicateTask(task.id.clone()));
+        }
+        *seen = true;
+        targets.push(target);
+    }
+    if let Some((node, _)) = dag.nodes().zip(&seen).find(|(_, seen)| !**seen) {
+        return Err(SubmissionDefect::MissingTask(node.clone()));
+    }
+    // Every task has a distinct target in 0..len: follow the permutation's
+    // cycles, each swap putting one task in its place.
+    for at in 0..tasks.len() {
+        while let Some(&target) = targets.get(at)
+            && target != at
+        {
+            tasks.swap(at, target);
+            targets.swap(at, target);
+        }
+    }
+    Ok(tasks)
 }
 
 /// One bead in a workflow's JSON form: its id, task and record.

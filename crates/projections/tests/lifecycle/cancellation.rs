@@ -50,7 +50,7 @@ fn given_bead_in_any_unfinished_state_when_cancelled_then_cancelled_with_reason(
         harness.ok(cancelled("a"));
         let bead = harness.bead("a");
         assert_eq!(bead.state, BeadState::Cancelled, "from {state}");
-        assert_eq!(bead.cancel_reason.as_deref(), Some("operator"));
+        assert_eq!(bead.cancel_reason(), Some("operator"));
     }
 }
 

@@ -10,7 +10,7 @@ fn given_ready_bead_when_scheduled_then_scheduled_on_worker() {
     let mut harness = Harness::with_workflow();
     harness.all([ready("a"), scheduled("a")]);
     assert_eq!(harness.state_of("a"), BeadState::Scheduled);
-    assert_eq!(harness.bead("a").worker, Some(w1()));
+    assert_eq!(harness.bead("a").worker_id(), Some(&w1()));
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn given_scheduled_bead_when_started_with_first_attempt_then_running() {
     let bead = harness.bead("a");
     assert_eq!(bead.state, BeadState::Running);
     assert_eq!(bead.attempts, 1);
-    assert_eq!(bead.worker, Some(WorkerId::from("w2")));
+    assert_eq!(bead.worker_id(), Some(&WorkerId::from("w2")));
 }
 
 #[test]

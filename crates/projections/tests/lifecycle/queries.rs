@@ -88,3 +88,33 @@ fn given_workflow_when_tasks_queried_then_task_of_each_bead() {
     assert!(harness.state.task(&wf(), &id("zz")).is_none());
     assert_eq!(harness.state.unblocked_pending(&wf()), [id("a")]);
 }
+
+#[test]
+fn given_workflow_when_listed_like_strand_status_then_records_read_as_plain_fields() {
+    let mut harness = Harness::with_workflow();
+    harness.run("a");
+    harness.ok(crate::failed("a", 1));
+    let record = harness.state.workflow(&wf()).unwrap();
+    let lines: Vec<String> = record
+        .beads()
+        .map(|(bead, record)| {
+            format!(
+                "{} {} {} {} {}",
+                bead.as_str(),
+                record.state.as_str(),
+                record.attempts,
+                record.worker.as_ref().map_or("-", |w| w.as_str()),
+                record.last_error.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "a failed 1 w1 exit status 1",
+            "b pending 0 - ",
+            "c pending 0 - ",
+            "d pending 0 - "
+        ]
+    );
+}

@@ -65,10 +65,10 @@ fn given_blocking_dependency_of_diamond_pending_when_ready_then_refused() {
 fn given_scheduled_bead_when_ready_then_requeued_and_worker_cleared() {
     let mut harness = Harness::with_workflow();
     harness.all([ready("a"), scheduled("a")]);
-    assert_eq!(harness.bead("a").worker, Some(w1()));
+    assert_eq!(harness.bead("a").worker_id(), Some(&w1()));
     harness.ok(ready("a"));
     assert_eq!(harness.state_of("a"), BeadState::Ready);
-    assert_eq!(harness.bead("a").worker, None);
+    assert_eq!(harness.bead("a").worker_id(), None);
     assert_eq!(harness.bead("a").attempts, 0);
 }
 

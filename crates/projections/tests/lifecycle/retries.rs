@@ -12,7 +12,7 @@ fn given_failed_bead_when_retry_scheduled_then_retry_time_recorded_and_state_kep
     harness.ok(retry_scheduled("a", 42_000));
     let bead = harness.bead("a");
     assert_eq!(bead.state, BeadState::Failed);
-    assert_eq!(bead.retry_at_ms, Some(42_000));
+    assert_eq!(bead.retry_at_ms(), Some(42_000));
     assert_eq!(bead.updated_at_ms, harness.last_at_ms());
 }
 
@@ -22,7 +22,7 @@ fn given_failed_bead_when_retried_then_second_attempt_runs_and_completes() {
     harness.run("a");
     harness.all([failed("a", 1), retry_scheduled("a", 42_000), ready("a")]);
     assert_eq!(harness.state_of("a"), BeadState::Ready);
-    assert_eq!(harness.bead("a").retry_at_ms, None);
+    assert_eq!(harness.bead("a").retry_at_ms(), None);
     harness.ok(scheduled("a"));
     let error = harness.refused(started("a", 1));
     assert!(

@@ -1,7 +1,8 @@
 //! `WorkflowSubmitted`: a new workflow, its tasks exactly its graph's nodes.
 
 use strand_projections::{
-    BeadState, DagError, DomainEvent, ProjectionError, SubmissionDefect, WorkflowStatus,
+    BeadState, DagError, DomainEvent, ProjectionError, SubmissionDefect, WorkflowRecord,
+    WorkflowStatus,
 };
 
 use crate::{Harness, T0, dag, fixture_dag, id, submit_fixture, task, wf};
@@ -107,7 +108,7 @@ fn given_empty_graph_when_submitted_then_workflow_can_complete_at_once() {
     });
     harness.ok(DomainEvent::WorkflowCompleted { workflow: wf() });
     assert_eq!(
-        harness.state.workflow(&wf()).map(|record| record.status()),
+        harness.state.workflow(&wf()).map(WorkflowRecord::status),
         Some(WorkflowStatus::Completed)
     );
 }

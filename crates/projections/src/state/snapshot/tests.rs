@@ -1,0 +1,92 @@
+//! Snapshots that decode but describe an impossible state are refused with
+//! the defect named.
+
+use crate::codec;
+use crate::error::{ProjectionError, SnapshotDefect};
+use crate::projection::{EventMeta, Projection};
+use crate::state::StateManager;
+use crate::synthetic::{HistoryParams, history};
+
+/// A state with several workflows and workers.
+fn state() -> StateManager {
+    let params = HistoryParams {
+        workflows: 3,
+        beads_per_workflow: 5,
+        workers: 3,
+        ..HistoryParams::default()
+    };
+    let mut state = StateManager::empty();
+    for (seq, (event, at_ms)) in (1..).zip(history(3, &params)) {
+        state.apply(EventMeta { seq, at_ms }, event).unwrap();
+    }
+    state
+}
+
+fn defect(bytes: &[u8]) -> SnapshotDefect {
+    match StateManager::restore(bytes) {
+        Err(ProjectionError::SnapshotInconsistent { defect }) => defect,
+        other => panic!("expected an inconsistent snapshot, got {other:?}"),
+    }
+}
+
+#[test]
+fn given_canonical_form_when_encoded_by_hand_then_restores() {
+    let state = state();
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &state.canonical()).unwrap();
+    assert_eq!(
+        StateManager::restore(&bytes).unwrap().state_hash(),
+        state.state_hash()
+    );
+}
+
+#[test]
+fn given_workflows_out_of_order_when_restored_then_workflow_order_defect() {
+    let state = state();
+    let mut canonical = state.canonical();
+    canonical.workflows.reverse();
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
+    assert!(matches!(defect(&bytes), SnapshotDefect::WorkflowOrder(_)));
+}
+
+#[test]
+fn given_bead_records_missing_when_restored_then_workflow_shape_defect() {
+    let state = state();
+    let mut canonical = state.canonical();
+    let first = canonical.workflows.first_mut().unwrap();
+    first.beads = &first.beads[1..];
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
+    assert!(matches!(
+        defect(&bytes),
+        SnapshotDefect::WorkflowShape { .. }
+    ));
+}
+
+#[test]
+fn given_tasks_out_of_order_when_restored_then_workflow_shape_defect() {
+    let state = state();
+    let mut canonical = state.canonical();
+    let mut tasks = canonical.workflows[0].tasks.to_vec();
+    tasks.reverse();
+    canonical.workflows[0].tasks = &tasks;
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
+    assert!(matches!(
+        defect(&bytes),
+        SnapshotDefect::WorkflowShape { .. }
+    ));
+}
+
+#[test]
+fn given_workers_out_of_order_when_restored_then_key_order_defect() {
+    let state = state();
+    let mut canonical = state.canonical();
+    assert!(canonical.workers.len() > 1);
+    canonical.workers.reverse();
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
+    assert!(matches!(
+        defect(&bytes),
+        SnapshotDefect::KeyOrder {
+            list: "workers",
+            ..
+        }
+    ));
+}
