@@ -2,23 +2,22 @@
 //! position, and each bead's blocking dependents.
 //!
 //! Built once, at submission or restore, and read on every bead event, so it
-//! is laid out for the cache. The id -> position table is an open-addressing
-//! table of 8-byte slots (a hash tag and the position), and the ids live in
-//! one arena indexed by position, so a lookup reads a slot and an arena slice
-//! instead of chasing a heap pointer per key. With 10,000 beads the index is
-//! about 300 KiB.
+//! is laid out for the cache: the ids live in one arena indexed by position,
+//! and the id -> position table is a `hashbrown::HashTable` of 4-byte
+//! positions hashed with an unseeded Fx hash, so a lookup reads a control
+//! group, a slot and an arena slice instead of chasing a heap pointer per key.
 
 use std::hash::Hasher;
 
+use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 use strand_dag::{BeadId, WorkflowDag};
 
 /// Bead id -> position (its rank in id order) and blocking dependents.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BeadIndex {
-    /// Linear-probing table, never more than 2/3 full: 0 is empty, else
-    /// `(tag << 32) | (position + 1)`, where `tag` is the high half of the id's hash.
-    slots: Vec<u64>,
+    /// Positions, found by the hash of the id at that position.
+    table: HashTable<u32>,
     /// Every id, concatenated in position order (read for long ids only).
     names: String,
     /// `starts[i]..starts[i + 1]`: the id at position `i` in `names`.
@@ -38,12 +37,6 @@ fn hash(id: &str) -> u64 {
     hasher.finish()
 }
 
-/// The slot index a hash starts probing at, and its tag.
-fn home(hash: u64, mask: usize) -> (usize, u32) {
-    let tag = u32::try_from(hash >> 32).unwrap_or(0);
-    (usize::try_from(hash & 0xFFFF_FFFF).unwrap_or(0) & mask, tag)
-}
-
 /// Why a graph could not be indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IndexError {
@@ -58,51 +51,18 @@ fn to_u32(value: usize) -> Result<u32, IndexError> {
     u32::try_from(value).map_err(|_| IndexError::TooLarge)
 }
 
-/// Whether the edges `(from, to)` over positions `0..count`, grouped by
-/// `from` in non-decreasing order, form no cycle: Kahn's algorithm. O(V + E).
-fn is_acyclic(count: usize, edges: &[(usize, usize)]) -> bool {
-    let mut indegree = vec![0_usize; count];
-    let mut starts = vec![0_usize; count + 1];
-    for &(from, to) in edges {
-        match (indegree.get_mut(to), starts.get_mut(from + 1)) {
-            (Some(degree), Some(start)) => {
-                *degree += 1;
-                *start += 1;
-            }
-            _ => return false,
-        }
-    }
-    for at in 1..starts.len() {
-        let previous = starts.get(at - 1).copied().unwrap_or(0);
-        if let Some(start) = starts.get_mut(at) {
-            *start += previous;
-        }
-    }
-    let mut free: Vec<usize> = (0..count)
-        .filter(|&node| indegree.get(node) == Some(&0))
-        .collect();
-    let mut removed = 0;
-    while let Some(node) = free.pop() {
-        removed += 1;
-        let start = starts.get(node).copied().unwrap_or(0);
-        let end = starts.get(node + 1).copied().unwrap_or(start);
-        for &(_, to) in edges.get(start..end).unwrap_or(&[]) {
-            if let Some(degree) = indegree.get_mut(to) {
-                *degree -= 1;
-                if *degree == 0 {
-                    free.push(to);
-                }
-            }
-        }
-    }
-    removed == count
+/// The id at `position` in the arena `names`, delimited by `starts`.
+fn name_at<'a>(names: &'a str, starts: &[u32], position: u32) -> Option<&'a str> {
+    let at = usize::try_from(position).ok()?;
+    let start = usize::try_from(*starts.get(at)?).ok()?;
+    let end = usize::try_from(*starts.get(at + 1)?).ok()?;
+    names.get(start..end)
 }
 
 impl BeadIndex {
     /// Indexes the nodes and blocking edges of `dag`, and checks that its
-    /// edges (of both kinds) form no cycle. O(V + E), plus the graph's own
-    /// sorted edge listing: this replaces [`WorkflowDag::validate`] on the
-    /// replay path, which would walk the graph a second time.
+    /// edges (of both kinds) form no cycle ([`WorkflowDag::has_cycle`]).
+    /// O(V + E), plus the graph's own sorted edge listing.
     ///
     /// # Errors
     ///
@@ -111,7 +71,7 @@ impl BeadIndex {
     pub(crate) fn build(dag: &WorkflowDag) -> Result<Self, IndexError> {
         let count = dag.node_count();
         let mut index = Self {
-            slots: vec![0; (count * 3 / 2 + 1).next_power_of_two().max(8)],
+            table: HashTable::with_capacity(count),
             names: String::new(),
             starts: Vec::with_capacity(count + 1),
             len: count,
@@ -122,13 +82,20 @@ impl BeadIndex {
         for (position, id) in dag.nodes().enumerate() {
             index.names.push_str(id.as_str());
             index.starts.push(to_u32(index.names.len())?);
-            index.insert(id.as_str(), to_u32(position + 1)?);
+            let position = to_u32(position)?;
+            // Ids are unique in a DAG, so each goes in as new.
+            let names = &index.names;
+            let starts = &index.starts;
+            index
+                .table
+                .insert_unique(hash(id.as_str()), position, |&at| {
+                    hash(name_at(names, starts, at).unwrap_or_default())
+                });
         }
-        // Every edge as positions, for the cycle check. `edges()` is sorted by
-        // (from, to) and positions follow id order, so sources come in
-        // non-decreasing position order: the list is already grouped by source.
+        // `edges()` is sorted by (from, to) and positions follow id order, so
+        // sources come in non-decreasing position order: the dependents come
+        // out grouped by source.
         let edges = dag.edges();
-        let mut all = Vec::with_capacity(edges.len());
         index.offsets.push(0);
         // Consecutive edges mostly share their source: look it up once.
         let mut source: Option<(&BeadId, usize)> = None;
@@ -146,7 +113,6 @@ impl BeadIndex {
             let Some(to) = index.position(to.as_str()) else {
                 continue;
             };
-            all.push((from, to));
             if kind.is_blocking() {
                 while index.offsets.len() <= from {
                     index.offsets.push(to_u32(index.dependents.len())?);
@@ -157,51 +123,22 @@ impl BeadIndex {
         while index.offsets.len() <= count {
             index.offsets.push(to_u32(index.dependents.len())?);
         }
-        if !is_acyclic(count, &all) {
+        // A graph built in memory may hold a cycle (the log's decoder refuses
+        // one, so this only costs on submission).
+        if dag.has_cycle() {
             return Err(IndexError::Cycle);
         }
         Ok(index)
     }
 
-    /// Puts `id` -> `entry` (position + 1) in the first free slot of its probe run.
-    fn insert(&mut self, id: &str, entry: u32) {
-        let mask = self.slots.len() - 1;
-        let (mut at, tag) = home(hash(id), mask);
-        while let Some(free) = self.slots.get_mut(at) {
-            if *free == 0 {
-                *free = (u64::from(tag) << 32) | u64::from(entry);
-                return;
-            }
-            at = (at + 1) & mask;
-        }
-    }
-
-    /// The position of bead `id`: reads a slot, then the id in the arena. The
-    /// slot alone gives the position, so the caller's read of the bead's record
-    /// overlaps the check of the id.
+    /// The position of bead `id`.
     #[inline]
     pub(crate) fn position(&self, id: &str) -> Option<usize> {
-        let mask = self.slots.len().wrapping_sub(1);
-        let (mut at, tag) = home(hash(id), mask);
-        loop {
-            let slot = *self.slots.get(at)?;
-            if slot == 0 {
-                return None;
-            }
-            let entry = u32::try_from(slot & 0xFFFF_FFFF).unwrap_or(0);
-            if slot >> 32 == u64::from(tag) && self.name(entry) == Some(id) {
-                return usize::try_from(entry - 1).ok();
-            }
-            at = (at + 1) & mask;
-        }
-    }
-
-    /// The id of the bead whose entry (position + 1) is `entry`.
-    fn name(&self, entry: u32) -> Option<&str> {
-        let end = usize::try_from(entry).ok()?;
-        let start = usize::try_from(*self.starts.get(end.checked_sub(1)?)?).ok()?;
-        let end = usize::try_from(*self.starts.get(end)?).ok()?;
-        self.names.get(start..end)
+        self.table
+            .find(hash(id), |&at| {
+                name_at(&self.names, &self.starts, at) == Some(id)
+            })
+            .and_then(|&at| usize::try_from(at).ok())
     }
 
     /// The blocking dependents of the bead at `position`.
