@@ -42,3 +42,32 @@ fn given_checkpoint_when_stored_then_it_waited_for_an_fsync() -> Result<(), Erro
     assert_eq!(syncs(&log) - before, 1);
     Ok(())
 }
+
+/// `repair truncate` reports success only after its one batch is synced.
+#[test]
+fn given_a_truncation_when_applied_then_it_waited_for_an_fsync() -> Result<(), Error> {
+    use strand_eventlog::{Backend, OpenMode, RocksBackend, Truncation};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = EventLog::open(dir.path(), LogOptions::default())?;
+        for n in 0..5u8 {
+            log.append_blocking(vec![NewEvent::new("s", 1, vec![n])])?;
+        }
+        log.close_blocking()?;
+    }
+    let backend = RocksBackend::open(dir.path(), OpenMode::Existing)?;
+    let before = backend.wal_syncs().unwrap();
+    backend.truncate(&Truncation {
+        after: Seq(2),
+        last: Seq(5),
+        index_entries: vec![
+            ("s".into(), Seq(3)),
+            ("s".into(), Seq(4)),
+            ("s".into(), Seq(5)),
+        ],
+        ..Truncation::default()
+    })?;
+    assert_eq!(backend.wal_syncs().unwrap() - before, 1);
+    assert_eq!(backend.last_record()?.map(|(seq, _)| seq), Some(Seq(2)));
+    Ok(())
+}
