@@ -87,12 +87,12 @@ pub fn run(args: &StatusArgs, ctx: &mut Context) -> Result<Status, CliError> {
                     Ok(doc)
                 })
                 .collect::<Result<_, CliError>>()?;
+            let summary = workflow.summary();
             let doc = json!({
                 "seq": seq,
-                "workflow": to_json(&workflow.summary())?,
+                "workflow": to_json(&summary)?,
                 "beads": beads,
             });
-            let summary = workflow.summary();
             let mut text = format!(
                 "workflow {} ({}): {}, {} of {} beads completed, state at seq {seq}\n{:<24} {:<10} {:>8} {:<12} {}\n",
                 summary.id.as_str(),
