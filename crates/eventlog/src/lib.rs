@@ -65,4 +65,4 @@ pub use reader::{Records, StreamRecords};
 pub use rocks::{OpenMode, RocksBackend};
 pub use types::{Event, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 pub use verify::VerifyReport;
-pub use writer::WriterStats;
+pub use writer::{LogStatus, WriterStats};

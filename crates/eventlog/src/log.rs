@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::backend::Backend;
 use crate::checkpoint::{
@@ -19,7 +19,9 @@ use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
 use crate::types::{Event, NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
-use crate::writer::{self, Command, META_CLEAN_CLOSE, Shared, Tail, WriterConfig, WriterStats};
+use crate::writer::{
+    self, Command, LogStatus, META_CLEAN_CLOSE, Shared, Tail, WriterConfig, WriterStats,
+};
 
 /// Version of the data directory's layout (key encodings, frame, codec).
 pub const FORMAT_VERSION: u8 = 1;
@@ -235,6 +237,10 @@ impl EventLog {
         let shared = Arc::new(Shared::default());
         let last = backend.last_record()?.map_or(0, |(seq, _)| seq.0);
         shared.last_seq.store(last, Ordering::Release);
+        shared.status.send_replace(LogStatus {
+            last_seq: Seq(last),
+            poisoned: false,
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
@@ -440,6 +446,13 @@ impl EventLog {
     /// The last durable seq (`Seq(0)` for an empty log).
     pub fn last_seq(&self) -> Seq {
         Seq(self.inner.shared.last_seq.load(Ordering::Acquire))
+    }
+
+    /// A watch of the log's durable end and poison flag, updated once per
+    /// synced batch: a follower awaits `changed()` and then reads the new
+    /// events, so it never polls and never misses one.
+    pub fn watch_status(&self) -> watch::Receiver<LogStatus> {
+        self.inner.shared.status.subscribe()
     }
 
     /// True once a write failed: the log must be reopened.

@@ -31,7 +31,7 @@ use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::backend::{Backend, RecordBatch};
 use crate::checkpoint::{self, CheckpointId, NewCheckpoint};
@@ -94,6 +94,19 @@ pub(crate) struct Shared {
     pub(crate) events: AtomicU64,
     /// Append requests taken from the queue by the writer since open.
     pub(crate) appends: AtomicU64,
+    /// The durable end of the log and the poison flag, for watchers
+    /// (projections that follow the log, supervisors that escalate on poison).
+    pub(crate) status: watch::Sender<LogStatus>,
+}
+
+/// What a watcher of the log sees: its durable end, and whether it is
+/// poisoned. Published once per synced batch, never per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogStatus {
+    /// Last durable seq (`Seq(0)` for an empty log).
+    pub last_seq: Seq,
+    /// True once a write failed; the log must be reopened.
+    pub poisoned: bool,
 }
 
 /// Counters of the writer since the log was opened.
@@ -153,6 +166,10 @@ pub(crate) fn spawn(
     config: &WriterConfig,
 ) -> std::io::Result<Vec<JoinHandle<()>>> {
     shared.last_seq.store(tail.last.0, Ordering::Release);
+    shared.status.send_replace(LogStatus {
+        last_seq: tail.last,
+        poisoned: false,
+    });
     // Rendezvous: the encoder holds its next batch until the committer is
     // free, so appends that arrive meanwhile join the batch after it.
     let (to_committer, stages) = std_mpsc::sync_channel(0);
@@ -415,6 +432,10 @@ impl Committer {
                 self.shared
                     .events
                     .fetch_add(batch.len() as u64, Ordering::AcqRel);
+                self.shared.status.send_replace(LogStatus {
+                    last_seq: tail.last,
+                    poisoned: false,
+                });
                 self.reply(Box::new(move || {
                     for (reply, range) in waiting {
                         let _ = reply.send(Ok(range));
@@ -441,6 +462,7 @@ impl Committer {
         // that "succeeds" could acknowledge data that is not on disk.
         self.poisoned = true;
         self.shared.poisoned.store(true, Ordering::Release);
+        self.shared.status.send_modify(|status| status.poisoned = true);
     }
 
     fn checkpoint(&mut self, checkpoint: &NewCheckpoint) -> Result<CheckpointId> {

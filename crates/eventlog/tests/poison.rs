@@ -127,3 +127,25 @@ fn given_checkpoint_write_fails_when_storing_then_log_is_poisoned() -> Result<()
     assert_poisoned(&log);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_status_watcher_when_batches_commit_and_then_a_write_fails_then_it_sees_each_end_and_the_poison()
+-> Result<(), Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let points = FailPoints::new();
+    points.fail_after(FailPoint::AppendBeforeWrite, 2);
+    let log = EventLog::open(dir.path(), LogOptions::default().failpoints(points))?;
+    let mut status = log.watch_status();
+    assert_eq!(status.borrow_and_update().last_seq, Seq(0));
+    log.append(vec![event(0), event(1)]).await?;
+    status.changed().await.unwrap();
+    assert_eq!(status.borrow_and_update().last_seq, Seq(2));
+    log.append(vec![event(2)]).await?;
+    status.changed().await.unwrap();
+    assert_eq!(status.borrow_and_update().last_seq, Seq(3));
+    assert!(log.append(vec![event(3)]).await.is_err());
+    status.changed().await.unwrap();
+    let seen = *status.borrow_and_update();
+    assert_eq!((seen.last_seq, seen.poisoned), (Seq(3), true));
+    Ok(())
+}
