@@ -63,6 +63,6 @@ pub use log::{EventLog, FORMAT_VERSION};
 pub use options::LogOptions;
 pub use reader::{Records, StreamRecords};
 pub use rocks::{OpenMode, RocksBackend};
-pub use types::{Event, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
+pub use types::{Appended, Event, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 pub use verify::VerifyReport;
 pub use writer::{LogStatus, WriterStats};

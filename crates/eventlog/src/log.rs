@@ -17,7 +17,7 @@ use crate::export::{self, TransferProgress, TransferReport};
 use crate::options::LogOptions;
 use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
-use crate::types::{Event, NewEvent, Seq, SeqRange};
+use crate::types::{Appended, Event, NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
 use crate::writer::{
     self, Command, LogStatus, META_CLEAN_CLOSE, Shared, Tail, WriterConfig, WriterStats,
@@ -267,11 +267,31 @@ impl EventLog {
     /// [`Error::ReadOnly`], [`Error::EmptyAppend`], size limits.
     pub async fn append(&self, events: Vec<NewEvent>) -> Result<SeqRange> {
         let (reply, answer) = oneshot::channel();
+        self.enqueue_append(events, reply).await?;
+        answer
+            .await
+            .map_err(|_| Error::Closed)?
+            .map(|appended| appended.range)
+    }
+
+    /// Queue `events` for the next group commit and return as soon as they
+    /// are queued (waiting while the queue is full: backpressure). `reply`
+    /// receives the outcome once the batch is durable, with the time stamped
+    /// on its events; the caller need not stay around for it, which lets one
+    /// actor front the writer without serialising the commits.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`], [`Error::Closed`], [`Error::ReadOnly`] when the
+    /// request cannot be queued; every other error arrives on `reply`.
+    pub async fn enqueue_append(
+        &self,
+        events: Vec<NewEvent>,
+        reply: oneshot::Sender<Result<Appended>>,
+    ) -> Result<()> {
         self.sender()?
             .send(Command::Append { events, reply })
             .await
-            .map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+            .map_err(|_| Error::Closed)
     }
 
     /// [`EventLog::append`] for synchronous callers. Must not be called from
@@ -284,7 +304,10 @@ impl EventLog {
         self.sender()?
             .blocking_send(Command::Append { events, reply })
             .map_err(|_| Error::Closed)?;
-        answer.blocking_recv().map_err(|_| Error::Closed)?
+        answer
+            .blocking_recv()
+            .map_err(|_| Error::Closed)?
+            .map(|appended| appended.range)
     }
 
     /// Store a checkpoint durably through the writer (so it is ordered after

@@ -67,6 +67,16 @@ impl SeqRange {
     }
 }
 
+/// An acknowledged append: its seqs, and the time the writer stamped on
+/// every event of its batch (the `at_ms` a replay will see).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// The seqs assigned, contiguous.
+    pub range: SeqRange,
+    /// Milliseconds since the Unix epoch, stamped on each event.
+    pub at_ms: u64,
+}
+
 /// Longest stream name accepted, in bytes. Bounded so that index keys stay small.
 pub const MAX_STREAM_LEN: usize = 1024;
 

@@ -38,7 +38,7 @@ use crate::checkpoint::{self, CheckpointId, NewCheckpoint};
 use crate::codec::{self, EnvelopeRef};
 use crate::error::{Error, Result};
 use crate::frame;
-use crate::types::{MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
+use crate::types::{Appended, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 
 /// Metadata key of the clean-close watermark (u64 BE seq).
 pub(crate) const META_CLEAN_CLOSE: &str = "clean_close_seq";
@@ -47,7 +47,7 @@ pub(crate) const META_CLEAN_CLOSE: &str = "clean_close_seq";
 pub(crate) enum Command {
     Append {
         events: Vec<NewEvent>,
-        reply: oneshot::Sender<Result<SeqRange>>,
+        reply: oneshot::Sender<Result<Appended>>,
     },
     Checkpoint {
         checkpoint: NewCheckpoint,
@@ -59,7 +59,7 @@ pub(crate) enum Command {
 }
 
 /// Producers waiting on one batch, with their ranges.
-type Waiting = Vec<(oneshot::Sender<Result<SeqRange>>, SeqRange)>;
+type Waiting = Vec<(oneshot::Sender<Result<Appended>>, Appended)>;
 
 /// Answers to send, in order, off the committer's thread.
 type Reply = Box<dyn FnOnce() + Send>;
@@ -270,7 +270,7 @@ impl Encoder {
         }
     }
 
-    fn stage(&mut self, events: &[NewEvent], reply: oneshot::Sender<Result<SeqRange>>) {
+    fn stage(&mut self, events: &[NewEvent], reply: oneshot::Sender<Result<Appended>>) {
         self.shared.appends.fetch_add(1, Ordering::AcqRel);
         if self.shared.poisoned.load(Ordering::Acquire) {
             let _ = reply.send(Err(Error::Poisoned));
@@ -282,7 +282,13 @@ impl Encoder {
         let mark = self.batch.mark();
         let (first, chain) = (self.next_seq, self.chain);
         match self.encode(events) {
-            Ok(range) => self.waiting.push((reply, range)),
+            Ok(range) => self.waiting.push((
+                reply,
+                Appended {
+                    range,
+                    at_ms: self.batch_at_ms,
+                },
+            )),
             Err(e) => {
                 self.batch.rollback(mark);
                 self.next_seq = first;
@@ -462,7 +468,9 @@ impl Committer {
         // that "succeeds" could acknowledge data that is not on disk.
         self.poisoned = true;
         self.shared.poisoned.store(true, Ordering::Release);
-        self.shared.status.send_modify(|status| status.poisoned = true);
+        self.shared
+            .status
+            .send_modify(|status| status.poisoned = true);
     }
 
     fn checkpoint(&mut self, checkpoint: &NewCheckpoint) -> Result<CheckpointId> {
