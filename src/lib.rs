@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub use strand_actors as actors;
 pub use strand_dag as dag;
 pub use strand_eventlog as eventlog;
 pub use strand_projections as projections;

@@ -2,6 +2,7 @@
 //! process, reported as ratios. Numbers live here and in issue notes, never
 //! in timed test assertions.
 
+pub mod actors;
 pub mod append;
 pub mod dag;
 pub mod replay;
@@ -16,6 +17,8 @@ pub use stats::Percentiles;
 /// `strand bench ...`
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Supervised actor calls and restarts vs bare ractor.
+    Actors(actors::ActorsBenchArgs),
     /// Durable append throughput and latency vs raw RocksDB synced writes.
     Append(append::AppendArgs),
     /// Workflow DAG build, orderings and a full `ReadyTracker` run vs bare Kahn.
@@ -30,6 +33,7 @@ pub enum BenchCommand {
 /// The bench's error.
 pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError> {
     match command {
+        BenchCommand::Actors(args) => actors::run(args, ctx),
         BenchCommand::Append(args) => append::run(args, ctx),
         BenchCommand::Dag(args) => dag::run(args, ctx),
         BenchCommand::Replay(args) => replay::run(args, ctx),

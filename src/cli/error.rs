@@ -12,6 +12,9 @@ pub enum CliError {
     /// Rebuilding the state from the log failed.
     #[error(transparent)]
     Replay(#[from] strand_replay::ReplayError),
+    /// The actor runtime failed.
+    #[error(transparent)]
+    Actors(#[from] strand_actors::ActorError),
     /// Encoding or decoding a domain event failed.
     #[error(transparent)]
     Projection(strand_projections::ProjectionError),

@@ -1,0 +1,45 @@
+//! Strand's supervised actor runtime on ractor: durable supervision.
+//!
+//! Supervisors here work like OTP's (`one_for_one`, `one_for_all`,
+//! `rest_for_one`; permanent, transient and temporary children; restart
+//! intensity that escalates) with what a durable engine needs on top:
+//!
+//! - every supervision action is an event on the supervisor's stream,
+//!   appended (synced) **before** it takes effect, and the supervisor's
+//!   memory (restart window, backoff streaks, breakers) is a fold of that
+//!   stream, rebuilt on start: a crash loop across process restarts is
+//!   still detected;
+//! - per-failure directives (restart, resume, stop, escalate), exponential
+//!   backoff with deterministic jitter, and circuit breakers in front of
+//!   calls into a failing child;
+//! - [`EventStoreActor`], the actors' only path to the log's group-commit
+//!   writer, and [`StateManagerActor`], the `StateManager` projection kept
+//!   current by following the log;
+//! - [`DurableActor`]: an actor whose state is a projection of its own
+//!   stream, recovered from its checkpoint plus the stream after it.
+//!
+//! [`Runtime`] starts the tree of DESIGN.md (its storage branch; the
+//! orchestration branches are added by the engine).
+
+pub mod clock;
+mod context;
+mod durable;
+mod error;
+pub mod panic;
+pub mod policy;
+mod runtime;
+mod state_manager;
+mod store;
+mod supervisor;
+
+pub use context::{Context, ErrorHistory, ErrorRecord};
+pub use durable::{Durable, DurableActor, DurableContext, DurableMsg, DurableOptions};
+pub use error::{ActorError, Result};
+pub use runtime::{Runtime, RuntimeOptions, names};
+pub use state_manager::{StateManagerActor, StateManagerHandle, StateManagerMsg};
+pub use store::{EVENT_STORE, EventStore, EventStoreActor, StoreMsg, decode, encode};
+pub use supervisor::{
+    ChildContext, ChildHandle, ChildInfo, ChildSpec, ChildState, ChildStatus, Decider, Directive,
+    Health, InspectFn, LOST_AT_EXIT, Restart, StartFn, Strategy, Supervisor, SupervisorMsg,
+    SupervisorRef, SupervisorSpec, SupervisorState,
+};

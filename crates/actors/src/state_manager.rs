@@ -1,0 +1,326 @@
+//! [`StateManagerActor`]: the `StateManager` projection, kept current by
+//! following the log.
+//!
+//! On start it rebuilds through the replay engine (newest valid checkpoint
+//! plus the tail). It then follows the log's durable end (a watch updated
+//! once per synced batch) and applies every new event in seq order: it
+//! reads `applied + 1 ..= end`, so it can never skip one, and a read that
+//! comes back short is a gap it reports by failing. It checkpoints every
+//! interval (60 s by default) and on a graceful stop; queries are answered
+//! from memory.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use strand_eventlog::{NewCheckpoint, Seq};
+use strand_projections::{DomainEvent, Projection, StateHash, StateManager};
+use tokio::task::JoinHandle;
+
+use crate::error::{ActorError, Result};
+use crate::store::{EventStore, decode};
+use crate::supervisor::{ChildHandle, ChildState};
+
+/// Longest wait for a query.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A read-only query run against the state.
+pub type Query = Box<dyn FnOnce(&StateManager) + Send>;
+
+/// What the [`StateManagerActor`] is sent.
+#[non_exhaustive]
+pub enum StateManagerMsg {
+    /// Run a query against the current state.
+    Query(Query),
+    /// Answer once every event up to this seq is applied.
+    WaitApplied(Seq, RpcReplyPort<Seq>),
+    /// Checkpoint now; answers the checkpoint's seq.
+    Checkpoint(RpcReplyPort<Result<u64>>),
+    /// Report the applied seq and state hash.
+    Inspect(RpcReplyPort<ChildState>),
+    /// The log moved on: catch up.
+    CatchUp,
+    /// The periodic checkpoint.
+    Tick,
+}
+
+impl std::fmt::Debug for StateManagerMsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Query(_) => "Query",
+            Self::WaitApplied(..) => "WaitApplied",
+            Self::Checkpoint(_) => "Checkpoint",
+            Self::Inspect(_) => "Inspect",
+            Self::CatchUp => "CatchUp",
+            Self::Tick => "Tick",
+        })
+    }
+}
+
+/// The actor. Its arguments are the event store and the checkpoint
+/// interval.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StateManagerActor;
+
+/// The actor's state.
+pub struct StateManagerState {
+    store: EventStore,
+    state: StateManager,
+    every: Duration,
+    checkpointed: u64,
+    waiters: Vec<(Seq, RpcReplyPort<Seq>)>,
+    /// A `CatchUp` is queued; the follower does not queue another.
+    pending: Arc<AtomicBool>,
+    timer: Option<JoinHandle<()>>,
+}
+
+impl StateManagerState {
+    fn applied(&self) -> Seq {
+        Seq(self.state.applied_seq())
+    }
+
+    async fn catch_up(&mut self) -> Result<()> {
+        self.pending.store(false, Ordering::Release);
+        let last = self.store.watch_status().borrow().last_seq;
+        let applied = self.applied();
+        if last > applied {
+            let events = self.store.read_range(applied.next(), last).await?;
+            let mut expected = applied.next();
+            for event in &events {
+                if event.seq != expected {
+                    return Err(ActorError::Gap {
+                        applied: self.applied(),
+                        last,
+                    });
+                }
+                let (meta, domain) = decode(event)?;
+                self.state.apply(meta, domain)?;
+                expected = expected.next();
+            }
+            if self.applied() < last {
+                return Err(ActorError::Gap {
+                    applied: self.applied(),
+                    last,
+                });
+            }
+        }
+        let applied = self.applied();
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .partition(|(seq, _)| *seq <= applied);
+        self.waiters = waiting;
+        for (_, reply) in ready {
+            let _ = reply.send(applied);
+        }
+        Ok(())
+    }
+
+    /// Store a checkpoint at the applied seq, then log `CheckpointTaken`.
+    async fn checkpoint(&mut self) -> Result<u64> {
+        let seq = self.state.applied_seq();
+        if seq == 0 || seq == self.checkpointed {
+            return Ok(self.checkpointed);
+        }
+        let data = self.state.snapshot()?;
+        self.store
+            .put_checkpoint(NewCheckpoint {
+                name: StateManager::NAME.to_owned(),
+                seq: Seq(seq),
+                format_version: StateManager::SNAPSHOT_VERSION,
+                data,
+            })
+            .await?;
+        self.store
+            .append(&[DomainEvent::CheckpointTaken {
+                name: StateManager::NAME.to_owned(),
+                seq,
+            }])
+            .await?;
+        self.checkpointed = seq;
+        Ok(seq)
+    }
+}
+
+impl Actor for StateManagerActor {
+    type Msg = StateManagerMsg;
+    type State = StateManagerState;
+    type Arguments = (EventStore, Duration);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        (store, every): Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let rebuilt = store
+            .rebuild::<StateManager>(None, StateManager::NAME.to_owned())
+            .await?;
+        let checkpointed = rebuilt.report.checkpoint.map_or(0, |c| c.seq);
+        Ok(StateManagerState {
+            store,
+            state: rebuilt.projection,
+            every,
+            checkpointed,
+            waiters: Vec::new(),
+            pending: Arc::new(AtomicBool::new(false)),
+            timer: None,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let mut status = state.store.watch_status();
+        let pending = Arc::clone(&state.pending);
+        let cell = myself.get_cell();
+        let follower = myself.clone();
+        // Catch up on anything appended while the state was rebuilt.
+        let _ = follower.send_message(StateManagerMsg::CatchUp);
+        tokio::spawn(async move {
+            let exited = async {
+                let _ = cell.wait(None).await;
+            };
+            tokio::pin!(exited);
+            loop {
+                tokio::select! {
+                    changed = status.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        // One queued catch-up reads everything up to the end.
+                        if !pending.swap(true, Ordering::AcqRel)
+                            && follower.send_message(StateManagerMsg::CatchUp).is_err()
+                        {
+                            break;
+                        }
+                    }
+                    () = &mut exited => break,
+                }
+            }
+        });
+        state.timer = Some(myself.send_interval(state.every, || StateManagerMsg::Tick));
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(timer) = state.timer.take() {
+            timer.abort();
+        }
+        state.catch_up().await?;
+        state.checkpoint().await?;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            StateManagerMsg::Query(query) => query(&state.state),
+            StateManagerMsg::WaitApplied(seq, reply) => {
+                if state.applied() >= seq {
+                    let _ = reply.send(state.applied());
+                } else {
+                    state.waiters.push((seq, reply));
+                    state.catch_up().await?;
+                }
+            }
+            StateManagerMsg::Checkpoint(reply) => {
+                let _ = reply.send(state.checkpoint().await);
+            }
+            StateManagerMsg::Inspect(reply) => {
+                let _ = reply.send(ChildState {
+                    applied_seq: state.state.applied_seq(),
+                    state_hash: state.state.state_hash(),
+                });
+            }
+            StateManagerMsg::CatchUp => state.catch_up().await?,
+            StateManagerMsg::Tick => {
+                state.catch_up().await?;
+                state.checkpoint().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A handle to the state manager that follows it across restarts.
+#[derive(Clone, Debug)]
+pub struct StateManagerHandle {
+    child: ChildHandle<StateManagerMsg>,
+}
+
+impl StateManagerHandle {
+    pub(crate) fn new(child: ChildHandle<StateManagerMsg>) -> Self {
+        Self { child }
+    }
+
+    /// Run `query` against the current state and return its answer.
+    ///
+    /// # Errors
+    /// The actor is not running or does not answer.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        query: impl FnOnce(&StateManager) -> R + Send + 'static,
+    ) -> Result<R> {
+        self.child
+            .call(
+                |reply: RpcReplyPort<R>| {
+                    StateManagerMsg::Query(Box::new(move |state| {
+                        let _ = reply.send(query(state));
+                    }))
+                },
+                QUERY_TIMEOUT,
+            )
+            .await
+    }
+
+    /// Wait until every event up to `seq` is applied (read your writes).
+    ///
+    /// # Errors
+    /// The actor is not running or does not answer.
+    pub async fn wait_applied(&self, seq: Seq) -> Result<Seq> {
+        self.child
+            .call(
+                |reply| StateManagerMsg::WaitApplied(seq, reply),
+                QUERY_TIMEOUT,
+            )
+            .await
+    }
+
+    /// Checkpoint now; the checkpoint's seq.
+    ///
+    /// # Errors
+    /// The actor is not running; the log's errors.
+    pub async fn checkpoint(&self) -> Result<u64> {
+        self.child
+            .call(StateManagerMsg::Checkpoint, QUERY_TIMEOUT)
+            .await?
+    }
+
+    /// The applied seq and state hash.
+    ///
+    /// # Errors
+    /// The actor is not running or does not answer.
+    pub async fn inspect(&self) -> Result<ChildState> {
+        self.child
+            .call(StateManagerMsg::Inspect, QUERY_TIMEOUT)
+            .await
+    }
+
+    /// The state hash (shorthand for [`StateManagerHandle::inspect`]).
+    ///
+    /// # Errors
+    /// As [`StateManagerHandle::inspect`].
+    pub async fn state_hash(&self) -> Result<StateHash> {
+        Ok(self.inspect().await?.state_hash)
+    }
+}

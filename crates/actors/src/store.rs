@@ -1,0 +1,390 @@
+//! [`EventStoreActor`] and its handle [`EventStore`]: the actors' only path
+//! to the log.
+//!
+//! The actor fronts the log's group-commit writer. It does not wait for a
+//! commit: it queues each append (waiting only while the writer's bounded
+//! queue is full, which is the backpressure) and the writer answers the
+//! caller directly once the batch is synced, so many concurrent appends
+//! still become one synced write. Reads run on tokio's blocking pool, never
+//! on a runtime worker. When the log is poisoned the actor fails with
+//! [`ActorError::Poisoned`], which its supervisor escalates: a poisoned log
+//! is fixed only by reopening it, never by retrying.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use strand_eventlog::{
+    Appended, CheckpointId, Event, EventLog, LogStatus, NewCheckpoint, NewEvent, Seq,
+};
+use strand_projections::{DomainEvent, EventMeta, Projection, codec};
+use strand_replay::{ReplayEngine, Replayed};
+use tokio::sync::{oneshot, watch};
+
+use crate::error::{ActorError, Result};
+
+/// The name the actor reports in errors.
+pub const EVENT_STORE: &str = "event_store";
+
+/// A request to the [`EventStoreActor`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreMsg {
+    /// Queue events for the next group commit; the writer answers `reply`.
+    Append {
+        /// Encoded events.
+        events: Vec<NewEvent>,
+        /// Answered once the batch is durable.
+        reply: oneshot::Sender<strand_eventlog::Result<Appended>>,
+    },
+    /// Read one stream from a seq.
+    ReadStream {
+        /// The stream.
+        stream: String,
+        /// First seq wanted.
+        from: Seq,
+        /// The events, in seq order.
+        reply: oneshot::Sender<Result<Vec<Event>>>,
+    },
+    /// Read the seqs `from..=to`.
+    ReadRange {
+        /// First seq.
+        from: Seq,
+        /// Last seq.
+        to: Seq,
+        /// The events, contiguous.
+        reply: oneshot::Sender<Result<Vec<Event>>>,
+    },
+    /// Store a checkpoint through the writer.
+    Checkpoint {
+        /// The checkpoint.
+        checkpoint: NewCheckpoint,
+        /// Answered once it is durable.
+        reply: oneshot::Sender<strand_eventlog::Result<CheckpointId>>,
+    },
+    /// The log was found poisoned: fail and let the supervisor escalate.
+    Poisoned,
+}
+
+struct Shared {
+    log: EventLog,
+    /// The running actor, published by its `pre_start`.
+    actor: RwLock<Option<ActorRef<StoreMsg>>>,
+}
+
+/// A cheap, cloneable handle to the log for actors. Requests go through the
+/// [`EventStoreActor`] while it runs. While it is down (being restarted by
+/// its supervisor) appends reach the writer directly, so the supervisor can
+/// log that restart before it takes effect; the writer is the one point
+/// that orders appends either way.
+#[derive(Clone)]
+pub struct EventStore {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for EventStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStore")
+            .field("log", &self.shared.log)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Encode domain events as log events, each on its own stream.
+///
+/// # Errors
+/// [`ActorError::Projection`] when an event does not encode.
+pub fn encode(events: &[DomainEvent]) -> Result<Vec<NewEvent>> {
+    events
+        .iter()
+        .map(|event| {
+            Ok(NewEvent {
+                stream: event.stream(),
+                kind: event.kind().as_u16(),
+                body: codec::encode(event)?,
+            })
+        })
+        .collect()
+}
+
+/// Decode a log event into its meta and domain event.
+///
+/// # Errors
+/// [`ActorError::Projection`] when the body does not decode.
+pub fn decode(event: &Event) -> Result<(EventMeta, DomainEvent)> {
+    let domain = codec::decode(event.kind, &event.body)?;
+    Ok((
+        EventMeta {
+            seq: event.seq.get(),
+            at_ms: event.at_ms,
+        },
+        domain,
+    ))
+}
+
+fn map_log(error: strand_eventlog::Error) -> ActorError {
+    match error {
+        strand_eventlog::Error::Poisoned | strand_eventlog::Error::WriteFailed { .. } => {
+            ActorError::Poisoned
+        }
+        other => ActorError::Log(other),
+    }
+}
+
+impl EventStore {
+    /// A handle to `log`; start an [`EventStoreActor`] with it.
+    pub fn new(log: EventLog) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                log,
+                actor: RwLock::new(None),
+            }),
+        }
+    }
+
+    /// The log, for the runtime's own lifecycle (close, stats).
+    pub fn log(&self) -> &EventLog {
+        &self.shared.log
+    }
+
+    fn actor(&self) -> Option<ActorRef<StoreMsg>> {
+        self.shared
+            .actor
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn publish(&self, actor: Option<ActorRef<StoreMsg>>) {
+        *self
+            .shared
+            .actor
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = actor;
+    }
+
+    /// A watch of the log's durable end and poison flag.
+    pub fn watch_status(&self) -> watch::Receiver<LogStatus> {
+        self.shared.log.watch_status()
+    }
+
+    /// Append domain events (each on its stream) as one atomic, synced
+    /// batch. Returns once they are durable, with their seqs and stamp.
+    ///
+    /// # Errors
+    /// [`ActorError::Poisoned`] after a failed write; encoding and log errors.
+    pub async fn append(&self, events: &[DomainEvent]) -> Result<Appended> {
+        self.append_encoded(encode(events)?).await
+    }
+
+    /// [`EventStore::append`] of events already encoded.
+    ///
+    /// # Errors
+    /// As [`EventStore::append`].
+    pub async fn append_encoded(&self, events: Vec<NewEvent>) -> Result<Appended> {
+        self.request(|reply| StoreMsg::Append { events, reply })
+            .await?
+            .map_err(map_log)
+    }
+
+    fn gone(&self) -> ActorError {
+        if self.shared.log.is_poisoned() {
+            ActorError::Poisoned
+        } else {
+            ActorError::NotRunning {
+                actor: EVENT_STORE.to_owned(),
+            }
+        }
+    }
+
+    /// Send `build`'s request to the actor, or, while it is down, serve
+    /// it here: reads and checkpoints reach the log either way.
+    async fn request<T>(&self, build: impl FnOnce(oneshot::Sender<T>) -> StoreMsg) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        let request = build(reply);
+        let request = match self.actor() {
+            Some(actor) => match actor.send_message(request) {
+                Ok(()) => None,
+                Err(ractor::MessagingErr::SendErr(request)) => Some(request),
+                Err(_) => return Err(self.gone()),
+            },
+            None => Some(request),
+        };
+        if let Some(request) = request {
+            serve(self.log(), request).await?;
+        }
+        answer.await.map_err(|_| self.gone())
+    }
+
+    /// The events of `stream` from `from` on.
+    ///
+    /// # Errors
+    /// The actor is not running; log errors.
+    pub async fn read_stream(&self, stream: &str, from: Seq) -> Result<Vec<Event>> {
+        let stream = stream.to_owned();
+        self.request(|reply| StoreMsg::ReadStream {
+            stream,
+            from,
+            reply,
+        })
+        .await?
+    }
+
+    /// The events `from..=to`, contiguous.
+    ///
+    /// # Errors
+    /// The actor is not running; log errors, a gap.
+    pub async fn read_range(&self, from: Seq, to: Seq) -> Result<Vec<Event>> {
+        self.request(|reply| StoreMsg::ReadRange { from, to, reply })
+            .await?
+    }
+
+    /// Store a checkpoint durably, ordered after every append acknowledged
+    /// before this call.
+    ///
+    /// # Errors
+    /// The actor is not running; log errors.
+    pub async fn put_checkpoint(&self, checkpoint: NewCheckpoint) -> Result<CheckpointId> {
+        self.request(|reply| StoreMsg::Checkpoint { checkpoint, reply })
+            .await?
+            .map_err(map_log)
+    }
+
+    /// Rebuild `P` from checkpoint `checkpoint_name` plus the events of
+    /// `stream` after it (or of the whole log when `stream` is `None`), on
+    /// the blocking pool.
+    ///
+    /// # Errors
+    /// Replay errors.
+    pub async fn rebuild<P: Projection>(
+        &self,
+        stream: Option<String>,
+        checkpoint_name: String,
+    ) -> Result<Replayed<P>> {
+        let engine = ReplayEngine::new(self.shared.log.clone());
+        let rebuilt = tokio::task::spawn_blocking(move || match stream {
+            Some(stream) => engine.rebuild_stream::<P>(&stream, &checkpoint_name, &mut |_| {}),
+            None => engine.rebuild_named::<P>(&checkpoint_name, &mut |_| {}),
+        })
+        .await
+        .map_err(|_| ActorError::NotRunning {
+            actor: "replay".to_owned(),
+        })?;
+        Ok(rebuilt?)
+    }
+}
+
+/// The actor fronting the log's writer. Its arguments are the
+/// [`EventStore`] handle it publishes itself into.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventStoreActor;
+
+impl Actor for EventStoreActor {
+    type Msg = StoreMsg;
+    type State = EventStore;
+    type Arguments = EventStore;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        store: EventStore,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        if store.log().is_poisoned() {
+            return Err(ActorError::Poisoned.into());
+        }
+        store.publish(Some(myself));
+        Ok(store)
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        store: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Watch for poison until this incarnation exits.
+        let mut status = store.watch_status();
+        let cell = myself.get_cell();
+        tokio::spawn(async move {
+            tokio::select! {
+                poisoned = status.wait_for(|s| s.poisoned) => {
+                    if poisoned.is_ok() {
+                        let _ = myself.send_message(StoreMsg::Poisoned);
+                    }
+                }
+                () = async { let _ = cell.wait(None).await; } => {}
+            }
+        });
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        store: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let mut slot = store
+            .shared
+            .actor
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|a| a.get_id() == myself.get_id()) {
+            *slot = None;
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        store: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        serve(store.log(), message).await?;
+        Ok(())
+    }
+}
+
+/// Carry out one request against the log without waiting for a commit or a
+/// read: appends are queued (waiting only while the writer's queue is full,
+/// the backpressure), reads run on the blocking pool, and each answers its
+/// own reply. Shared by the actor and by the handle while the actor is down.
+async fn serve(log: &EventLog, message: StoreMsg) -> Result<()> {
+    match message {
+        StoreMsg::Append { events, reply } => {
+            // Queue, do not wait for the commit: the writer answers the
+            // caller once the batch is synced.
+            log.enqueue_append(events, reply).await.map_err(map_log)?;
+        }
+        StoreMsg::ReadStream {
+            stream,
+            from,
+            reply,
+        } => {
+            let log = log.clone();
+            tokio::task::spawn_blocking(move || {
+                let events = log
+                    .read_stream(&stream, from)
+                    .and_then(Iterator::collect::<strand_eventlog::Result<Vec<_>>>)
+                    .map_err(ActorError::Log);
+                let _ = reply.send(events);
+            });
+        }
+        StoreMsg::ReadRange { from, to, reply } => {
+            let log = log.clone();
+            tokio::task::spawn_blocking(move || {
+                let events = log
+                    .read_range(from, to)
+                    .and_then(Iterator::collect::<strand_eventlog::Result<Vec<_>>>)
+                    .map_err(ActorError::Log);
+                let _ = reply.send(events);
+            });
+        }
+        StoreMsg::Checkpoint { checkpoint, reply } => {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let _ = reply.send(log.put_checkpoint(checkpoint).await);
+            });
+        }
+        StoreMsg::Poisoned => return Err(ActorError::Poisoned),
+    }
+    Ok(())
+}

@@ -1,0 +1,925 @@
+//! The [`Supervisor`] actor: decide, append, then act.
+//!
+//! Every supervision action is a [`DomainEvent`] on the supervisor's stream
+//! (`supervisor/<name>`), appended (synced) before it takes effect: a child
+//! is started only after its `ActorStarted` is durable, restarted only after
+//! its `ActorFailed` and `ActorRestarted` are, and so on. What the
+//! supervisor remembers (restart window, failure streaks, breakers, pending
+//! backoffs) is a fold of that stream ([`Memory`]), rebuilt on start, so a
+//! crash loop across process restarts is detected like one inside a process.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
+};
+use strand_eventlog::Seq;
+use strand_projections::{BreakerState, DomainEvent, EventMeta};
+
+use crate::context::{Context, ErrorRecord};
+use crate::error::{ActorError, Result};
+use crate::panic;
+use crate::policy::{Admission, Backoff, Intensity, Outcome};
+use crate::store::decode;
+use crate::supervisor::handle::ChildSlot;
+use crate::supervisor::inspect::{ChildInfo, ChildState, ChildStatus, Health};
+use crate::supervisor::memory::Memory;
+use crate::supervisor::spec::{
+    ChildContext, ChildSpec, Directive, Restart, Strategy, SupervisorSpec,
+};
+
+/// The reason logged for a child that was running when the process died.
+pub const LOST_AT_EXIT: &str = "lost at process exit";
+
+/// The supervisor actor. Spawn it with `(SupervisorSpec, Context)`, or use
+/// [`SupervisorSpec::into_child`] to nest it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Supervisor;
+
+/// A message to a supervisor; build them through
+/// [`SupervisorRef`](crate::SupervisorRef).
+#[derive(Debug)]
+pub struct SupervisorMsg(pub(crate) Request);
+
+/// What a supervisor is asked, or tells itself.
+pub(crate) enum Request {
+    Children(RpcReplyPort<Vec<ChildInfo>>),
+    Slot(String, RpcReplyPort<Option<Arc<ChildSlot>>>),
+    StopChild(String, RpcReplyPort<Result<()>>),
+    RestartChild(String, RpcReplyPort<Result<()>>),
+    ChildState(String, RpcReplyPort<Result<ChildState>>),
+    History(String, RpcReplyPort<Result<Vec<(EventMeta, DomainEvent)>>>),
+    /// A backoff ended: start `children`, logging `ActorStarted` for
+    /// `announce` first.
+    RestartDue {
+        plan: u64,
+        children: Vec<usize>,
+        announce: Vec<usize>,
+    },
+    HalfOpenDue {
+        child: usize,
+        plan: u64,
+    },
+    StartFailed {
+        child: usize,
+        reason: String,
+    },
+    CallOutcome {
+        child: usize,
+        ok: bool,
+    },
+    TrialOutcome {
+        child: usize,
+        ok: bool,
+    },
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Children(_) => "Children",
+            Self::Slot(..) => "Slot",
+            Self::StopChild(..) => "StopChild",
+            Self::RestartChild(..) => "RestartChild",
+            Self::ChildState(..) => "ChildState",
+            Self::History(..) => "History",
+            Self::RestartDue { .. } => "RestartDue",
+            Self::HalfOpenDue { .. } => "HalfOpenDue",
+            Self::StartFailed { .. } => "StartFailed",
+            Self::CallOutcome { .. } => "CallOutcome",
+            Self::TrialOutcome { .. } => "TrialOutcome",
+        };
+        f.write_str(name)
+    }
+}
+
+impl From<Request> for SupervisorMsg {
+    fn from(request: Request) -> Self {
+        Self(request)
+    }
+}
+
+/// One child as the supervisor runs it.
+struct Child {
+    spec: ChildSpec,
+    slot: Arc<ChildSlot>,
+    cell: Option<ActorCell>,
+    status: ChildStatus,
+    started_at_ms: u64,
+    /// The pending restart (backoff timer) this child waits on, if any.
+    plan: Option<u64>,
+    /// The pending half-open timer of its breaker, if any. Apart from
+    /// `plan`: a restart must not cancel the breaker's timer.
+    breaker_plan: Option<u64>,
+    /// Whether it is a supervisor (it escalates rather than fails).
+    is_supervisor: bool,
+}
+
+/// A supervisor's state.
+pub struct SupervisorState {
+    name: String,
+    stream: String,
+    strategy: Strategy,
+    intensity: Intensity,
+    backoff: Backoff,
+    context: Context,
+    children: Vec<Child>,
+    memory: Memory,
+    myself: ActorRef<SupervisorMsg>,
+    next_plan: u64,
+}
+
+/// How a child ended.
+enum Exit<'a> {
+    Failed {
+        reason: String,
+        error: &'a (dyn Error + Send + Sync + 'static),
+    },
+    Normal {
+        reason: String,
+    },
+}
+
+fn render(error: &(dyn Error + 'static)) -> String {
+    let message = error.to_string();
+    match panic::location_of(&message) {
+        Some(location) => format!("{message} (at {location})"),
+        None => message,
+    }
+}
+
+impl SupervisorState {
+    fn now_ms(&self) -> u64 {
+        self.context.clock.now_ms()
+    }
+
+    fn position(&self, id: ActorId) -> Option<usize> {
+        self.children
+            .iter()
+            .position(|c| c.cell.as_ref().is_some_and(|cell| cell.get_id() == id))
+    }
+
+    fn named(&self, name: &str) -> Result<usize> {
+        self.children
+            .iter()
+            .position(|c| c.spec.name == name)
+            .ok_or_else(|| ActorError::UnknownChild {
+                supervisor: self.name.clone(),
+                child: name.to_owned(),
+            })
+    }
+
+    fn child_name(&self, index: usize) -> String {
+        self.children
+            .get(index)
+            .map(|c| c.spec.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// Append `events` (synced) and fold them into memory: the decision is
+    /// durable before any of it takes effect.
+    async fn log(&mut self, events: Vec<DomainEvent>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let appended = self.context.store.append(&events).await?;
+        for event in &events {
+            self.memory
+                .apply(&self.intensity, &self.backoff, appended.at_ms, event);
+        }
+        for event in &events {
+            if let DomainEvent::BreakerChanged { child, state, .. } = event
+                && let Ok(index) = self.named(child)
+            {
+                self.breaker_took_effect(index, *state);
+            }
+        }
+        Ok(())
+    }
+
+    fn breaker_took_effect(&mut self, index: usize, state: BreakerState) {
+        let plan = self.next_plan;
+        self.next_plan += 1;
+        let Some(child) = self.children.get_mut(index) else {
+            return;
+        };
+        child.slot.set_breaker(state);
+        if state == BreakerState::Open
+            && let Some(config) = child.spec.breaker
+        {
+            child.breaker_plan = Some(plan);
+            self.myself.send_after(config.open_for, move || {
+                Request::HalfOpenDue { child: index, plan }.into()
+            });
+        }
+    }
+
+    fn started(&self, index: usize) -> DomainEvent {
+        DomainEvent::ActorStarted {
+            supervisor: self.name.clone(),
+            child: self.child_name(index),
+        }
+    }
+
+    fn stopped(&self, index: usize, reason: impl Into<String>) -> DomainEvent {
+        DomainEvent::ActorStopped {
+            supervisor: self.name.clone(),
+            child: self.child_name(index),
+            reason: reason.into(),
+        }
+    }
+
+    /// Start one incarnation (its `ActorStarted` or `ActorRestarted` is
+    /// already durable). A start that fails comes back as a failure.
+    async fn spawn(&mut self, index: usize) {
+        let now = self.now_ms();
+        let Some(child) = self.children.get_mut(index) else {
+            return;
+        };
+        let context = ChildContext {
+            supervisor: self.myself.get_cell(),
+            context: self.context.clone(),
+        };
+        child.plan = None;
+        match (child.spec.start)(context).await {
+            Ok(cell) => {
+                child.slot.set_cell(Some(cell.clone()));
+                child.cell = Some(cell);
+                child.status = ChildStatus::Running;
+                child.started_at_ms = now;
+            }
+            Err(e) => {
+                child.status = ChildStatus::Stopped;
+                let _ = self.myself.send_message(
+                    Request::StartFailed {
+                        child: index,
+                        reason: render(&e),
+                    }
+                    .into(),
+                );
+            }
+        }
+    }
+
+    /// Stop one incarnation gracefully (killing it after the stop timeout).
+    /// Its exit event is then stale and ignored.
+    async fn halt(&mut self, index: usize, reason: &str) {
+        let timeout = self.context.stop_timeout;
+        let Some(child) = self.children.get_mut(index) else {
+            return;
+        };
+        child.status = ChildStatus::Stopped;
+        child.plan = None;
+        child.slot.set_cell(None);
+        if let Some(cell) = child.cell.take()
+            && cell
+                .stop_and_wait(Some(reason.to_owned()), Some(timeout))
+                .await
+                .is_err()
+        {
+            let _ = cell.kill_and_wait(Some(timeout)).await;
+        }
+    }
+
+    fn active(&self, index: usize) -> bool {
+        self.children.get(index).is_some_and(|c| {
+            matches!(
+                c.status,
+                ChildStatus::Running | ChildStatus::BackingOff { .. }
+            )
+        })
+    }
+
+    /// Stop every child (reverse start order), log the escalation, and fail.
+    async fn escalate(&mut self, mut events: Vec<DomainEvent>, reason: String) -> ActorError {
+        for index in (0..self.children.len()).rev() {
+            if self.active(index) {
+                events.push(self.stopped(index, "supervisor escalated"));
+            }
+        }
+        events.push(DomainEvent::SupervisorEscalated {
+            supervisor: self.name.clone(),
+            reason: reason.clone(),
+        });
+        // A log that cannot take the escalation is itself the escalation.
+        let logged = self.log(events).await;
+        for index in (0..self.children.len()).rev() {
+            self.halt(index, "supervisor escalated").await;
+        }
+        self.context.errors.push(ErrorRecord {
+            at_ms: self.now_ms(),
+            supervisor: self.name.clone(),
+            child: self.name.clone(),
+            reason: reason.clone(),
+        });
+        match logged {
+            Err(ActorError::Poisoned) => ActorError::Poisoned,
+            _ => ActorError::Escalated {
+                supervisor: self.name.clone(),
+                reason,
+            },
+        }
+    }
+
+    /// A child ended on its own: decide, log, act.
+    async fn on_exit(&mut self, index: usize, exit: Exit<'_>) -> Result<()> {
+        let now = self.now_ms();
+        let name = self.child_name(index);
+        let (restart_type, decider, breaker) = match self.children.get_mut(index) {
+            Some(child) => {
+                child.cell = None;
+                child.slot.set_cell(None);
+                child.status = ChildStatus::Stopped;
+                (
+                    child.spec.restart,
+                    child.spec.decider.clone(),
+                    child.spec.breaker,
+                )
+            }
+            None => return Ok(()),
+        };
+        let (mut events, failed, reason) = match &exit {
+            Exit::Failed { reason, error } => {
+                tracing::info!(supervisor = %self.name, child = %name, %reason, "child failed");
+                self.context.errors.push(ErrorRecord {
+                    at_ms: now,
+                    supervisor: self.name.clone(),
+                    child: name.clone(),
+                    reason: reason.clone(),
+                });
+                let directive = decider.map_or(Directive::Restart, |d| d(&name, *error));
+                let event = DomainEvent::ActorFailed {
+                    supervisor: self.name.clone(),
+                    child: name.clone(),
+                    reason: reason.clone(),
+                };
+                (vec![event], Some(directive), reason.clone())
+            }
+            Exit::Normal { reason } => (
+                vec![self.stopped(index, reason.clone())],
+                None,
+                reason.clone(),
+            ),
+        };
+        let directive = match (failed, restart_type) {
+            (_, Restart::Temporary) | (None, Restart::Transient) => Directive::Stop,
+            (None, Restart::Permanent) => Directive::Restart,
+            (Some(directive), _) => directive,
+        };
+        // The breaker counts failures that are the child's own.
+        if failed.is_some()
+            && directive != Directive::Resume
+            && let Some(config) = breaker
+        {
+            let memory = self.memory.child(&name);
+            match memory.breaker.on_outcome(&config, Outcome::Failure) {
+                Some(to) => events.push(DomainEvent::BreakerChanged {
+                    supervisor: self.name.clone(),
+                    child: name.clone(),
+                    state: to,
+                }),
+                None => memory.breaker.count(Outcome::Failure),
+            }
+        }
+        match directive {
+            Directive::Stop => {
+                if failed.is_some() {
+                    events.push(self.stopped(index, "directive: stop"));
+                }
+                self.log(events).await
+            }
+            Directive::Resume => {
+                events.push(self.started(index));
+                self.log(events).await?;
+                self.spawn(index).await;
+                Ok(())
+            }
+            Directive::Escalate => Err(self
+                .escalate(
+                    events,
+                    format!("{name} failed and asked to escalate: {reason}"),
+                )
+                .await),
+            Directive::Restart => self.restart(index, events, failed.is_some(), now).await,
+        }
+    }
+
+    /// Restart `index` (and its siblings, by strategy) within the intensity.
+    async fn restart(
+        &mut self,
+        index: usize,
+        mut events: Vec<DomainEvent>,
+        failed: bool,
+        now: u64,
+    ) -> Result<()> {
+        let name = self.child_name(index);
+        let restarts = match self.memory.window.check(&self.intensity, now) {
+            Admission::Allowed { restarts } => restarts,
+            Admission::Exceeded { restarts } => {
+                let reason = format!(
+                    "restart intensity exceeded: {restarts} restarts within {} ms, then {name} ended",
+                    self.intensity.window.as_millis()
+                );
+                return Err(self.escalate(events, reason).await);
+            }
+        };
+        let consecutive = if failed {
+            self.memory.child(&name).streak.next(&self.backoff, now)
+        } else {
+            1
+        };
+        let delay = self.backoff.delay(&name, consecutive);
+        let siblings: Vec<usize> = match self.strategy {
+            Strategy::OneForOne => Vec::new(),
+            Strategy::OneForAll => (0..self.children.len())
+                .filter(|&i| i != index && self.active(i))
+                .collect(),
+            Strategy::RestForOne => (index + 1..self.children.len())
+                .filter(|&i| self.active(i))
+                .collect(),
+        };
+        let why = format!("{}: {name} ended", self.strategy.as_str());
+        for &sibling in siblings.iter().rev() {
+            events.push(self.stopped(sibling, why.clone()));
+        }
+        if !delay.is_zero() {
+            events.push(DomainEvent::RestartBackoffScheduled {
+                supervisor: self.name.clone(),
+                child: name.clone(),
+                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            });
+        }
+        events.push(DomainEvent::ActorRestarted {
+            supervisor: self.name.clone(),
+            child: name,
+            restarts,
+        });
+        if delay.is_zero() {
+            for &sibling in &siblings {
+                events.push(self.started(sibling));
+            }
+        }
+        self.log(events).await?;
+        for &sibling in siblings.iter().rev() {
+            self.halt(sibling, &why).await;
+        }
+        let mut group = siblings.clone();
+        group.push(index);
+        group.sort_unstable();
+        if delay.is_zero() {
+            for child in group {
+                self.spawn(child).await;
+            }
+        } else {
+            self.schedule(group, siblings, delay, now);
+        }
+        Ok(())
+    }
+
+    /// Start `children` after `delay`, announcing `announce` then.
+    fn schedule(&mut self, children: Vec<usize>, announce: Vec<usize>, delay: Duration, now: u64) {
+        let plan = self.next_plan;
+        self.next_plan += 1;
+        let until_ms = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+        for &index in &children {
+            if let Some(child) = self.children.get_mut(index) {
+                child.status = ChildStatus::BackingOff { until_ms };
+                child.plan = Some(plan);
+            }
+        }
+        self.myself.send_after(delay, move || {
+            Request::RestartDue {
+                plan,
+                children,
+                announce,
+            }
+            .into()
+        });
+    }
+
+    /// Start every child, in order, honouring backoffs and breakers
+    /// remembered from the log. A child the log shows running (started,
+    /// never stopped) was lost when the process died: that is a failure,
+    /// restarted (or escalated) like one, so a crash loop across process
+    /// restarts still meets the restart intensity and the backoff.
+    async fn start_all(&mut self) -> Result<()> {
+        let now = self.now_ms();
+        let mut now_group = Vec::new();
+        for index in 0..self.children.len() {
+            let name = self.child_name(index);
+            let memory = self.memory.child(&name).clone();
+            self.restore_breaker(index, &memory.breaker, now);
+            match memory.backoff_until_ms {
+                Some(until) if until > now => {
+                    self.schedule(
+                        vec![index],
+                        Vec::new(),
+                        Duration::from_millis(until - now),
+                        now,
+                    );
+                }
+                _ if memory.live => {
+                    // Start the children before it first, in order.
+                    self.start_group(std::mem::take(&mut now_group)).await?;
+                    let lost = DomainEvent::ActorFailed {
+                        supervisor: self.name.clone(),
+                        child: name,
+                        reason: LOST_AT_EXIT.to_owned(),
+                    };
+                    self.restart(index, vec![lost], true, now).await?;
+                }
+                _ => now_group.push(index),
+            }
+        }
+        self.start_group(now_group).await
+    }
+
+    /// Log `ActorStarted` for `group` in one batch, then start each in order.
+    async fn start_group(&mut self, group: Vec<usize>) -> Result<()> {
+        let events = group.iter().map(|&i| self.started(i)).collect();
+        self.log(events).await?;
+        for index in group {
+            self.spawn(index).await;
+        }
+        Ok(())
+    }
+
+    /// Put a breaker remembered from the log back in front of its child.
+    fn restore_breaker(&mut self, index: usize, breaker: &crate::policy::Breaker, now: u64) {
+        let Some(config) = self.children.get(index).and_then(|c| c.spec.breaker) else {
+            return;
+        };
+        let state = breaker.state();
+        if state == BreakerState::Closed {
+            return;
+        }
+        let plan = self.next_plan;
+        self.next_plan += 1;
+        if let Some(child) = self.children.get_mut(index) {
+            child.slot.set_breaker(state);
+            if state == BreakerState::Open {
+                let remaining = breaker.half_open_in(&config, now).unwrap_or(0);
+                child.breaker_plan = Some(plan);
+                self.myself
+                    .send_after(Duration::from_millis(remaining), move || {
+                        Request::HalfOpenDue { child: index, plan }.into()
+                    });
+            }
+        }
+    }
+
+    fn info(&self) -> Vec<ChildInfo> {
+        let now = self.now_ms();
+        self.children
+            .iter()
+            .map(|child| {
+                let memory = self.memory.children.get(&child.spec.name);
+                ChildInfo {
+                    name: child.spec.name.clone(),
+                    restart: child.spec.restart,
+                    is_supervisor: child.is_supervisor,
+                    health: Health {
+                        status: child.status,
+                        errors: memory.map_or(0, |m| m.errors),
+                        restarts: memory.map_or(0, |m| m.restarts),
+                        last_error: memory.and_then(|m| m.last_error.clone()),
+                        uptime: (child.status == ChildStatus::Running).then(|| {
+                            Duration::from_millis(now.saturating_sub(child.started_at_ms))
+                        }),
+                        breaker: memory.map_or(BreakerState::Closed, |m| m.breaker.state()),
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// A call outcome reported by a handle: feed the breaker.
+    async fn call_outcome(&mut self, index: usize, ok: bool) -> Result<()> {
+        let name = self.child_name(index);
+        let Some(config) = self.children.get(index).and_then(|c| c.spec.breaker) else {
+            return Ok(());
+        };
+        let outcome = if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        let memory = self.memory.child(&name);
+        if let Some(to) = memory.breaker.on_outcome(&config, outcome) {
+            let event = DomainEvent::BreakerChanged {
+                supervisor: self.name.clone(),
+                child: name,
+                state: to,
+            };
+            self.log(vec![event]).await
+        } else {
+            memory.breaker.count(outcome);
+            Ok(())
+        }
+    }
+
+    async fn handle_request(&mut self, request: Request) -> Result<()> {
+        match request {
+            Request::Children(reply) => {
+                let _ = reply.send(self.info());
+            }
+            Request::Slot(name, reply) => {
+                let slot = self
+                    .named(&name)
+                    .ok()
+                    .and_then(|i| self.children.get(i))
+                    .map(|c| Arc::clone(&c.slot));
+                let _ = reply.send(slot);
+            }
+            Request::StopChild(name, reply) => {
+                let outcome = self.stop_child(&name).await;
+                let _ = reply.send(outcome);
+            }
+            Request::RestartChild(name, reply) => {
+                let outcome = self.restart_child(&name).await;
+                let _ = reply.send(outcome);
+            }
+            Request::ChildState(name, reply) => self.child_state(&name, reply),
+            Request::History(name, reply) => self.history(&name, reply),
+            Request::RestartDue {
+                plan,
+                children,
+                announce,
+            } => {
+                let due: Vec<usize> = children
+                    .into_iter()
+                    .filter(|&i| self.children.get(i).is_some_and(|c| c.plan == Some(plan)))
+                    .collect();
+                let events = announce
+                    .iter()
+                    .filter(|i| due.contains(i))
+                    .map(|&i| self.started(i))
+                    .collect();
+                self.log(events).await?;
+                for index in due {
+                    self.spawn(index).await;
+                }
+            }
+            Request::HalfOpenDue { child, plan } => {
+                let current = self
+                    .children
+                    .get(child)
+                    .is_some_and(|c| c.breaker_plan == Some(plan));
+                let name = self.child_name(child);
+                if current && self.memory.child(&name).breaker.state() == BreakerState::Open {
+                    let event = DomainEvent::BreakerChanged {
+                        supervisor: self.name.clone(),
+                        child: name,
+                        state: BreakerState::HalfOpen,
+                    };
+                    self.log(vec![event]).await?;
+                }
+            }
+            Request::StartFailed { child, reason } => {
+                let error = ActorError::StartFailed {
+                    child: self.child_name(child),
+                    reason: reason.clone(),
+                };
+                self.on_exit(
+                    child,
+                    Exit::Failed {
+                        reason,
+                        error: &error,
+                    },
+                )
+                .await?;
+            }
+            Request::CallOutcome { child, ok } | Request::TrialOutcome { child, ok } => {
+                self.call_outcome(child, ok).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stop_child(&mut self, name: &str) -> Result<()> {
+        let index = self.named(name)?;
+        if self.active(index) {
+            self.log(vec![self.stopped(index, "stopped on request")])
+                .await?;
+            self.halt(index, "stopped on request").await;
+        }
+        Ok(())
+    }
+
+    /// An operator's restart: not a failure, so not counted.
+    async fn restart_child(&mut self, name: &str) -> Result<()> {
+        let index = self.named(name)?;
+        let mut events = Vec::new();
+        if self.active(index) {
+            events.push(self.stopped(index, "restart requested"));
+        }
+        events.push(self.started(index));
+        self.log(events).await?;
+        self.halt(index, "restart requested").await;
+        self.spawn(index).await;
+        Ok(())
+    }
+
+    fn child_state(&self, name: &str, reply: RpcReplyPort<Result<ChildState>>) {
+        let found = self.named(name).and_then(|i| {
+            let child = self
+                .children
+                .get(i)
+                .ok_or_else(|| ActorError::UnknownChild {
+                    supervisor: self.name.clone(),
+                    child: name.to_owned(),
+                })?;
+            let inspect = child
+                .spec
+                .inspect
+                .clone()
+                .ok_or_else(|| ActorError::NotInspectable {
+                    child: name.to_owned(),
+                })?;
+            let cell = child.cell.clone().ok_or_else(|| ActorError::NotRunning {
+                actor: name.to_owned(),
+            })?;
+            Ok((inspect, cell))
+        });
+        match found {
+            Ok((inspect, cell)) => {
+                tokio::spawn(async move {
+                    let _ = reply.send(inspect(cell).await);
+                });
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// A child's history: its own stream when it has one, else what this
+    /// supervisor logged about it.
+    fn history(&self, name: &str, reply: RpcReplyPort<Result<Vec<(EventMeta, DomainEvent)>>>) {
+        let stream = match self.named(name) {
+            Ok(i) => self.children.get(i).and_then(|c| c.spec.stream.clone()),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let store = self.context.store.clone();
+        let (own, about) = match stream {
+            Some(stream) => (stream, None),
+            None => (self.stream.clone(), Some(name.to_owned())),
+        };
+        tokio::spawn(async move {
+            let events = async {
+                let mut out = Vec::new();
+                for event in store.read_stream(&own, Seq::FIRST).await? {
+                    let (meta, event) = decode(&event)?;
+                    let keep = about.as_deref().is_none_or(|child| mentions(&event, child));
+                    if keep {
+                        out.push((meta, event));
+                    }
+                }
+                Ok(out)
+            }
+            .await;
+            let _ = reply.send(events);
+        });
+    }
+}
+
+fn mentions(event: &DomainEvent, name: &str) -> bool {
+    match event {
+        DomainEvent::ActorStarted { child, .. }
+        | DomainEvent::ActorFailed { child, .. }
+        | DomainEvent::ActorRestarted { child, .. }
+        | DomainEvent::ActorStopped { child, .. }
+        | DomainEvent::RestartBackoffScheduled { child, .. }
+        | DomainEvent::BreakerChanged { child, .. } => child == name,
+        _ => false,
+    }
+}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = (SupervisorSpec, Context);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        (spec, context): (SupervisorSpec, Context),
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let stream = format!("supervisor/{}", spec.name);
+        let mut memory = Memory::default();
+        for event in context.store.read_stream(&stream, Seq::FIRST).await? {
+            let (meta, event) = decode(&event)?;
+            memory.apply(&spec.intensity, &spec.backoff, meta.at_ms, &event);
+        }
+        let children = spec
+            .children
+            .into_iter()
+            .enumerate()
+            .map(|(index, child)| {
+                let slot = Arc::new(ChildSlot::new(
+                    child.name.clone(),
+                    index,
+                    child.breaker.is_some(),
+                    myself.clone(),
+                ));
+                Child {
+                    is_supervisor: child.is_supervisor,
+                    spec: child,
+                    slot,
+                    cell: None,
+                    status: ChildStatus::Idle,
+                    started_at_ms: 0,
+                    plan: None,
+                    breaker_plan: None,
+                }
+            })
+            .collect();
+        Ok(SupervisorState {
+            name: spec.name,
+            stream,
+            strategy: spec.strategy,
+            intensity: spec.intensity,
+            backoff: spec.backoff,
+            context,
+            children,
+            memory,
+            myself,
+            next_plan: 0,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        state.start_all().await?;
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Graceful stop: reverse start order, each stop logged first.
+        let events: Vec<DomainEvent> = (0..state.children.len())
+            .rev()
+            .filter(|&i| state.active(i))
+            .map(|i| state.stopped(i, "shutdown"))
+            .collect();
+        let logged = state.log(events).await;
+        for index in (0..state.children.len()).rev() {
+            state.halt(index, "shutdown").await;
+        }
+        logged?;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        SupervisorMsg(request): Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        state.handle_request(request).await?;
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorFailed(cell, error) => {
+                if let Some(index) = state.position(cell.get_id()) {
+                    let reason = render(error.as_ref());
+                    state
+                        .on_exit(
+                            index,
+                            Exit::Failed {
+                                reason,
+                                error: error.as_ref(),
+                            },
+                        )
+                        .await?;
+                }
+            }
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                if let Some(index) = state.position(cell.get_id()) {
+                    let reason = reason.unwrap_or_else(|| "normal".to_owned());
+                    state.on_exit(index, Exit::Normal { reason }).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
