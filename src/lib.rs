@@ -1,8 +1,10 @@
 //! Strand: an embeddable, event-sourced durable orchestration engine.
 //!
 //! This facade re-exports the workspace crates and hosts the `strand` CLI's
-//! commands. Today it offers the durable event log ([`eventlog`]); the DAG,
-//! projections, replay and actor runtime follow (see ARCHITECTURE.md).
+//! commands: the durable event log ([`eventlog`]), workflow DAGs ([`dag`]),
+//! domain events and projections ([`projections`]), the replay engine
+//! ([`replay`]) and the durable supervision tree ([`actors`]). The
+//! orchestration engine follows (see ARCHITECTURE.md).
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -19,7 +19,34 @@
 //!   stream, recovered from its checkpoint plus the stream after it.
 //!
 //! [`Runtime`] starts the tree of DESIGN.md (its storage branch; the
-//! orchestration branches are added by the engine).
+//! orchestration branches are added by the engine). The guarantees are
+//! stated case by case in `docs/supervision.md`.
+//!
+//! ```
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use strand_actors::{Runtime, RuntimeOptions};
+//! use strand_projections::{DomainEvent, WorkerId};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let runtime = Runtime::open(dir.path(), RuntimeOptions::default()).await?;
+//! // Appended through the event store: acknowledged once synced.
+//! let appended = runtime
+//!     .store()
+//!     .append(&[DomainEvent::WorkerSpawned {
+//!         worker: WorkerId::from("w1".to_owned()),
+//!         labels: vec![],
+//!     }])
+//!     .await?;
+//! // The state manager follows the log: read your own write.
+//! runtime.state().wait_applied(appended.range.last).await?;
+//! let workers = runtime.state().query(|state| state.workers().len()).await?;
+//! assert_eq!(workers, 1);
+//! // Reverse start order, a checkpoint on the way out, the log closed last.
+//! runtime.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod clock;
 mod context;

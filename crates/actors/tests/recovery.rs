@@ -350,3 +350,35 @@ async fn given_a_runtime_on_a_poisoned_log_when_an_append_fails_then_the_tree_es
     assert_eq!(events.len(), usize::try_from(last.get())?);
     Ok(())
 }
+
+/// The state manager checkpoints on its interval: each checkpoint is
+/// durable, then announced by a `CheckpointTaken` event.
+#[tokio::test]
+async fn given_a_short_checkpoint_interval_when_events_arrive_then_the_state_manager_checkpoints()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let options = RuntimeOptions {
+        checkpoint_every: std::time::Duration::from_millis(20),
+        ..RuntimeOptions::default()
+    };
+    let runtime = Runtime::open(dir.path(), options).await?;
+    let last = runtime.store().append(&[spawned(1)]).await?.range.last;
+    let mut status = runtime.store().watch_status();
+    let taken = loop {
+        let events = runtime
+            .store()
+            .read_stream("checkpoint", strand_eventlog::Seq::FIRST)
+            .await?;
+        if let Some(event) = events.first() {
+            break strand_actors::decode(event)?.1;
+        }
+        tokio::time::timeout(PATIENCE, status.changed()).await??;
+    };
+    let DomainEvent::CheckpointTaken { name, seq } = taken else {
+        panic!("a checkpoint event, not {taken:?}");
+    };
+    assert_eq!(name, StateManager::NAME);
+    assert!(seq >= last.get());
+    runtime.shutdown().await?;
+    Ok(())
+}
