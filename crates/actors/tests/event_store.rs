@@ -1,0 +1,94 @@
+//! The event store actor fronts the group-commit writer: concurrent appends
+//! through it share fsyncs, and each caller gets its own seqs, durable.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure is the test failing"
+)]
+
+mod common;
+
+use common::{TestResult, open_log};
+use ractor::Actor;
+use strand_actors::{EventStore, EventStoreActor};
+use strand_eventlog::LogOptions;
+use strand_eventlog::failpoint::{FailPoint, FailPoints};
+use strand_projections::{DomainEvent, WorkerId};
+
+fn spawned(n: u64) -> DomainEvent {
+    DomainEvent::WorkerSpawned {
+        worker: WorkerId::from(format!("w{n}")),
+        labels: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_appends_through_the_actor_while_a_write_is_held_when_it_completes_then_few_fsyncs_serve_them_all()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let points = FailPoints::new();
+    let log = open_log(dir.path(), LogOptions::default().failpoints(points.clone())).await;
+    let store = EventStore::new(log.clone());
+    let (actor, task) = Actor::spawn(None, EventStoreActor, store.clone()).await?;
+
+    // Hold the committer at the write of a first append.
+    points.pause(FailPoint::AppendBeforeWrite);
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move { store.append(&[spawned(0)]).await }
+    });
+    let waiter = points.clone();
+    tokio::task::spawn_blocking(move || waiter.wait_until_paused(FailPoint::AppendBeforeWrite))
+        .await?;
+
+    let mut queued = Vec::new();
+    for n in 1..100 {
+        let store = store.clone();
+        queued.push(tokio::spawn(
+            async move { store.append(&[spawned(n)]).await },
+        ));
+    }
+    // Every request has reached the writer (queued, or taken into a batch).
+    while log.queued() as u64 + log.stats().appends < 100 {
+        tokio::task::yield_now().await;
+    }
+    points.resume(FailPoint::AppendBeforeWrite);
+
+    assert_eq!(first.await??.range.first.get(), 1);
+    let mut seqs = Vec::new();
+    for task in queued {
+        seqs.push(task.await??.range.first.get());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..=100).collect::<Vec<_>>());
+    let stats = log.stats();
+    assert_eq!(stats.events, 100);
+    assert!(
+        (2..=3).contains(&stats.fsyncs),
+        "{} fsyncs for 100 appends",
+        stats.fsyncs
+    );
+    actor.stop(None);
+    task.await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn given_the_actor_is_down_when_appending_and_reading_then_the_handle_reaches_the_log_directly()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let log = open_log(dir.path(), LogOptions::default()).await;
+    let store = EventStore::new(log);
+    let appended = store.append(&[spawned(1), spawned(2)]).await?;
+    assert_eq!(appended.range.len(), 2);
+    let events = store
+        .read_range(appended.range.first, appended.range.last)
+        .await?;
+    assert_eq!(events.len(), 2);
+    let stream = store
+        .read_stream("worker/w2", strand_eventlog::Seq::FIRST)
+        .await?;
+    assert_eq!(stream.len(), 1);
+    assert_eq!(strand_actors::decode(&stream[0])?.1, spawned(2));
+    Ok(())
+}
