@@ -26,4 +26,5 @@ pub use strand_replay as replay;
 
 pub mod bench;
 pub mod cli;
+pub mod engine;
 pub mod workflow;

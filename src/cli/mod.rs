@@ -16,6 +16,7 @@ mod output;
 mod progress;
 pub mod repair;
 pub mod replay;
+pub mod run;
 pub mod status;
 pub mod transfer;
 
@@ -56,6 +57,8 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a workflow file durably, or resume it (kill it, run it again).
+    Run(run::RunArgs),
     /// Inspect the event log: verify, dump, stats.
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -86,6 +89,7 @@ pub enum Command {
 /// The command's error.
 pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError> {
     match command {
+        Command::Run(args) => run::run(args, ctx),
         Command::Log(cmd) => log::run(cmd, ctx),
         Command::Status(args) => status::run(args, ctx),
         Command::Replay(args) => replay::run(args, ctx),

@@ -84,6 +84,12 @@ pub enum ActorError {
         /// The event's stream.
         found: String,
     },
+    /// No workflow by that id in the log.
+    #[error("no workflow {workflow:?}")]
+    UnknownWorkflow {
+        /// The id asked for.
+        workflow: String,
+    },
     /// A child does not answer state inspection.
     #[error("{child} does not expose its state")]
     NotInspectable {

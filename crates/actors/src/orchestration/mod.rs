@@ -1,0 +1,16 @@
+//! Orchestration: the scheduler, the bead workers, task handlers and the
+//! workflow branch of the supervision tree.
+
+pub mod handler;
+pub mod scheduler;
+pub mod shell;
+pub mod tree;
+pub mod worker;
+
+pub use handler::{Handlers, TaskContext, TaskError, TaskHandler, TaskResult};
+pub use scheduler::{
+    LOST_ATTEMPT, Scheduler, SchedulerMsg, SchedulerOptions, Submission, WorkflowOutcome,
+};
+pub use shell::ShellHandler;
+pub use tree::{WorkflowBranch, names, workflow_branch};
+pub use worker::{Assignment, AttemptOutcome, BeadWorker, Finished, WorkerMsg};

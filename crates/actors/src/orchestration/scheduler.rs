@@ -1,0 +1,599 @@
+//! [`Scheduler`]: the workflow streams' single writer. It accepts
+//! workflows, marks beads ready as their dependencies complete, hands
+//! ready beads to idle workers (highest priority first, then in the order
+//! they became ready), retries failures with exponential backoff and
+//! finishes workflows.
+//!
+//! Its state is a `StateManager`: rebuilt from the log on start
+//! (checkpoint + tail), then advanced by applying exactly the events it
+//! appends, with the seqs the log gave them, after they are durable. Every
+//! decision is appended before it takes effect: a bead is sent to a worker
+//! only once its `BeadScheduled` and `BeadStarted` are durable, and a
+//! dependent becomes ready only once the completion that unblocks it is.
+//!
+//! On start it recovers: a bead that was scheduled or running when the
+//! process died is timed out (`lost at process exit`) and made ready again,
+//! to run with the next attempt (execution is at least once); a bead whose
+//! completion is durable never runs again.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::time::Duration;
+
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort};
+use strand_projections::{
+    BeadCounts, BeadId, BeadState, DomainEvent, EventMeta, Projection, StateManager, TaskSpec,
+    WorkerId, WorkflowDag, WorkflowId, WorkflowStatus,
+};
+
+use crate::context::Context;
+use crate::error::{ActorError, Result};
+use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
+use crate::policy::Backoff;
+use crate::supervisor::{ChildHandle, SupervisorRef};
+
+/// The reason recorded for an attempt lost with the process.
+pub const LOST_ATTEMPT: &str = "lost at process exit";
+
+/// A workflow to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    /// Its id: submitting the same id again resumes it.
+    pub workflow: WorkflowId,
+    /// Its name.
+    pub name: String,
+    /// Its DAG.
+    pub dag: WorkflowDag,
+    /// One spec per bead.
+    pub tasks: Vec<TaskSpec>,
+}
+
+/// How a workflow ended (or stands).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowOutcome {
+    /// The workflow.
+    pub workflow: WorkflowId,
+    /// Completed, failed or cancelled (running only while unfinished).
+    pub status: WorkflowStatus,
+    /// Beads per state.
+    pub counts: BeadCounts,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+}
+
+/// What the scheduler is sent.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SchedulerMsg {
+    /// Run a workflow (or resume it, if its id is known); answers its id
+    /// once `WorkflowSubmitted` is durable.
+    Submit(Box<Submission>, RpcReplyPort<Result<WorkflowId>>),
+    /// Answer once the workflow is finished.
+    Wait(WorkflowId, RpcReplyPort<Result<WorkflowOutcome>>),
+    /// A worker's report.
+    Finished(Finished),
+    /// A retry's backoff ended.
+    RetryDue(WorkflowId, BeadId),
+    /// Find the workers and recover unfinished workflows.
+    Connect,
+}
+
+/// How the scheduler is set up.
+#[derive(Clone, Debug)]
+pub struct SchedulerOptions {
+    /// The worker pool supervisor's name, under the scheduler's parent.
+    pub pool: String,
+    /// The workers' names in the pool.
+    pub workers: Vec<String>,
+    /// Delay before retry `n` (by failed attempts so far).
+    pub retry_backoff: Backoff,
+}
+
+/// The scheduler actor; its arguments are the tree's context, its parent
+/// (the workflow supervisor) and its options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scheduler;
+
+/// A bead waiting for a worker, ordered by priority, then by arrival.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Queued {
+    priority: i32,
+    order: Reverse<u64>,
+    workflow: WorkflowId,
+    bead: BeadId,
+}
+
+struct Worker {
+    id: WorkerId,
+    handle: ChildHandle<WorkerMsg>,
+    busy: bool,
+}
+
+/// The scheduler's state.
+pub struct SchedulerState {
+    context: Context,
+    parent: ActorCell,
+    options: SchedulerOptions,
+    myself: ActorRef<SchedulerMsg>,
+    state: StateManager,
+    workers: Vec<Worker>,
+    queue: BinaryHeap<Queued>,
+    queued: HashSet<(WorkflowId, BeadId)>,
+    next_order: u64,
+    waiters: HashMap<WorkflowId, Vec<RpcReplyPort<Result<WorkflowOutcome>>>>,
+    timers: HashSet<(WorkflowId, BeadId)>,
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl SchedulerState {
+    fn now_ms(&self) -> u64 {
+        self.context.clock.now_ms()
+    }
+
+    /// Append `events` (one synced batch) and apply them: decisions are
+    /// durable before they take effect.
+    async fn persist(&mut self, events: Vec<DomainEvent>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let appended = self.context.store.append(&events).await?;
+        for (seq, event) in appended.range.iter().zip(events) {
+            self.state.apply(
+                EventMeta {
+                    seq: seq.get(),
+                    at_ms: appended.at_ms,
+                },
+                event,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn outcome(&self, workflow: &WorkflowId) -> Option<WorkflowOutcome> {
+        let record = self.state.workflow(workflow)?;
+        Some(WorkflowOutcome {
+            workflow: workflow.clone(),
+            status: record.status(),
+            counts: record.counts(),
+            reason: record.reason().map(str::to_owned),
+        })
+    }
+
+    fn notify(&mut self, workflow: &WorkflowId) {
+        let Some(outcome) = self.outcome(workflow) else {
+            return;
+        };
+        if outcome.status == WorkflowStatus::Running {
+            return;
+        }
+        for reply in self.waiters.remove(workflow).unwrap_or_default() {
+            let _ = reply.send(Ok(outcome.clone()));
+        }
+    }
+
+    fn enqueue(&mut self, workflow: &WorkflowId, bead: &BeadId) {
+        if !self.queued.insert((workflow.clone(), bead.clone())) {
+            return;
+        }
+        let priority = self
+            .state
+            .task(workflow, bead)
+            .map_or(0, |task| task.priority);
+        self.next_order += 1;
+        self.queue.push(Queued {
+            priority,
+            order: Reverse(self.next_order),
+            workflow: workflow.clone(),
+            bead: bead.clone(),
+        });
+    }
+
+    /// Find the pool's workers (the pool is started before the scheduler).
+    async fn connect(&mut self) -> Result<()> {
+        let parent = SupervisorRef::new("workflow", self.parent.clone().into());
+        let pool = parent.supervisor(&self.options.pool).await?;
+        let mut workers = Vec::with_capacity(self.options.workers.len());
+        for name in &self.options.workers {
+            workers.push(Worker {
+                id: WorkerId::from(name.clone()),
+                handle: pool.child::<WorkerMsg>(name).await?,
+                busy: false,
+            });
+        }
+        self.workers = workers;
+        Ok(())
+    }
+
+    /// Recover every unfinished workflow: lost attempts are timed out and
+    /// made ready again, ready beads queued, the rest advanced.
+    async fn recover(&mut self) -> Result<()> {
+        let running: Vec<WorkflowId> = self
+            .state
+            .workflows()
+            .into_iter()
+            .filter(|w| w.status == WorkflowStatus::Running)
+            .map(|w| w.id)
+            .collect();
+        for workflow in running {
+            let mut events = Vec::new();
+            if let Some(record) = self.state.workflow(&workflow) {
+                for (bead, bead_record) in record.beads() {
+                    let attempt = match bead_record.state {
+                        BeadState::Running => bead_record.attempts,
+                        BeadState::Scheduled => bead_record.attempts.saturating_add(1),
+                        _ => continue,
+                    };
+                    events.push(DomainEvent::BeadTimedOut {
+                        workflow: workflow.clone(),
+                        bead: bead.clone(),
+                        attempt,
+                        reason: LOST_ATTEMPT.to_owned(),
+                    });
+                    // Lost with the process, not failed: run again, outside
+                    // the retry budget (at least once).
+                    events.push(DomainEvent::BeadReady {
+                        workflow: workflow.clone(),
+                        bead: bead.clone(),
+                    });
+                }
+            }
+            self.persist(events).await?;
+            let ready = self
+                .state
+                .workflow(&workflow)
+                .map(|r| r.beads_in_state(BeadState::Ready))
+                .unwrap_or_default();
+            for bead in ready {
+                self.enqueue(&workflow, &bead);
+            }
+            self.advance(&workflow).await?;
+        }
+        Ok(())
+    }
+
+    /// Everything that follows from the workflow's state: retries to
+    /// schedule or give up on, beads whose dependencies completed, the
+    /// workflow's end.
+    async fn advance(&mut self, workflow: &WorkflowId) -> Result<()> {
+        let now = self.now_ms();
+        let Some(record) = self.state.workflow(workflow) else {
+            return Ok(());
+        };
+        if record.status() != WorkflowStatus::Running {
+            self.notify(workflow);
+            return Ok(());
+        }
+        let mut events = Vec::new();
+        let mut timers = Vec::new();
+        let mut failed = None;
+        for (bead, bead_record) in record.beads() {
+            if !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
+                continue;
+            }
+            if let Some(due) = bead_record.retry_at_ms() {
+                timers.push((bead.clone(), due));
+                continue;
+            }
+            let retries = record.task(bead).map_or(0, |t| t.retries);
+            if bead_record.retryable && bead_record.attempts <= retries {
+                let delay = self
+                    .options
+                    .retry_backoff
+                    .delay(bead.as_str(), bead_record.attempts);
+                let due = now.saturating_add(ms(delay));
+                events.push(DomainEvent::BeadRetryScheduled {
+                    workflow: workflow.clone(),
+                    bead: bead.clone(),
+                    at_ms: due,
+                });
+                timers.push((bead.clone(), due));
+            } else if failed.is_none() {
+                failed = Some(format!(
+                    "bead {} failed after {} attempt(s): {}",
+                    bead.as_str(),
+                    bead_record.attempts,
+                    bead_record
+                        .last_error
+                        .as_deref()
+                        .unwrap_or("no error recorded")
+                ));
+            }
+        }
+        if let Some(reason) = failed {
+            // The workflow is given up on: nothing else of it is logged.
+            self.persist(vec![DomainEvent::WorkflowFailed {
+                workflow: workflow.clone(),
+                reason,
+            }])
+            .await?;
+            self.notify(workflow);
+            return Ok(());
+        }
+        let ready = record.unblocked_pending();
+        for bead in &ready {
+            events.push(DomainEvent::BeadReady {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+            });
+        }
+        self.persist(events).await?;
+        for bead in &ready {
+            self.enqueue(workflow, bead);
+        }
+        for (bead, due) in timers {
+            self.arm_retry(workflow, bead, due.saturating_sub(now));
+        }
+        let done = self.state.workflow(workflow).is_some_and(|r| {
+            let counts = r.counts();
+            u64::try_from(r.beads().len()).is_ok_and(|n| counts.get(BeadState::Completed) == n)
+        });
+        if done {
+            self.persist(vec![DomainEvent::WorkflowCompleted {
+                workflow: workflow.clone(),
+            }])
+            .await?;
+            self.notify(workflow);
+        }
+        Ok(())
+    }
+
+    fn arm_retry(&mut self, workflow: &WorkflowId, bead: BeadId, delay_ms: u64) {
+        if !self.timers.insert((workflow.clone(), bead.clone())) {
+            return;
+        }
+        let workflow = workflow.clone();
+        self.myself
+            .send_after(Duration::from_millis(delay_ms), move || {
+                SchedulerMsg::RetryDue(workflow, bead)
+            });
+    }
+
+    async fn retry_due(&mut self, workflow: WorkflowId, bead: BeadId) -> Result<()> {
+        self.timers.remove(&(workflow.clone(), bead.clone()));
+        let due = self.state.workflow(&workflow).is_some_and(|r| {
+            r.status() == WorkflowStatus::Running
+                && r.bead(&bead).is_some_and(|b| {
+                    matches!(b.state, BeadState::Failed | BeadState::TimedOut)
+                        && b.retry_at_ms().is_some()
+                })
+        });
+        if due {
+            self.persist(vec![DomainEvent::BeadReady {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+            }])
+            .await?;
+            self.enqueue(&workflow, &bead);
+        }
+        Ok(())
+    }
+
+    /// Hand queued beads to idle workers: their `BeadScheduled` and
+    /// `BeadStarted` in one batch, then the assignments.
+    async fn dispatch(&mut self) -> Result<()> {
+        let idle: Vec<usize> = (0..self.workers.len())
+            .filter(|&i| self.workers.get(i).is_some_and(|w| !w.busy))
+            .collect();
+        let mut sends = Vec::new();
+        let mut events = Vec::new();
+        for index in idle {
+            let Some(id) = self.workers.get(index).map(|w| w.id.clone()) else {
+                continue;
+            };
+            let Some((workflow, bead, attempt, task)) = self.pop_ready() else {
+                break;
+            };
+            events.push(DomainEvent::BeadScheduled {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+                worker: id.clone(),
+            });
+            events.push(DomainEvent::BeadStarted {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+                worker: id,
+                attempt,
+            });
+            sends.push((index, workflow, bead, attempt, task));
+        }
+        self.persist(events).await?;
+        for (index, workflow, bead, attempt, task) in sends {
+            let Some(worker) = self.workers.get_mut(index) else {
+                continue;
+            };
+            worker.busy = true;
+            let assignment = Assignment {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+                attempt,
+                action: task.action,
+                timeout: task.timeout_ms.map(Duration::from_millis),
+                reply: self.myself.clone(),
+            };
+            if worker.handle.cast(WorkerMsg::Run(assignment)).is_err() {
+                // The worker is down (its supervisor restarts it): the
+                // attempt never ran; report it lost so it runs again.
+                let finished = Finished {
+                    worker: worker.id.clone(),
+                    workflow,
+                    bead,
+                    attempt,
+                    outcome: AttemptOutcome::TimedOut(Duration::ZERO),
+                };
+                let _ = self.myself.send_message(SchedulerMsg::Finished(finished));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next queued bead still ready, with its attempt and task.
+    fn pop_ready(&mut self) -> Option<(WorkflowId, BeadId, u32, TaskSpec)> {
+        while let Some(queued) = self.queue.pop() {
+            self.queued
+                .remove(&(queued.workflow.clone(), queued.bead.clone()));
+            let Some(record) = self.state.workflow(&queued.workflow) else {
+                continue;
+            };
+            if record.status() != WorkflowStatus::Running {
+                continue;
+            }
+            let (Some(bead), Some(task)) = (record.bead(&queued.bead), record.task(&queued.bead))
+            else {
+                continue;
+            };
+            if bead.state == BeadState::Ready {
+                return Some((
+                    queued.workflow,
+                    queued.bead,
+                    bead.attempts.saturating_add(1),
+                    task.clone(),
+                ));
+            }
+        }
+        None
+    }
+
+    async fn finished(&mut self, finished: Finished) -> Result<()> {
+        if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
+            worker.busy = false;
+        }
+        let current = self.state.workflow(&finished.workflow).is_some_and(|r| {
+            r.status() == WorkflowStatus::Running
+                && r.bead(&finished.bead).is_some_and(|b| {
+                    b.state == BeadState::Running && b.attempts == finished.attempt
+                })
+        });
+        if current {
+            let (workflow, bead, attempt) = (finished.workflow, finished.bead, finished.attempt);
+            let event = match finished.outcome {
+                AttemptOutcome::Completed(output) => DomainEvent::BeadCompleted {
+                    workflow: workflow.clone(),
+                    bead,
+                    attempt,
+                    output,
+                },
+                AttemptOutcome::Failed(error) => DomainEvent::BeadFailed {
+                    workflow: workflow.clone(),
+                    bead,
+                    attempt,
+                    error: error.message,
+                    retryable: error.retryable,
+                },
+                AttemptOutcome::TimedOut(limit) => DomainEvent::BeadTimedOut {
+                    workflow: workflow.clone(),
+                    bead,
+                    attempt,
+                    reason: format!("timed out after {} ms", ms(limit)),
+                },
+            };
+            self.persist(vec![event]).await?;
+            self.advance(&workflow).await?;
+        }
+        Ok(())
+    }
+
+    async fn submit(&mut self, submission: Submission) -> Result<WorkflowId> {
+        let workflow = submission.workflow.clone();
+        if self.state.workflow(&workflow).is_some() {
+            // Known: resuming it is what recovery already did.
+            return Ok(workflow);
+        }
+        let event = DomainEvent::WorkflowSubmitted {
+            workflow: workflow.clone(),
+            name: submission.name,
+            dag: submission.dag,
+            tasks: submission.tasks,
+        };
+        // Refuse a bad submission before anything is written: the log must
+        // hold only events its projection accepts.
+        StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone())?;
+        self.persist(vec![event]).await?;
+        self.advance(&workflow).await?;
+        Ok(workflow)
+    }
+
+    async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {
+        match message {
+            SchedulerMsg::Submit(submission, reply) => {
+                let outcome = self.submit(*submission).await;
+                let poisoned = matches!(outcome, Err(ActorError::Poisoned));
+                let _ = reply.send(outcome);
+                if poisoned {
+                    // Nothing more can be made durable: fail, and escalate.
+                    return Err(ActorError::Poisoned);
+                }
+            }
+            SchedulerMsg::Wait(workflow, reply) => match self.outcome(&workflow) {
+                None => {
+                    let _ = reply.send(Err(ActorError::UnknownWorkflow {
+                        workflow: workflow.as_str().to_owned(),
+                    }));
+                }
+                Some(outcome) if outcome.status != WorkflowStatus::Running => {
+                    let _ = reply.send(Ok(outcome));
+                }
+                Some(_) => self.waiters.entry(workflow).or_default().push(reply),
+            },
+            SchedulerMsg::Finished(finished) => self.finished(finished).await?,
+            SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
+            SchedulerMsg::Connect => {
+                self.connect().await?;
+                self.recover().await?;
+            }
+        }
+        self.dispatch().await
+    }
+}
+
+impl Actor for Scheduler {
+    type Msg = SchedulerMsg;
+    type State = SchedulerState;
+    type Arguments = (Context, ActorCell, SchedulerOptions);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SchedulerMsg>,
+        (context, parent, options): Self::Arguments,
+    ) -> Result<SchedulerState, ActorProcessingErr> {
+        let rebuilt = context
+            .store
+            .rebuild::<StateManager>(None, StateManager::NAME.to_owned())
+            .await?;
+        Ok(SchedulerState {
+            context,
+            parent,
+            options,
+            myself,
+            state: rebuilt.projection,
+            workers: Vec::new(),
+            queue: BinaryHeap::new(),
+            queued: HashSet::new(),
+            next_order: 0,
+            waiters: HashMap::new(),
+            timers: HashSet::new(),
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<SchedulerMsg>,
+        _state: &mut SchedulerState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Not in pre_start: the parent answers only once it has started us.
+        myself.send_message(SchedulerMsg::Connect)?;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<SchedulerMsg>,
+        message: SchedulerMsg,
+        state: &mut SchedulerState,
+    ) -> Result<(), ActorProcessingErr> {
+        state.handle(message).await?;
+        Ok(())
+    }
+}

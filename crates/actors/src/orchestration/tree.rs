@@ -1,0 +1,95 @@
+//! The workflow branch of the tree: a worker pool, then the scheduler.
+//!
+//! ```text
+//! workflow (rest_for_one)
+//! ├── worker_pool (one_for_one): worker-000 .. worker-N
+//! └── scheduler
+//! ```
+//!
+//! `rest_for_one`: a restarted pool is a new set of workers, so the
+//! scheduler restarts after it (and finds them); a restarted scheduler
+//! finds the same workers.
+
+use std::sync::Arc;
+
+use ractor::Actor;
+use strand_projections::WorkerId;
+
+use crate::context::Context;
+use crate::orchestration::handler::Handlers;
+use crate::orchestration::scheduler::{Scheduler, SchedulerOptions};
+use crate::orchestration::worker::BeadWorker;
+use crate::policy::Backoff;
+use crate::supervisor::{ChildContext, ChildSpec, Strategy, SupervisorSpec};
+
+/// Names in the workflow branch.
+pub mod names {
+    /// The branch's supervisor.
+    pub const WORKFLOW: &str = "workflow";
+    /// The worker pool's supervisor.
+    pub const WORKER_POOL: &str = "worker_pool";
+    /// The scheduler.
+    pub const SCHEDULER: &str = "scheduler";
+}
+
+/// How the workflow branch is set up.
+#[derive(Clone, Debug)]
+pub struct WorkflowBranch {
+    /// Bead workers (default 100): beads run at once.
+    pub workers: usize,
+    /// The task handlers.
+    pub handlers: Arc<Handlers>,
+    /// Delay before a failed bead's retry.
+    pub retry_backoff: Backoff,
+}
+
+impl Default for WorkflowBranch {
+    fn default() -> Self {
+        Self {
+            workers: 100,
+            handlers: Arc::new(Handlers::new()),
+            retry_backoff: Backoff {
+                immediate: 0,
+                ..Backoff::default()
+            },
+        }
+    }
+}
+
+/// The worker name of index `i`.
+fn worker_name(i: usize) -> String {
+    format!("worker-{i:03}")
+}
+
+/// The branch as a child of the universe.
+pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
+    let names: Vec<String> = (0..branch.workers.max(1)).map(worker_name).collect();
+    let mut pool = SupervisorSpec::new(names::WORKER_POOL);
+    for name in &names {
+        let (name, handlers) = (name.clone(), Arc::clone(&branch.handlers));
+        pool = pool.child(ChildSpec::actor(name.clone(), move |_: &Context| {
+            (
+                BeadWorker,
+                (WorkerId::from(name.clone()), Arc::clone(&handlers)),
+            )
+        }));
+    }
+    let options = SchedulerOptions {
+        pool: names::WORKER_POOL.to_owned(),
+        workers: names,
+        retry_backoff: branch.retry_backoff,
+    };
+    let scheduler = ChildSpec::new(names::SCHEDULER, move |cx: ChildContext| {
+        let options = options.clone();
+        Box::pin(async move {
+            let args = (cx.context.clone(), cx.supervisor.clone(), options);
+            let (actor, _) = Actor::spawn_linked(None, Scheduler, args, cx.supervisor).await?;
+            Ok(actor.get_cell())
+        })
+    });
+    SupervisorSpec::new(names::WORKFLOW)
+        .strategy(Strategy::RestForOne)
+        .child(pool.into_child())
+        .child(scheduler)
+        .into_child()
+}

@@ -1,0 +1,162 @@
+//! [`BeadWorker`]: runs one bead at a time. A handler's error, panic or
+//! timeout is a failed attempt reported to the scheduler, never the
+//! worker's death.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use strand_projections::{BeadId, TaskAction, WorkerId, WorkflowId};
+
+use crate::orchestration::handler::{Handlers, TaskContext, TaskError};
+use crate::orchestration::scheduler::SchedulerMsg;
+
+/// One attempt given to a worker. Its `BeadScheduled` and `BeadStarted`
+/// are durable before it is sent.
+#[derive(Debug)]
+pub struct Assignment {
+    /// The workflow.
+    pub workflow: WorkflowId,
+    /// The bead.
+    pub bead: BeadId,
+    /// The attempt being started.
+    pub attempt: u32,
+    /// What to run.
+    pub action: TaskAction,
+    /// Its time limit.
+    pub timeout: Option<Duration>,
+    /// Where the outcome goes.
+    pub reply: ActorRef<SchedulerMsg>,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// It completed with this output.
+    Completed(String),
+    /// It failed (an error or a panic of the handler).
+    Failed(TaskError),
+    /// It ran past its time limit and was dropped.
+    TimedOut(Duration),
+}
+
+/// An attempt's outcome, as the worker reports it.
+#[derive(Debug)]
+pub struct Finished {
+    /// The worker that ran it.
+    pub worker: WorkerId,
+    /// The workflow.
+    pub workflow: WorkflowId,
+    /// The bead.
+    pub bead: BeadId,
+    /// The attempt.
+    pub attempt: u32,
+    /// How it ended.
+    pub outcome: AttemptOutcome,
+}
+
+/// What a worker is sent.
+#[derive(Debug)]
+pub enum WorkerMsg {
+    /// Run this attempt, then report.
+    Run(Assignment),
+}
+
+/// The worker actor; its arguments are its id and the handlers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BeadWorker;
+
+/// A worker's state.
+#[derive(Debug)]
+pub struct WorkerState {
+    id: WorkerId,
+    handlers: Arc<Handlers>,
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-text payload".to_owned()
+    }
+}
+
+impl WorkerState {
+    async fn run(&self, assignment: &Assignment) -> AttemptOutcome {
+        let Some(handler) = self.handlers.resolve(&assignment.action) else {
+            return AttemptOutcome::Failed(TaskError::permanent(format!(
+                "no handler for {:?}",
+                assignment.action
+            )));
+        };
+        let context = TaskContext {
+            workflow: assignment.workflow.clone(),
+            bead: assignment.bead.clone(),
+            attempt: assignment.attempt,
+            idempotency_key: format!(
+                "{}/{}/{}",
+                assignment.workflow.as_str(),
+                assignment.bead.as_str(),
+                assignment.attempt
+            ),
+            action: assignment.action.clone(),
+            timeout: assignment.timeout,
+        };
+        // A panicking handler fails its attempt, not the worker.
+        let attempt = AssertUnwindSafe(handler.run(context)).catch_unwind();
+        let ran = match assignment.timeout {
+            Some(limit) => match tokio::time::timeout(limit, attempt).await {
+                Ok(ran) => ran,
+                Err(_) => return AttemptOutcome::TimedOut(limit),
+            },
+            None => attempt.await,
+        };
+        match ran {
+            Ok(Ok(output)) => AttemptOutcome::Completed(output),
+            Ok(Err(error)) => AttemptOutcome::Failed(error),
+            Err(panic) => AttemptOutcome::Failed(TaskError::retryable(format!(
+                "handler panicked: {}",
+                panic_message(panic.as_ref())
+            ))),
+        }
+    }
+}
+
+impl Actor for BeadWorker {
+    type Msg = WorkerMsg;
+    type State = WorkerState;
+    type Arguments = (WorkerId, Arc<Handlers>);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<WorkerMsg>,
+        (id, handlers): Self::Arguments,
+    ) -> Result<WorkerState, ActorProcessingErr> {
+        Ok(WorkerState { id, handlers })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<WorkerMsg>,
+        WorkerMsg::Run(assignment): WorkerMsg,
+        state: &mut WorkerState,
+    ) -> Result<(), ActorProcessingErr> {
+        let outcome = state.run(&assignment).await;
+        let finished = Finished {
+            worker: state.id.clone(),
+            workflow: assignment.workflow,
+            bead: assignment.bead,
+            attempt: assignment.attempt,
+            outcome,
+        };
+        // A scheduler that is gone recovers the bead from the log.
+        let _ = assignment
+            .reply
+            .send_message(SchedulerMsg::Finished(finished));
+        Ok(())
+    }
+}

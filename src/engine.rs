@@ -1,0 +1,234 @@
+//! [`Engine`]: Strand embedded in a program. Open it on a data directory,
+//! register task handlers, run workflows; kill the process at any moment,
+//! open it again, and unfinished workflows resume where the log left them.
+//!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use strand::engine::Engine;
+//! use strand::workflow::Workflow;
+//! use strand::actors::orchestration::{TaskContext, TaskResult};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let engine = Engine::builder(dir.path())
+//!     .workers(4)
+//!     .handler("greet", |cx: TaskContext| async move {
+//!         TaskResult::Ok(format!("hello from {}", cx.bead.as_str()))
+//!     })
+//!     .open()
+//!     .await?;
+//! let workflow = Workflow::from_toml_str("hello.toml", r#"
+//!     name = "hello"
+//!     [[task]]
+//!     id = "a"
+//!     handler = "greet"
+//!     [[task]]
+//!     id = "b"
+//!     handler = "greet"
+//!     deps = ["a"]
+//! "#)?;
+//! let outcome = engine.run(&workflow).await?;
+//! assert_eq!(outcome.status.as_str(), "completed");
+//! engine.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use strand_actors::orchestration::{
+    Handlers, SchedulerMsg, ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome,
+    names, workflow_branch,
+};
+use strand_actors::policy::Backoff;
+use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
+use strand_projections::{StateManager, TaskAction, TaskSpec, WorkflowId, WorkflowSummary};
+
+use crate::workflow::Workflow;
+
+/// How long a submission or a status query may take (a wait has no limit).
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sets up an [`Engine`]. Defaults: 100 workers, a checkpoint every 60 s,
+/// shell commands (`run = "..."`) run by [`ShellHandler`].
+#[derive(Debug)]
+pub struct EngineBuilder {
+    dir: PathBuf,
+    workers: usize,
+    checkpoint_every: Duration,
+    handlers: Handlers,
+    retry_backoff: Backoff,
+}
+
+impl EngineBuilder {
+    /// Bead workers: how many beads run at once.
+    #[must_use]
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// How often the state is checkpointed.
+    #[must_use]
+    pub fn checkpoint_every(mut self, every: Duration) -> Self {
+        self.checkpoint_every = every;
+        self
+    }
+
+    /// Run tasks with `handler = "name"` through `handler`.
+    #[must_use]
+    pub fn handler(mut self, name: impl Into<String>, handler: impl TaskHandler) -> Self {
+        self.handlers.register(name, handler);
+        self
+    }
+
+    /// Run `run = "..."` tasks through `handler` instead of the shell.
+    #[must_use]
+    pub fn shell(mut self, handler: impl TaskHandler) -> Self {
+        self.handlers.set_shell(handler);
+        self
+    }
+
+    /// The delay before retrying a failed bead, by failed attempts so far.
+    #[must_use]
+    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
+        self.retry_backoff = backoff;
+        self
+    }
+
+    /// Open the data directory (created if absent), recover, and start.
+    ///
+    /// # Errors
+    /// The log's open errors; a tree that cannot start.
+    pub async fn open(self) -> Result<Engine, ActorError> {
+        let branch = WorkflowBranch {
+            workers: self.workers,
+            handlers: Arc::new(self.handlers),
+            retry_backoff: self.retry_backoff,
+        };
+        let options = RuntimeOptions {
+            checkpoint_every: self.checkpoint_every,
+            branches: vec![workflow_branch(&branch)],
+            ..RuntimeOptions::default()
+        };
+        let runtime = Runtime::open(&self.dir, options).await?;
+        let workflow = runtime.root().supervisor(names::WORKFLOW).await?;
+        let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
+        Ok(Engine { runtime, scheduler })
+    }
+}
+
+/// A running Strand engine on one data directory.
+#[derive(Debug)]
+pub struct Engine {
+    runtime: Runtime,
+    scheduler: ChildHandle<SchedulerMsg>,
+}
+
+impl Engine {
+    /// An engine on `dir` with the defaults.
+    ///
+    /// # Errors
+    /// As [`EngineBuilder::open`].
+    pub async fn open(dir: impl AsRef<Path>) -> Result<Self, ActorError> {
+        Self::builder(dir).open().await
+    }
+
+    /// A builder for an engine on `dir`.
+    pub fn builder(dir: impl AsRef<Path>) -> EngineBuilder {
+        let mut handlers = Handlers::new();
+        handlers.set_shell(ShellHandler::default());
+        EngineBuilder {
+            dir: dir.as_ref().to_owned(),
+            workers: 100,
+            checkpoint_every: Duration::from_secs(60),
+            handlers,
+            retry_backoff: WorkflowBranch::default().retry_backoff,
+        }
+    }
+
+    /// Submit `workflow` under its name as id; a workflow of that id
+    /// already in the log is resumed, not submitted again. Returns once the
+    /// submission is durable.
+    ///
+    /// # Errors
+    /// A refused submission; the log's errors.
+    pub async fn submit(&self, workflow: &Workflow) -> Result<WorkflowId, ActorError> {
+        let submission = Submission {
+            workflow: WorkflowId::from(workflow.name()),
+            name: workflow.name().to_owned(),
+            dag: workflow.dag().clone(),
+            tasks: workflow
+                .tasks()
+                .iter()
+                .map(|task| TaskSpec {
+                    id: task.id.clone(),
+                    action: match &task.action {
+                        crate::workflow::TaskAction::Run(command) => {
+                            TaskAction::Run(command.clone())
+                        }
+                        crate::workflow::TaskAction::Handler(name) => {
+                            TaskAction::Handler(name.clone())
+                        }
+                    },
+                    priority: task.priority,
+                    retries: task.retries,
+                    timeout_ms: task
+                        .timeout
+                        .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                    affinity: task.affinity.clone(),
+                })
+                .collect(),
+        };
+        self.scheduler
+            .call(
+                |reply| SchedulerMsg::Submit(Box::new(submission), reply),
+                CALL_TIMEOUT,
+            )
+            .await?
+    }
+
+    /// Wait until the workflow is finished.
+    ///
+    /// # Errors
+    /// [`ActorError::UnknownWorkflow`]; the scheduler is gone.
+    pub async fn wait(&self, workflow: &WorkflowId) -> Result<WorkflowOutcome, ActorError> {
+        let workflow = workflow.clone();
+        self.scheduler
+            .call(|reply| SchedulerMsg::Wait(workflow, reply), Duration::MAX)
+            .await?
+    }
+
+    /// Submit (or resume) `workflow` and wait for its end.
+    ///
+    /// # Errors
+    /// As [`Engine::submit`] and [`Engine::wait`].
+    pub async fn run(&self, workflow: &Workflow) -> Result<WorkflowOutcome, ActorError> {
+        let id = self.submit(workflow).await?;
+        self.wait(&id).await
+    }
+
+    /// Every workflow in the log, from the state manager's projection.
+    ///
+    /// # Errors
+    /// The state manager is not running.
+    pub async fn status(&self) -> Result<Vec<WorkflowSummary>, ActorError> {
+        self.runtime.state().query(StateManager::workflows).await
+    }
+
+    /// The supervision runtime (tree, state manager, event store).
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Stop in reverse start order (each stop logged), checkpoint, close
+    /// the log last.
+    ///
+    /// # Errors
+    /// The log's close errors.
+    pub async fn shutdown(self) -> Result<(), ActorError> {
+        self.runtime.shutdown().await
+    }
+}
