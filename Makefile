@@ -7,7 +7,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test fmt-check clippy unit bench-append fuzz-corpus clean
+.PHONY: all deps build test run fmt-check clippy unit bench-append fuzz-corpus clean
 
 all: build
 
@@ -36,6 +36,11 @@ unit: deps
 
 ## The whole suite: formatting, lints with warnings denied, every test.
 test: fmt-check clippy unit
+
+## Build and run the example workflow on ./strand-data (run it again after
+## killing it: it resumes).
+run: deps
+	$(CARGO) run -- run examples/etl.toml
 
 bench-append: deps
 	$(CARGO) run --release -- bench append -o json

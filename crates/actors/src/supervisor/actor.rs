@@ -402,7 +402,7 @@ impl SupervisorState {
                     format!("{name} failed and asked to escalate: {reason}"),
                 )
                 .await),
-            Directive::Restart => self.restart(index, events, failed.is_some(), now).await,
+            Directive::Restart => self.restart(index, events, now).await,
         }
     }
 
@@ -411,7 +411,6 @@ impl SupervisorState {
         &mut self,
         index: usize,
         mut events: Vec<DomainEvent>,
-        failed: bool,
         now: u64,
     ) -> Result<()> {
         let name = self.child_name(index);
@@ -425,11 +424,8 @@ impl SupervisorState {
                 return Err(self.escalate(events, reason).await);
             }
         };
-        let consecutive = if failed {
-            self.memory.child(&name).streak.next(&self.backoff, now)
-        } else {
-            1
-        };
+        // Every counted restart extends the streak (the same fold on replay).
+        let consecutive = self.memory.child(&name).streak.next(&self.backoff, now);
         let delay = self.backoff.delay(&name, consecutive);
         let siblings: Vec<usize> = match self.strategy {
             Strategy::OneForOne => Vec::new(),
@@ -501,12 +497,14 @@ impl SupervisorState {
 
     /// Start every child, in order, honouring backoffs and breakers
     /// remembered from the log. A child the log shows running (started,
-    /// never stopped) was lost when the process died: that is a failure,
-    /// restarted (or escalated) like one, so a crash loop across process
-    /// restarts still meets the restart intensity and the backoff.
+    /// never stopped) was lost when the process died: its loss is logged
+    /// (`ActorFailed{"lost at process exit"}`) before its fresh start, but
+    /// not counted against the restart intensity or backoff. A process
+    /// kill is not the child's fault, and a pool of a hundred workers lost
+    /// at once must not escalate on the next boot.
     async fn start_all(&mut self) -> Result<()> {
         let now = self.now_ms();
-        let mut now_group = Vec::new();
+        let mut group = Vec::new();
         for index in 0..self.children.len() {
             let name = self.child_name(index);
             let memory = self.memory.child(&name).clone();
@@ -520,27 +518,22 @@ impl SupervisorState {
                         now,
                     );
                 }
-                _ if memory.live => {
-                    // Start the children before it first, in order.
-                    self.start_group(std::mem::take(&mut now_group)).await?;
-                    let lost = DomainEvent::ActorFailed {
-                        supervisor: self.name.clone(),
-                        child: name,
-                        reason: LOST_AT_EXIT.to_owned(),
-                    };
-                    self.restart(index, vec![lost], true, now).await?;
-                }
-                _ => now_group.push(index),
+                _ => group.push((index, memory.live)),
             }
         }
-        self.start_group(now_group).await
-    }
-
-    /// Log `ActorStarted` for `group` in one batch, then start each in order.
-    async fn start_group(&mut self, group: Vec<usize>) -> Result<()> {
-        let events = group.iter().map(|&i| self.started(i)).collect();
+        let mut events = Vec::new();
+        for &(index, lost) in &group {
+            if lost {
+                events.push(DomainEvent::ActorFailed {
+                    supervisor: self.name.clone(),
+                    child: self.child_name(index),
+                    reason: LOST_AT_EXIT.to_owned(),
+                });
+            }
+            events.push(self.started(index));
+        }
         self.log(events).await?;
-        for index in group {
+        for (index, _) in group {
             self.spawn(index).await;
         }
         Ok(())

@@ -48,7 +48,6 @@ impl Memory {
         match event {
             DomainEvent::ActorFailed { child, reason, .. } => {
                 let child = self.child(child);
-                child.streak.record(backoff, at_ms);
                 child.errors += 1;
                 child.last_error = Some(reason.clone());
                 child.live = false;
@@ -56,6 +55,10 @@ impl Memory {
             DomainEvent::ActorRestarted { child, .. } => {
                 self.window.record(intensity, at_ms);
                 let child = self.child(child);
+                // The backoff's streak counts restarts, not failures: a
+                // resumed child or one lost with the process is not backed
+                // off for it.
+                child.streak.record(backoff, at_ms);
                 child.restarts += 1;
                 child.live = true;
             }

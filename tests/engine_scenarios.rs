@@ -1,0 +1,356 @@
+//! The engine end to end on a real, synced log: workflow shapes (a CI
+//! pipeline, an ETL chain, a wide fan-out/fan-in), retries, timeouts,
+//! panics and a poisoned task, with what the log records for each.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure is the test failing"
+)]
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use strand::actors::orchestration::{TaskContext, TaskError, TaskResult};
+use strand::actors::policy::Backoff;
+use strand::engine::{Engine, EngineBuilder};
+use strand::projections::{BeadState, DomainEvent, WorkflowStatus};
+use strand::workflow::Workflow;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Which beads ran, with their attempts, in the order they started.
+#[derive(Clone, Default)]
+struct Journal(Arc<Mutex<Vec<(String, u32)>>>);
+
+impl Journal {
+    fn record(&self, cx: &TaskContext) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((cx.bead.as_str().to_owned(), cx.attempt));
+    }
+
+    fn runs(&self) -> Vec<(String, u32)> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn position(&self, bead: &str) -> usize {
+        self.runs().iter().position(|(b, _)| b == bead).unwrap()
+    }
+
+    fn count(&self, bead: &str) -> usize {
+        self.runs().iter().filter(|(b, _)| b == bead).count()
+    }
+}
+
+fn builder(dir: &std::path::Path, journal: &Journal) -> EngineBuilder {
+    let (ok, flaky, poison, panicky, slow, fatal) = (
+        journal.clone(),
+        journal.clone(),
+        journal.clone(),
+        journal.clone(),
+        journal.clone(),
+        journal.clone(),
+    );
+    Engine::builder(dir)
+        .workers(8)
+        .retry_backoff(Backoff {
+            immediate: 0,
+            initial: Duration::from_millis(5),
+            max: Duration::from_millis(20),
+            ..Backoff::default()
+        })
+        .handler("ok", move |cx: TaskContext| {
+            ok.record(&cx);
+            async move { TaskResult::Ok(format!("{} done", cx.bead.as_str())) }
+        })
+        .handler("flaky", move |cx: TaskContext| {
+            flaky.record(&cx);
+            async move {
+                if cx.attempt < 3 {
+                    Err(TaskError::retryable(format!(
+                        "attempt {} failed",
+                        cx.attempt
+                    )))
+                } else {
+                    Ok("third time lucky".to_owned())
+                }
+            }
+        })
+        .handler("poison", move |cx: TaskContext| {
+            poison.record(&cx);
+            async move { Err(TaskError::retryable("always fails")) }
+        })
+        .handler("panicky", move |cx: TaskContext| {
+            panicky.record(&cx);
+            async move {
+                assert!(cx.attempt > 1, "first attempt panics");
+                Ok("recovered".to_owned())
+            }
+        })
+        .handler("slow", move |cx: TaskContext| {
+            slow.record(&cx);
+            async move {
+                if cx.attempt == 1 {
+                    // Stuck: the worker's time limit ends it.
+                    std::future::pending::<()>().await;
+                }
+                Ok("fast enough".to_owned())
+            }
+        })
+        .handler("fatal", move |cx: TaskContext| {
+            fatal.record(&cx);
+            async move { Err(TaskError::permanent("bad input")) }
+        })
+}
+
+fn workflow(name: &str, tasks: &[(&str, &str, &[&str], &str)]) -> Workflow {
+    let mut toml = format!("name = \"{name}\"\n");
+    for (id, handler, deps, extra) in tasks {
+        let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
+        write!(
+            toml,
+            "[[task]]\nid = \"{id}\"\nhandler = \"{handler}\"\ndeps = [{}]\n{extra}\n",
+            deps.join(", ")
+        )
+        .unwrap();
+    }
+    Workflow::from_toml_str(&format!("{name}.toml"), &toml).unwrap()
+}
+
+/// The workflow's events, in log order.
+async fn events(engine: &Engine, workflow: &str) -> Vec<DomainEvent> {
+    engine
+        .runtime()
+        .store()
+        .read_stream(
+            &format!("workflow/{workflow}"),
+            strand::eventlog::Seq::FIRST,
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| strand::actors::decode(e).unwrap().1)
+        .collect()
+}
+
+fn completions(events: &[DomainEvent]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for event in events {
+        if let DomainEvent::BeadCompleted { bead, .. } = event {
+            *counts.entry(bead.as_str().to_owned()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_ci_pipeline_when_run_then_every_bead_completes_once_after_its_dependencies()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let pipeline = workflow(
+        "ci",
+        &[
+            ("checkout", "ok", &[], ""),
+            ("lint", "ok", &["checkout"], ""),
+            ("build", "ok", &["checkout"], "priority = 10"),
+            ("test", "ok", &["build"], ""),
+            ("package", "ok", &["lint", "test"], ""),
+        ],
+    );
+    let outcome = engine.run(&pipeline).await?;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.counts.get(BeadState::Completed), 5);
+    for bead in ["checkout", "lint", "build", "test", "package"] {
+        assert_eq!(journal.count(bead), 1, "{bead} ran once");
+    }
+    assert!(journal.position("checkout") < journal.position("build"));
+    assert!(journal.position("build") < journal.position("test"));
+    assert!(journal.position("lint") < journal.position("package"));
+    assert!(journal.position("test") < journal.position("package"));
+    let log = events(&engine, "ci").await;
+    assert!(completions(&log).values().all(|&n| n == 1));
+    assert!(matches!(
+        log.last(),
+        Some(DomainEvent::WorkflowCompleted { .. })
+    ));
+    // Running a finished workflow again runs nothing.
+    let again = engine.run(&pipeline).await?;
+    assert_eq!(again.status, WorkflowStatus::Completed);
+    assert_eq!(journal.runs().len(), 5);
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_wide_fan_out_and_fan_in_when_run_then_the_join_runs_last_and_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let shards: Vec<String> = (0..64).map(|i| format!("train-{i:02}")).collect();
+    let mut tasks: Vec<(&str, &str, &[&str], &str)> = vec![("prepare", "ok", &[], "")];
+    let prepare: &[&str] = &["prepare"];
+    for shard in &shards {
+        tasks.push((shard.as_str(), "ok", prepare, ""));
+    }
+    let all: Vec<&str> = shards.iter().map(String::as_str).collect();
+    tasks.push(("evaluate", "ok", &all, ""));
+    let outcome = engine.run(&workflow("ml", &tasks)).await?;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.counts.get(BeadState::Completed), 66);
+    let runs = journal.runs();
+    assert_eq!(runs.len(), 66);
+    assert_eq!(runs.first().unwrap().0, "prepare");
+    assert_eq!(runs.last().unwrap().0, "evaluate");
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_failures_panics_and_timeouts_when_retries_remain_then_the_bead_completes_on_a_later_attempt()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let etl = workflow(
+        "etl",
+        &[
+            ("extract", "flaky", &[], "retries = 3"),
+            ("transform", "panicky", &["extract"], "retries = 1"),
+            (
+                "load",
+                "slow",
+                &["transform"],
+                "retries = 1\ntimeout = \"50ms\"",
+            ),
+        ],
+    );
+    let outcome = engine.run(&etl).await?;
+    assert_eq!(outcome.status, WorkflowStatus::Completed, "{outcome:?}");
+    assert_eq!(
+        journal.runs(),
+        [
+            ("extract".to_owned(), 1),
+            ("extract".to_owned(), 2),
+            ("extract".to_owned(), 3),
+            ("transform".to_owned(), 1),
+            ("transform".to_owned(), 2),
+            ("load".to_owned(), 1),
+            ("load".to_owned(), 2),
+        ]
+    );
+    let log = events(&engine, "etl").await;
+    let failed: Vec<String> = log
+        .iter()
+        .filter_map(|e| match e {
+            DomainEvent::BeadFailed { bead, error, .. } => {
+                Some(format!("{}: {error}", bead.as_str()))
+            }
+            DomainEvent::BeadTimedOut { bead, reason, .. } => {
+                Some(format!("{}: {reason}", bead.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert!(
+        failed[2].contains("handler panicked: first attempt panics"),
+        "{failed:?}"
+    );
+    assert_eq!(failed[3], "load: timed out after 50 ms");
+    let retries = log
+        .iter()
+        .filter(|e| matches!(e, DomainEvent::BeadRetryScheduled { .. }))
+        .count();
+    assert_eq!(retries, 4);
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_poisoned_task_when_its_retries_run_out_then_the_workflow_fails_and_dependents_never_run()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let doomed = workflow(
+        "doomed",
+        &[
+            ("fetch", "ok", &[], ""),
+            ("parse", "poison", &["fetch"], "retries = 2"),
+            ("store", "ok", &["parse"], ""),
+        ],
+    );
+    let outcome = engine.run(&doomed).await?;
+    assert_eq!(outcome.status, WorkflowStatus::Failed);
+    let reason = outcome.reason.unwrap();
+    assert!(
+        reason.contains("parse") && reason.contains("3 attempt"),
+        "{reason}"
+    );
+    assert_eq!(journal.count("parse"), 3);
+    assert_eq!(journal.count("store"), 0);
+    assert!(matches!(
+        events(&engine, "doomed").await.last(),
+        Some(DomainEvent::WorkflowFailed { .. })
+    ));
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_permanent_error_when_retries_remain_then_the_workflow_fails_at_once() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let outcome = engine
+        .run(&workflow(
+            "strict",
+            &[("validate", "fatal", &[], "retries = 5")],
+        ))
+        .await?;
+    assert_eq!(outcome.status, WorkflowStatus::Failed);
+    assert_eq!(journal.count("validate"), 1);
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_handler_name_nobody_registered_when_run_then_the_bead_fails_permanently()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let engine = builder(dir.path(), &Journal::default()).open().await?;
+    let outcome = engine
+        .run(&workflow("orphan", &[("x", "missing", &[], "retries = 3")]))
+        .await?;
+    assert_eq!(outcome.status, WorkflowStatus::Failed);
+    assert!(outcome.reason.unwrap().contains("no handler"));
+    engine.shutdown().await?;
+    Ok(())
+}
+
+/// Completed work survives a restart of the engine: the second run of the
+/// same workflow on the same directory runs only what had not completed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_completed_workflow_when_run_again_after_reopen_then_nothing_reruns() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let first = workflow("resume", &[("a", "ok", &[], ""), ("b", "ok", &["a"], "")]);
+    engine.run(&first).await?;
+    engine.shutdown().await?;
+    let engine = builder(dir.path(), &journal).open().await?;
+    let outcome = engine.run(&first).await?;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(journal.runs().len(), 2, "nothing ran twice");
+    let status = engine.status().await?;
+    assert_eq!(status.len(), 1);
+    engine.shutdown().await?;
+    Ok(())
+}
