@@ -5,6 +5,7 @@
 pub mod actors;
 pub mod append;
 pub mod dag;
+pub mod engine;
 pub mod replay;
 mod stats;
 
@@ -21,6 +22,8 @@ pub enum BenchCommand {
     Actors(actors::ActorsBenchArgs),
     /// Durable append throughput and latency vs raw RocksDB synced writes.
     Append(append::AppendArgs),
+    /// No-op beads through the whole engine, and start-to-ready on a long log.
+    Engine(engine::EngineBenchArgs),
     /// Workflow DAG build, orderings and a full `ReadyTracker` run vs bare Kahn.
     Dag(dag::DagBenchArgs),
     /// Replay into the StateManager vs a raw RocksDB iterate + crc + decode.
@@ -36,6 +39,7 @@ pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError
         BenchCommand::Actors(args) => actors::run(args, ctx),
         BenchCommand::Append(args) => append::run(args, ctx),
         BenchCommand::Dag(args) => dag::run(args, ctx),
+        BenchCommand::Engine(args) => engine::run(args, ctx),
         BenchCommand::Replay(args) => replay::run(args, ctx),
     }
 }

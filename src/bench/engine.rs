@@ -1,0 +1,232 @@
+//! `strand bench engine`: no-op beads through the whole engine, durable
+//! events included, and the time from start to ready on a directory that
+//! already holds a long history and a checkpoint behind its end.
+//!
+//! - throughput: a layered DAG of `beads` no-op beads (each depends on one
+//!   to three beads of the layer before) run by `workers` workers: beads/s,
+//!   events and fsyncs per bead. The baseline, measured in the same run on
+//!   the same disk, is raw RocksDB with one synced write per event (what
+//!   the events per bead would cost without group commit).
+//! - ready: `history_events` synthetic events, a checkpoint taken
+//!   `tail_events` before the end (the tail a 60 s checkpoint interval
+//!   leaves under load), then `Engine::open` until the scheduler answers
+//!   (state rebuilt, unfinished workflows recovered).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::json;
+use strand_actors::orchestration::TaskContext;
+use strand_eventlog::baseline::{self, rate};
+use strand_eventlog::{EventLog, LogOptions, NewEvent};
+use strand_projections::synthetic::{HistoryParams, history};
+use strand_projections::{StateManager, WorkflowStatus, codec};
+use strand_replay::ReplayEngine;
+
+use crate::cli::{CliError, Context, Status};
+use crate::engine::Engine;
+use crate::workflow::Workflow;
+
+/// `strand bench engine` arguments.
+#[derive(Debug, Args)]
+pub struct EngineBenchArgs {
+    /// Beads in the DAG run for throughput.
+    #[arg(long, default_value_t = 10_000)]
+    pub beads: usize,
+    /// Bead workers.
+    #[arg(long, default_value_t = 100)]
+    pub workers: usize,
+    /// Events already in the log for the start-to-ready figure.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub history_events: usize,
+    /// Events after the checkpoint (the tail replayed on start).
+    #[arg(long, default_value_t = 100_000)]
+    pub tail_events: usize,
+    /// Seed of the DAG and of the history.
+    #[arg(long, default_value_t = 11)]
+    pub seed: u64,
+    /// Where temporary directories go (default: the system's).
+    #[arg(long)]
+    pub tmp: Option<PathBuf>,
+}
+
+fn bench_error(reason: String) -> CliError {
+    CliError::Usage {
+        name: "bench engine",
+        reason,
+    }
+}
+
+/// A layered DAG of `beads` no-op tasks, as a workflow file.
+fn layered(beads: usize, seed: u64) -> Result<Workflow, CliError> {
+    let width = 100.min(beads.max(1));
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut toml = String::from("name = \"bench\"\n");
+    for i in 0..beads {
+        let _ = write!(toml, "[[task]]\nid = \"b{i}\"\nhandler = \"noop\"\n");
+        if i >= width {
+            let layer_start = (i / width - 1) * width;
+            let deps = 1 + next() % 3;
+            let ids: Vec<String> = (0..deps)
+                .map(|_| {
+                    let offset = usize::try_from(next() % width as u64).unwrap_or(0);
+                    format!("\"b{}\"", layer_start + offset)
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let _ = writeln!(toml, "deps = [{}]", ids.join(", "));
+        }
+    }
+    Ok(Workflow::from_toml_str("bench.toml", &toml)?)
+}
+
+async fn throughput(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::Value, CliError> {
+    let workflow = layered(args.beads, args.seed)?;
+    let engine = Engine::builder(&dir)
+        .workers(args.workers)
+        .handler("noop", |_: TaskContext| async { Ok(String::new()) })
+        .open()
+        .await?;
+    let log = engine.runtime().store().log().clone();
+    let before = log.stats();
+    let start = Instant::now();
+    let outcome = engine.run(&workflow).await?;
+    let elapsed = start.elapsed();
+    let after = log.stats();
+    engine.shutdown().await?;
+    if outcome.status != WorkflowStatus::Completed {
+        return Err(bench_error(format!(
+            "the bench workflow ended {:?}",
+            outcome.status
+        )));
+    }
+    #[expect(clippy::cast_precision_loss, reason = "ratios for reporting")]
+    let (beads, events, fsyncs) = (
+        args.beads as f64,
+        (after.events - before.events) as f64,
+        (after.fsyncs - before.fsyncs) as f64,
+    );
+    Ok(json!({
+        "beads": args.beads,
+        "workers": args.workers,
+        "elapsed_ms": elapsed.as_millis(),
+        "beads_per_sec": rate(args.beads as u64, elapsed).round(),
+        "events_per_bead": (events / beads * 100.0).round() / 100.0,
+        "fsyncs_per_bead": (fsyncs / beads * 100.0).round() / 100.0,
+        "events_per_fsync": if fsyncs > 0.0 { (events / fsyncs * 10.0).round() / 10.0 } else { 0.0 },
+    }))
+}
+
+/// Fill `dir` with `total` synthetic events, checkpointing the state
+/// `tail` events before the end.
+fn prepare_history(dir: &std::path::Path, args: &EngineBenchArgs) -> Result<u64, CliError> {
+    let params = HistoryParams::with_target_events(args.history_events);
+    let log = EventLog::open(dir, LogOptions::default())?;
+    let head = args.history_events.saturating_sub(args.tail_events);
+    let mut batch = Vec::with_capacity(4096);
+    let mut written = 0u64;
+    let mut checkpointed = false;
+    for (index, (event, _)) in history(args.seed, &params)
+        .take(args.history_events)
+        .enumerate()
+    {
+        let body = codec::encode(&event).map_err(CliError::Projection)?;
+        batch.push(NewEvent::new(event.stream(), event.kind().as_u16(), body));
+        if batch.len() == 4096 || index + 1 == head {
+            written += log.append_blocking(std::mem::take(&mut batch))?.len();
+        }
+        if index + 1 == head && !checkpointed {
+            let engine = ReplayEngine::new(log.clone());
+            let state = engine.rebuild_from_scratch::<StateManager>(&mut |_| {})?;
+            engine.checkpoint(&state.projection)?;
+            checkpointed = true;
+        }
+    }
+    if !batch.is_empty() {
+        written += log.append_blocking(batch)?.len();
+    }
+    log.close_blocking()?;
+    Ok(written)
+}
+
+async fn ready(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::Value, CliError> {
+    let start = Instant::now();
+    let engine = Engine::builder(&dir).workers(args.workers).open().await?;
+    let opened = start.elapsed();
+    // Answered once the scheduler has rebuilt and recovered.
+    let _ = engine
+        .wait(&strand_projections::WorkflowId::from("no such workflow"))
+        .await;
+    let scheduler_ready = start.elapsed();
+    let workflows = engine.status().await?.len();
+    engine.shutdown().await?;
+    Ok(json!({
+        "tree_started_ms": opened.as_millis(),
+        "ready_ms": scheduler_ready.as_millis(),
+        "workflows_in_state": workflows,
+    }))
+}
+
+/// Run the bench.
+///
+/// # Errors
+/// Storage, replay and engine errors.
+pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError> {
+    if args.beads == 0 || args.workers == 0 || args.tail_events > args.history_events {
+        return Err(CliError::Usage {
+            name: "--beads/--workers/--tail-events",
+            reason: "beads and workers must be at least 1, the tail at most the history".into(),
+        });
+    }
+    let tmp = match &args.tmp {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|source| CliError::File {
+        path: args.tmp.clone().unwrap_or_else(std::env::temp_dir),
+        source,
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    strand_actors::panic::install();
+
+    let throughput = runtime.block_on(throughput(args, tmp.path().join("throughput")))?;
+    // The raw baseline: one synced RocksDB write per event.
+    let raw = baseline::raw_synced_writes(&tmp.path().join("raw"), 2_000, 1, 100)?;
+    let raw_writes_per_sec = raw.events_per_sec();
+
+    let history_dir = tmp.path().join("history");
+    let prepare_start = Instant::now();
+    let written = prepare_history(&history_dir, args)?;
+    let prepare = prepare_start.elapsed();
+    let ready = runtime.block_on(ready(args, history_dir))?;
+
+    let doc = json!({
+        "bench": "engine",
+        "seed": args.seed,
+        "throughput": throughput,
+        "raw_synced_writes_per_sec": raw_writes_per_sec.round(),
+        "ready": {
+            "history_events": written,
+            "tail_events": args.tail_events,
+            "prepare_ms": prepare.as_millis(),
+            "figures": ready,
+        },
+    });
+    let text = format!(
+        "throughput: {throughput}\nraw synced writes/s: {raw_writes_per_sec:.0}\nready after {written} events: {ready}"
+    );
+    ctx.emit(&doc, &text)?;
+    Ok(Status::Ok)
+}
