@@ -76,6 +76,8 @@ pub enum SchedulerMsg {
     RetryDue(WorkflowId, BeadId),
     /// Find the workers and recover unfinished workflows.
     Connect,
+    /// Record the outcomes reported so far.
+    Flush,
 }
 
 /// How the scheduler is set up.
@@ -122,6 +124,9 @@ pub struct SchedulerState {
     next_order: u64,
     waiters: HashMap<WorkflowId, Vec<RpcReplyPort<Result<WorkflowOutcome>>>>,
     timers: HashSet<(WorkflowId, BeadId)>,
+    /// Reports not yet recorded, and whether a `Flush` is queued for them.
+    pending: Vec<Finished>,
+    flush_queued: bool,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -456,40 +461,53 @@ impl SchedulerState {
         None
     }
 
-    async fn finished(&mut self, finished: Finished) -> Result<()> {
-        if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
-            worker.busy = false;
-        }
-        let current = self.state.workflow(&finished.workflow).is_some_and(|r| {
-            r.status() == WorkflowStatus::Running
-                && r.bead(&finished.bead).is_some_and(|b| {
-                    b.state == BeadState::Running && b.attempts == finished.attempt
-                })
-        });
-        if current {
+    /// Record every reported outcome in one batch (one fsync for all the
+    /// reports that queued up meanwhile), then advance their workflows.
+    async fn flush(&mut self) -> Result<()> {
+        self.flush_queued = false;
+        let mut events = Vec::new();
+        let mut touched: Vec<WorkflowId> = Vec::new();
+        for finished in std::mem::take(&mut self.pending) {
+            if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
+                worker.busy = false;
+            }
+            let current = self.state.workflow(&finished.workflow).is_some_and(|r| {
+                r.status() == WorkflowStatus::Running
+                    && r.bead(&finished.bead).is_some_and(|b| {
+                        b.state == BeadState::Running && b.attempts == finished.attempt
+                    })
+            });
+            if !current {
+                continue;
+            }
             let (workflow, bead, attempt) = (finished.workflow, finished.bead, finished.attempt);
-            let event = match finished.outcome {
+            if !touched.contains(&workflow) {
+                touched.push(workflow.clone());
+            }
+            events.push(match finished.outcome {
                 AttemptOutcome::Completed(output) => DomainEvent::BeadCompleted {
-                    workflow: workflow.clone(),
+                    workflow,
                     bead,
                     attempt,
                     output,
                 },
                 AttemptOutcome::Failed(error) => DomainEvent::BeadFailed {
-                    workflow: workflow.clone(),
+                    workflow,
                     bead,
                     attempt,
                     error: error.message,
                     retryable: error.retryable,
                 },
                 AttemptOutcome::TimedOut(limit) => DomainEvent::BeadTimedOut {
-                    workflow: workflow.clone(),
+                    workflow,
                     bead,
                     attempt,
                     reason: format!("timed out after {} ms", ms(limit)),
                 },
-            };
-            self.persist(vec![event]).await?;
+            });
+        }
+        self.persist(events).await?;
+        for workflow in touched {
             self.advance(&workflow).await?;
         }
         Ok(())
@@ -537,7 +555,21 @@ impl SchedulerState {
                 }
                 Some(_) => self.waiters.entry(workflow).or_default().push(reply),
             },
-            SchedulerMsg::Finished(finished) => self.finished(finished).await?,
+            SchedulerMsg::Finished(finished) => {
+                // Batched: reports already queued behind this one share the
+                // flush, and its fsync.
+                self.pending.push(finished);
+                if !self.flush_queued {
+                    self.flush_queued = true;
+                    self.myself.send_message(SchedulerMsg::Flush).map_err(|_| {
+                        ActorError::NotRunning {
+                            actor: "scheduler".to_owned(),
+                        }
+                    })?;
+                }
+                return Ok(());
+            }
+            SchedulerMsg::Flush => self.flush().await?,
             SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
             SchedulerMsg::Connect => {
                 self.connect().await?;
@@ -574,6 +606,8 @@ impl Actor for Scheduler {
             next_order: 0,
             waiters: HashMap::new(),
             timers: HashSet::new(),
+            pending: Vec::new(),
+            flush_queued: false,
         })
     }
 
