@@ -39,8 +39,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strand_actors::orchestration::{
-    Handlers, SchedulerMsg, ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome,
-    names, workflow_branch,
+    AffinityMode, Distribution, Handlers, SchedulerMsg, ShellHandler, Submission, TaskHandler,
+    WorkflowBranch, WorkflowOutcome, names, workflow_branch,
 };
 use strand_actors::policy::Backoff;
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
@@ -57,6 +57,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct EngineBuilder {
     dir: PathBuf,
     workers: usize,
+    labelled: Vec<(String, usize)>,
+    distribution: Distribution,
+    affinity: AffinityMode,
     checkpoint_every: Duration,
     handlers: Handlers,
     retry_backoff: Backoff,
@@ -67,6 +70,29 @@ impl EngineBuilder {
     #[must_use]
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
+        self
+    }
+
+    /// Add `count` workers labelled `label` (for tasks with
+    /// `affinity = "label"`).
+    #[must_use]
+    pub fn labelled_workers(mut self, label: impl Into<String>, count: usize) -> Self {
+        self.labelled.push((label.into(), count));
+        self
+    }
+
+    /// How ready beads are ordered and workers chosen (default FIFO).
+    #[must_use]
+    pub fn distribution(mut self, distribution: Distribution) -> Self {
+        self.distribution = distribution;
+        self
+    }
+
+    /// Whether a task's affinity is a requirement (hard, the default) or a
+    /// preference (soft).
+    #[must_use]
+    pub fn affinity(mut self, affinity: AffinityMode) -> Self {
+        self.affinity = affinity;
         self
     }
 
@@ -105,6 +131,9 @@ impl EngineBuilder {
     pub async fn open(self) -> Result<Engine, ActorError> {
         let branch = WorkflowBranch {
             workers: self.workers,
+            labelled: self.labelled,
+            distribution: self.distribution,
+            affinity: self.affinity,
             handlers: Arc::new(self.handlers),
             retry_backoff: self.retry_backoff,
         };
@@ -143,6 +172,9 @@ impl Engine {
         EngineBuilder {
             dir: dir.as_ref().to_owned(),
             workers: 100,
+            labelled: Vec::new(),
+            distribution: Distribution::Fifo,
+            affinity: AffinityMode::Hard,
             checkpoint_every: Duration::from_secs(60),
             handlers,
             retry_backoff: WorkflowBranch::default().retry_backoff,

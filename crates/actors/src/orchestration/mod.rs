@@ -2,12 +2,14 @@
 //! workflow branch of the supervision tree.
 
 pub mod handler;
+pub mod placement;
 pub mod scheduler;
 pub mod shell;
 pub mod tree;
 pub mod worker;
 
 pub use handler::{Handlers, TaskContext, TaskError, TaskHandler, TaskResult};
+pub use placement::{AffinityMode, Distribution};
 pub use scheduler::{
     LOST_ATTEMPT, Scheduler, SchedulerMsg, SchedulerOptions, Submission, WorkflowOutcome,
 };

@@ -28,6 +28,7 @@ use strand_projections::{
 
 use crate::context::Context;
 use crate::error::{ActorError, Result};
+use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
 use crate::policy::Backoff;
 use crate::supervisor::{ChildHandle, SupervisorRef};
@@ -85,8 +86,12 @@ pub enum SchedulerMsg {
 pub struct SchedulerOptions {
     /// The worker pool supervisor's name, under the scheduler's parent.
     pub pool: String,
-    /// The workers' names in the pool.
-    pub workers: Vec<String>,
+    /// The workers in the pool: name and labels.
+    pub workers: Vec<(String, Vec<String>)>,
+    /// How beads are ordered and workers chosen.
+    pub distribution: Distribution,
+    /// How a task's affinity binds it.
+    pub affinity: AffinityMode,
     /// Delay before retry `n` (by failed attempts so far).
     pub retry_backoff: Backoff,
 }
@@ -107,6 +112,7 @@ struct Queued {
 
 struct Worker {
     id: WorkerId,
+    labels: Vec<String>,
     handle: ChildHandle<WorkerMsg>,
     busy: bool,
 }
@@ -127,6 +133,7 @@ pub struct SchedulerState {
     /// Reports not yet recorded, and whether a `Flush` is queued for them.
     pending: Vec<Finished>,
     flush_queued: bool,
+    placement: Placement,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -183,10 +190,10 @@ impl SchedulerState {
         if !self.queued.insert((workflow.clone(), bead.clone())) {
             return;
         }
-        let priority = self
-            .state
-            .task(workflow, bead)
-            .map_or(0, |task| task.priority);
+        let priority = match self.placement.distribution() {
+            Distribution::Priority => self.state.task(workflow, bead).map_or(0, |t| t.priority),
+            Distribution::Fifo | Distribution::RoundRobin => 0,
+        };
         self.next_order += 1;
         self.queue.push(Queued {
             priority,
@@ -196,18 +203,28 @@ impl SchedulerState {
         });
     }
 
-    /// Find the pool's workers (the pool is started before the scheduler).
+    /// Find the pool's workers (the pool is started before the scheduler)
+    /// and log them, with their labels.
     async fn connect(&mut self) -> Result<()> {
         let parent = SupervisorRef::new("workflow", self.parent.clone().into());
         let pool = parent.supervisor(&self.options.pool).await?;
         let mut workers = Vec::with_capacity(self.options.workers.len());
-        for name in &self.options.workers {
+        for (name, labels) in &self.options.workers {
             workers.push(Worker {
                 id: WorkerId::from(name.clone()),
+                labels: labels.clone(),
                 handle: pool.child::<WorkerMsg>(name).await?,
                 busy: false,
             });
         }
+        let spawned: Vec<DomainEvent> = workers
+            .iter()
+            .map(|w| DomainEvent::WorkerSpawned {
+                worker: w.id.clone(),
+                labels: w.labels.clone(),
+            })
+            .collect();
+        self.context.store.append(&spawned).await?;
         self.workers = workers;
         Ok(())
     }
@@ -379,30 +396,52 @@ impl SchedulerState {
     /// Hand queued beads to idle workers: their `BeadScheduled` and
     /// `BeadStarted` in one batch, then the assignments.
     async fn dispatch(&mut self) -> Result<()> {
-        let idle: Vec<usize> = (0..self.workers.len())
-            .filter(|&i| self.workers.get(i).is_some_and(|w| !w.busy))
-            .collect();
+        let mut busy: Vec<bool> = self.workers.iter().map(|w| w.busy).collect();
         let mut sends = Vec::new();
         let mut events = Vec::new();
-        for index in idle {
-            let Some(id) = self.workers.get(index).map(|w| w.id.clone()) else {
-                continue;
-            };
-            let Some((workflow, bead, attempt, task)) = self.pop_ready() else {
+        let mut waiting = Vec::new();
+        while busy.iter().any(|b| !b) {
+            let Some((queued, attempt, task)) = self.pop_ready() else {
                 break;
             };
+            let candidates: Vec<Candidate<'_>> = self
+                .workers
+                .iter()
+                .zip(&busy)
+                .map(|(w, &busy)| Candidate {
+                    labels: &w.labels,
+                    busy,
+                })
+                .collect();
+            let Some(index) = self.placement.pick(&candidates, task.affinity.as_deref()) else {
+                // No idle worker may run it (hard affinity): it keeps its
+                // place in the queue.
+                waiting.push(queued);
+                continue;
+            };
+            let (Some(worker), Some(slot)) = (self.workers.get(index), busy.get_mut(index)) else {
+                waiting.push(queued);
+                continue;
+            };
+            *slot = true;
+            let (workflow, bead) = (queued.workflow, queued.bead);
             events.push(DomainEvent::BeadScheduled {
                 workflow: workflow.clone(),
                 bead: bead.clone(),
-                worker: id.clone(),
+                worker: worker.id.clone(),
             });
             events.push(DomainEvent::BeadStarted {
                 workflow: workflow.clone(),
                 bead: bead.clone(),
-                worker: id,
+                worker: worker.id.clone(),
                 attempt,
             });
             sends.push((index, workflow, bead, attempt, task));
+        }
+        for queued in waiting {
+            self.queued
+                .insert((queued.workflow.clone(), queued.bead.clone()));
+            self.queue.push(queued);
         }
         self.persist(events).await?;
         for (index, workflow, bead, attempt, task) in sends {
@@ -435,7 +474,7 @@ impl SchedulerState {
     }
 
     /// The next queued bead still ready, with its attempt and task.
-    fn pop_ready(&mut self) -> Option<(WorkflowId, BeadId, u32, TaskSpec)> {
+    fn pop_ready(&mut self) -> Option<(Queued, u32, TaskSpec)> {
         while let Some(queued) = self.queue.pop() {
             self.queued
                 .remove(&(queued.workflow.clone(), queued.bead.clone()));
@@ -450,12 +489,8 @@ impl SchedulerState {
                 continue;
             };
             if bead.state == BeadState::Ready {
-                return Some((
-                    queued.workflow,
-                    queued.bead,
-                    bead.attempts.saturating_add(1),
-                    task.clone(),
-                ));
+                let (attempt, task) = (bead.attempts.saturating_add(1), task.clone());
+                return Some((queued, attempt, task));
             }
         }
         None
@@ -597,7 +632,6 @@ impl Actor for Scheduler {
         Ok(SchedulerState {
             context,
             parent,
-            options,
             myself,
             state: rebuilt.projection,
             workers: Vec::new(),
@@ -608,6 +642,8 @@ impl Actor for Scheduler {
             timers: HashSet::new(),
             pending: Vec::new(),
             flush_queued: false,
+            placement: Placement::new(options.distribution, options.affinity),
+            options,
         })
     }
 

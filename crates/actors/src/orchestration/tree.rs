@@ -17,6 +17,7 @@ use strand_projections::WorkerId;
 
 use crate::context::Context;
 use crate::orchestration::handler::Handlers;
+use crate::orchestration::placement::{AffinityMode, Distribution};
 use crate::orchestration::scheduler::{Scheduler, SchedulerOptions};
 use crate::orchestration::worker::BeadWorker;
 use crate::policy::Backoff;
@@ -35,8 +36,14 @@ pub mod names {
 /// How the workflow branch is set up.
 #[derive(Clone, Debug)]
 pub struct WorkflowBranch {
-    /// Bead workers (default 100): beads run at once.
+    /// Unlabelled bead workers (default 100): beads run at once.
     pub workers: usize,
+    /// Labelled workers, added to those: `(label, count)`.
+    pub labelled: Vec<(String, usize)>,
+    /// How beads are ordered and workers chosen (default FIFO).
+    pub distribution: Distribution,
+    /// How a task's affinity binds it (default hard).
+    pub affinity: AffinityMode,
     /// The task handlers.
     pub handlers: Arc<Handlers>,
     /// Delay before a failed bead's retry.
@@ -47,6 +54,9 @@ impl Default for WorkflowBranch {
     fn default() -> Self {
         Self {
             workers: 100,
+            labelled: Vec::new(),
+            distribution: Distribution::Fifo,
+            affinity: AffinityMode::Hard,
             handlers: Arc::new(Handlers::new()),
             retry_backoff: Backoff {
                 immediate: 0,
@@ -63,9 +73,20 @@ fn worker_name(i: usize) -> String {
 
 /// The branch as a child of the universe.
 pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
-    let names: Vec<String> = (0..branch.workers.max(1)).map(worker_name).collect();
+    let mut workers: Vec<(String, Vec<String>)> = (0..branch.workers)
+        .map(|i| (worker_name(i), Vec::new()))
+        .collect();
+    for (label, count) in &branch.labelled {
+        for _ in 0..*count {
+            let name = format!("{}-{label}", worker_name(workers.len()));
+            workers.push((name, vec![label.clone()]));
+        }
+    }
+    if workers.is_empty() {
+        workers.push((worker_name(0), Vec::new()));
+    }
     let mut pool = SupervisorSpec::new(names::WORKER_POOL);
-    for name in &names {
+    for (name, _) in &workers {
         let (name, handlers) = (name.clone(), Arc::clone(&branch.handlers));
         pool = pool.child(ChildSpec::actor(name.clone(), move |_: &Context| {
             (
@@ -76,7 +97,9 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
     }
     let options = SchedulerOptions {
         pool: names::WORKER_POOL.to_owned(),
-        workers: names,
+        workers,
+        distribution: branch.distribution,
+        affinity: branch.affinity,
         retry_backoff: branch.retry_backoff,
     };
     let scheduler = ChildSpec::new(names::SCHEDULER, move |cx: ChildContext| {
