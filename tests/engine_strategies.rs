@@ -150,7 +150,11 @@ async fn given_hard_affinity_when_beads_ask_for_a_label_then_only_labelled_worke
             assert_eq!(worker, "worker-003-gpu", "{bead}");
         }
     }
-    let workers = engine.runtime().state().query(|s| s.workers()).await?;
+    let workers = engine
+        .runtime()
+        .state()
+        .query(strand::projections::StateManager::workers)
+        .await?;
     assert!(
         workers
             .iter()
