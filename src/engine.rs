@@ -39,8 +39,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strand_actors::orchestration::{
-    AffinityMode, Distribution, Handlers, SchedulerMsg, ShellHandler, Submission, TaskHandler,
-    WorkflowBranch, WorkflowOutcome, names, workflow_branch,
+    AffinityMode, Distribution, Handlers, SchedulerLink, SchedulerMsg, ShellHandler, Submission,
+    TaskHandler, WorkflowBranch, WorkflowOutcome, names, reconciler_branch, workflow_branch,
 };
 use strand_actors::policy::Backoff;
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
@@ -61,6 +61,7 @@ pub struct EngineBuilder {
     distribution: Distribution,
     affinity: AffinityMode,
     checkpoint_every: Duration,
+    reconcile_every: Duration,
     handlers: Handlers,
     retry_backoff: Backoff,
 }
@@ -103,6 +104,14 @@ impl EngineBuilder {
         self
     }
 
+    /// How often the reconciler looks for attempts whose worker died
+    /// (default 1 s).
+    #[must_use]
+    pub fn reconcile_every(mut self, every: Duration) -> Self {
+        self.reconcile_every = every;
+        self
+    }
+
     /// Run tasks with `handler = "name"` through `handler`.
     #[must_use]
     pub fn handler(mut self, name: impl Into<String>, handler: impl TaskHandler) -> Self {
@@ -129,6 +138,7 @@ impl EngineBuilder {
     /// # Errors
     /// The log's open errors; a tree that cannot start.
     pub async fn open(self) -> Result<Engine, ActorError> {
+        let link = SchedulerLink::new();
         let branch = WorkflowBranch {
             workers: self.workers,
             labelled: self.labelled,
@@ -139,12 +149,16 @@ impl EngineBuilder {
         };
         let options = RuntimeOptions {
             checkpoint_every: self.checkpoint_every,
-            branches: vec![workflow_branch(&branch)],
+            branches: vec![
+                workflow_branch(&branch),
+                reconciler_branch(&link, self.reconcile_every),
+            ],
             ..RuntimeOptions::default()
         };
         let runtime = Runtime::open(&self.dir, options).await?;
         let workflow = runtime.root().supervisor(names::WORKFLOW).await?;
         let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
+        link.set(scheduler.clone());
         Ok(Engine { runtime, scheduler })
     }
 }
@@ -176,6 +190,7 @@ impl Engine {
             distribution: Distribution::Fifo,
             affinity: AffinityMode::Hard,
             checkpoint_every: Duration::from_secs(60),
+            reconcile_every: Duration::from_secs(1),
             handlers,
             retry_backoff: WorkflowBranch::default().retry_backoff,
         }

@@ -354,3 +354,58 @@ async fn given_a_completed_workflow_when_run_again_after_reopen_then_nothing_rer
     engine.shutdown().await?;
     Ok(())
 }
+
+/// A worker that dies while it runs a bead never reports: the reconciler
+/// finds the attempt's worker incarnation gone, the attempt is timed out
+/// with that reason and the bead runs again on the restarted worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_worker_killed_mid_bead_when_the_reconciler_ticks_then_the_bead_runs_again()
+-> TestResult {
+    use strand::actors::orchestration::WorkerMsg;
+    let dir = tempfile::tempdir()?;
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let engine = Engine::builder(dir.path())
+        .workers(1)
+        .reconcile_every(Duration::from_millis(20))
+        .handler("stuck", move |cx: TaskContext| {
+            let _ = started_tx.send(cx.attempt);
+            async move {
+                if cx.attempt == 1 {
+                    std::future::pending::<()>().await;
+                }
+                TaskResult::Ok("second attempt".to_owned())
+            }
+        })
+        .open()
+        .await?;
+    let id = engine
+        .submit(&workflow("victim", &[("x", "stuck", &[], "")]))
+        .await?;
+    assert_eq!(started.recv().await, Some(1));
+    let pool = engine
+        .runtime()
+        .root()
+        .supervisor("workflow")
+        .await?
+        .supervisor("worker_pool")
+        .await?;
+    pool.child::<WorkerMsg>("worker-000")
+        .await?
+        .actor()
+        .unwrap()
+        .kill();
+    let outcome = tokio::time::timeout(Duration::from_secs(20), engine.wait(&id)).await??;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(started.recv().await, Some(2));
+    let reasons: Vec<String> = events(&engine, "victim")
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            DomainEvent::BeadTimedOut { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, ["worker worker-000 died while running it"]);
+    engine.shutdown().await?;
+    Ok(())
+}

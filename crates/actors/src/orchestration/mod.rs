@@ -3,6 +3,7 @@
 
 pub mod handler;
 pub mod placement;
+pub mod reconciler;
 pub mod scheduler;
 pub mod shell;
 pub mod tree;
@@ -10,9 +11,10 @@ pub mod worker;
 
 pub use handler::{Handlers, TaskContext, TaskError, TaskHandler, TaskResult};
 pub use placement::{AffinityMode, Distribution};
+pub use reconciler::{Reconciler, ReconcilerMsg, SchedulerLink};
 pub use scheduler::{
     LOST_ATTEMPT, Scheduler, SchedulerMsg, SchedulerOptions, Submission, WorkflowOutcome,
 };
 pub use shell::ShellHandler;
-pub use tree::{WorkflowBranch, names, workflow_branch};
+pub use tree::{WorkflowBranch, names, reconciler_branch, workflow_branch};
 pub use worker::{Assignment, AttemptOutcome, BeadWorker, Finished, WorkerMsg};

@@ -20,7 +20,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::time::Duration;
 
-use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort};
 use strand_projections::{
     BeadCounts, BeadId, BeadState, DomainEvent, EventMeta, Projection, StateManager, TaskSpec,
     WorkerId, WorkflowDag, WorkflowId, WorkflowStatus,
@@ -79,6 +79,8 @@ pub enum SchedulerMsg {
     Connect,
     /// Record the outcomes reported so far.
     Flush,
+    /// Look for attempts whose worker died (sent by the reconciler).
+    Reconcile,
 }
 
 /// How the scheduler is set up.
@@ -114,7 +116,16 @@ struct Worker {
     id: WorkerId,
     labels: Vec<String>,
     handle: ChildHandle<WorkerMsg>,
-    busy: bool,
+    /// The attempt it runs, and the incarnation it was given to.
+    running: Option<RunningAttempt>,
+}
+
+/// An attempt handed to a worker incarnation.
+struct RunningAttempt {
+    incarnation: ActorId,
+    workflow: WorkflowId,
+    bead: BeadId,
+    attempt: u32,
 }
 
 /// The scheduler's state.
@@ -214,7 +225,7 @@ impl SchedulerState {
                 id: WorkerId::from(name.clone()),
                 labels: labels.clone(),
                 handle: pool.child::<WorkerMsg>(name).await?,
-                busy: false,
+                running: None,
             });
         }
         let spawned: Vec<DomainEvent> = workers
@@ -396,7 +407,7 @@ impl SchedulerState {
     /// Hand queued beads to idle workers: their `BeadScheduled` and
     /// `BeadStarted` in one batch, then the assignments.
     async fn dispatch(&mut self) -> Result<()> {
-        let mut busy: Vec<bool> = self.workers.iter().map(|w| w.busy).collect();
+        let mut busy: Vec<bool> = self.workers.iter().map(|w| w.running.is_some()).collect();
         let mut sends = Vec::new();
         let mut events = Vec::new();
         let mut waiting = Vec::new();
@@ -444,11 +455,11 @@ impl SchedulerState {
             self.queue.push(queued);
         }
         self.persist(events).await?;
+        let mut lost = Vec::new();
         for (index, workflow, bead, attempt, task) in sends {
             let Some(worker) = self.workers.get_mut(index) else {
                 continue;
             };
-            worker.busy = true;
             let assignment = Assignment {
                 workflow: workflow.clone(),
                 bead: bead.clone(),
@@ -457,18 +468,26 @@ impl SchedulerState {
                 timeout: task.timeout_ms.map(Duration::from_millis),
                 reply: self.myself.clone(),
             };
-            if worker.handle.cast(WorkerMsg::Run(assignment)).is_err() {
+            match worker.handle.actor() {
+                Some(actor) if actor.send_message(WorkerMsg::Run(assignment)).is_ok() => {
+                    worker.running = Some(RunningAttempt {
+                        incarnation: actor.get_id(),
+                        workflow,
+                        bead,
+                        attempt,
+                    });
+                }
                 // The worker is down (its supervisor restarts it): the
-                // attempt never ran; report it lost so it runs again.
-                let finished = Finished {
-                    worker: worker.id.clone(),
-                    workflow,
-                    bead,
-                    attempt,
-                    outcome: AttemptOutcome::TimedOut(Duration::ZERO),
-                };
-                let _ = self.myself.send_message(SchedulerMsg::Finished(finished));
+                // attempt never ran.
+                _ => lost.push((workflow, bead, attempt, worker.id.clone())),
             }
+        }
+        for (workflow, bead, attempt, worker) in lost {
+            let reason = format!(
+                "worker {} was down when the attempt was sent",
+                worker.as_str()
+            );
+            self.lose(&workflow, &bead, attempt, reason).await?;
         }
         Ok(())
     }
@@ -496,6 +515,67 @@ impl SchedulerState {
         None
     }
 
+    /// An attempt that will never report (its worker died, or never got
+    /// it): time it out and make the bead ready again, outside its retry
+    /// budget, as recovery does for attempts lost with the process.
+    async fn lose(
+        &mut self,
+        workflow: &WorkflowId,
+        bead: &BeadId,
+        attempt: u32,
+        reason: String,
+    ) -> Result<()> {
+        let current = self.state.workflow(workflow).is_some_and(|r| {
+            r.status() == WorkflowStatus::Running
+                && r.bead(bead)
+                    .is_some_and(|b| b.state == BeadState::Running && b.attempts == attempt)
+        });
+        if !current {
+            return Ok(());
+        }
+        tracing::warn!(workflow = workflow.as_str(), bead = bead.as_str(), attempt, %reason, "attempt lost");
+        self.persist(vec![
+            DomainEvent::BeadTimedOut {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+                attempt,
+                reason,
+            },
+            DomainEvent::BeadReady {
+                workflow: workflow.clone(),
+                bead: bead.clone(),
+            },
+        ])
+        .await?;
+        self.enqueue(workflow, bead);
+        Ok(())
+    }
+
+    /// Compare what the scheduler believes runs with what is alive: an
+    /// attempt whose worker incarnation is gone (the worker died and its
+    /// supervisor restarted it) will never report, so it is lost.
+    async fn reconcile(&mut self) -> Result<()> {
+        let mut lost = Vec::new();
+        for worker in &mut self.workers {
+            let Some(running) = &worker.running else {
+                continue;
+            };
+            let alive = worker.handle.actor().is_some_and(|actor| {
+                actor.get_id() == running.incarnation
+                    && matches!(actor.get_status(), ActorStatus::Running)
+            });
+            if !alive && let Some(running) = worker.running.take() {
+                lost.push((running, worker.id.clone()));
+            }
+        }
+        for (running, worker) in lost {
+            let reason = format!("worker {} died while running it", worker.as_str());
+            self.lose(&running.workflow, &running.bead, running.attempt, reason)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Record every reported outcome in one batch (one fsync for all the
     /// reports that queued up meanwhile), then advance their workflows.
     async fn flush(&mut self) -> Result<()> {
@@ -504,7 +584,7 @@ impl SchedulerState {
         let mut touched: Vec<WorkflowId> = Vec::new();
         for finished in std::mem::take(&mut self.pending) {
             if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
-                worker.busy = false;
+                worker.running = None;
             }
             let current = self.state.workflow(&finished.workflow).is_some_and(|r| {
                 r.status() == WorkflowStatus::Running
@@ -605,6 +685,7 @@ impl SchedulerState {
                 return Ok(());
             }
             SchedulerMsg::Flush => self.flush().await?,
+            SchedulerMsg::Reconcile => self.reconcile().await?,
             SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
             SchedulerMsg::Connect => {
                 self.connect().await?;

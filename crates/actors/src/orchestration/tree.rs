@@ -11,6 +11,7 @@
 //! finds the same workers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ractor::Actor;
 use strand_projections::WorkerId;
@@ -18,6 +19,7 @@ use strand_projections::WorkerId;
 use crate::context::Context;
 use crate::orchestration::handler::Handlers;
 use crate::orchestration::placement::{AffinityMode, Distribution};
+use crate::orchestration::reconciler::{Reconciler, SchedulerLink};
 use crate::orchestration::scheduler::{Scheduler, SchedulerOptions};
 use crate::orchestration::worker::BeadWorker;
 use crate::policy::Backoff;
@@ -31,6 +33,10 @@ pub mod names {
     pub const WORKER_POOL: &str = "worker_pool";
     /// The scheduler.
     pub const SCHEDULER: &str = "scheduler";
+    /// The reconciler's supervisor.
+    pub const RECONCILER_SUPERVISOR: &str = "reconciler_supervisor";
+    /// The reconciler.
+    pub const RECONCILER: &str = "reconciler";
 }
 
 /// How the workflow branch is set up.
@@ -114,5 +120,16 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
         .strategy(Strategy::RestForOne)
         .child(pool.into_child())
         .child(scheduler)
+        .into_child()
+}
+
+/// The reconciler branch: a permanent reconciler ticking `every`, under its
+/// own supervisor, reaching the scheduler through `link`.
+pub fn reconciler_branch(link: &SchedulerLink, every: Duration) -> ChildSpec {
+    let link = link.clone();
+    SupervisorSpec::new(names::RECONCILER_SUPERVISOR)
+        .child(ChildSpec::actor(names::RECONCILER, move |_: &Context| {
+            (Reconciler, (link.clone(), every))
+        }))
         .into_child()
 }
