@@ -39,8 +39,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strand_actors::orchestration::{
-    AffinityMode, Distribution, Handlers, SchedulerLink, SchedulerMsg, ShellHandler, Submission,
-    TaskHandler, WorkflowBranch, WorkflowOutcome, names, reconciler_branch, workflow_branch,
+    AffinityMode, Distribution, Handlers, RateLimiter, RateLimiterMsg, RateLimits, SchedulerLink,
+    SchedulerMsg, ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome, names,
+    queue_branch, reconciler_branch, workflow_branch,
 };
 use strand_actors::policy::Backoff;
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
@@ -62,6 +63,7 @@ pub struct EngineBuilder {
     affinity: AffinityMode,
     checkpoint_every: Duration,
     reconcile_every: Duration,
+    rate_limits: RateLimits,
     handlers: Handlers,
     retry_backoff: Backoff,
 }
@@ -112,6 +114,14 @@ impl EngineBuilder {
         self
     }
 
+    /// The rate limiter's capacity per key and refill period (default 100
+    /// per 1 s).
+    #[must_use]
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
     /// Run tasks with `handler = "name"` through `handler`.
     #[must_use]
     pub fn handler(mut self, name: impl Into<String>, handler: impl TaskHandler) -> Self {
@@ -139,18 +149,21 @@ impl EngineBuilder {
     /// The log's open errors; a tree that cannot start.
     pub async fn open(self) -> Result<Engine, ActorError> {
         let link = SchedulerLink::new();
+        let rate_limiter = RateLimiter::new();
         let branch = WorkflowBranch {
             workers: self.workers,
             labelled: self.labelled,
             distribution: self.distribution,
             affinity: self.affinity,
             handlers: Arc::new(self.handlers),
+            rate_limiter: rate_limiter.clone(),
             retry_backoff: self.retry_backoff,
         };
         let options = RuntimeOptions {
             checkpoint_every: self.checkpoint_every,
             branches: vec![
                 workflow_branch(&branch),
+                queue_branch(self.rate_limits),
                 reconciler_branch(&link, self.reconcile_every),
             ],
             ..RuntimeOptions::default()
@@ -159,7 +172,13 @@ impl EngineBuilder {
         let workflow = runtime.root().supervisor(names::WORKFLOW).await?;
         let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
         link.set(scheduler.clone());
-        Ok(Engine { runtime, scheduler })
+        let queue = runtime.root().supervisor(names::QUEUE).await?;
+        rate_limiter.set(queue.child::<RateLimiterMsg>(names::RATE_LIMITER).await?);
+        Ok(Engine {
+            runtime,
+            scheduler,
+            rate_limiter,
+        })
     }
 }
 
@@ -168,6 +187,7 @@ impl EngineBuilder {
 pub struct Engine {
     runtime: Runtime,
     scheduler: ChildHandle<SchedulerMsg>,
+    rate_limiter: RateLimiter,
 }
 
 impl Engine {
@@ -191,6 +211,7 @@ impl Engine {
             affinity: AffinityMode::Hard,
             checkpoint_every: Duration::from_secs(60),
             reconcile_every: Duration::from_secs(1),
+            rate_limits: RateLimits::default(),
             handlers,
             retry_backoff: WorkflowBranch::default().retry_backoff,
         }
@@ -263,6 +284,11 @@ impl Engine {
     /// The state manager is not running.
     pub async fn status(&self) -> Result<Vec<WorkflowSummary>, ActorError> {
         self.runtime.state().query(StateManager::workflows).await
+    }
+
+    /// The rate limiter (the same one handlers get in their context).
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.rate_limiter
     }
 
     /// The supervision runtime (tree, state manager, event store).

@@ -9,9 +9,14 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use strand_projections::{BeadId, TaskAction, WorkflowId};
 
+use crate::orchestration::rate_limiter::RateLimiter;
+
 /// What a handler is told about the attempt it runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskContext {
+    /// The engine's rate limiter (per-key token buckets), for handlers
+    /// that call something that must not be called too often.
+    pub rate_limiter: RateLimiter,
     /// The workflow.
     pub workflow: WorkflowId,
     /// The bead.

@@ -3,6 +3,7 @@
 
 pub mod handler;
 pub mod placement;
+pub mod rate_limiter;
 pub mod reconciler;
 pub mod scheduler;
 pub mod shell;
@@ -11,10 +12,11 @@ pub mod worker;
 
 pub use handler::{Handlers, TaskContext, TaskError, TaskHandler, TaskResult};
 pub use placement::{AffinityMode, Distribution};
+pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterMsg, RateLimits};
 pub use reconciler::{Reconciler, ReconcilerMsg, SchedulerLink};
 pub use scheduler::{
     LOST_ATTEMPT, Scheduler, SchedulerMsg, SchedulerOptions, Submission, WorkflowOutcome,
 };
 pub use shell::ShellHandler;
-pub use tree::{WorkflowBranch, names, reconciler_branch, workflow_branch};
+pub use tree::{WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch};
 pub use worker::{Assignment, AttemptOutcome, BeadWorker, Finished, WorkerMsg};

@@ -4,6 +4,10 @@
 //! workflow (rest_for_one)
 //! ├── worker_pool (one_for_one): worker-000 .. worker-N
 //! └── scheduler
+//! queue (one_for_one)
+//! └── rate_limiter
+//! reconciler_supervisor (one_for_one)
+//! └── reconciler
 //! ```
 //!
 //! `rest_for_one`: a restarted pool is a new set of workers, so the
@@ -19,6 +23,7 @@ use strand_projections::WorkerId;
 use crate::context::Context;
 use crate::orchestration::handler::Handlers;
 use crate::orchestration::placement::{AffinityMode, Distribution};
+use crate::orchestration::rate_limiter::{RateLimiter, RateLimiterActor, RateLimits};
 use crate::orchestration::reconciler::{Reconciler, SchedulerLink};
 use crate::orchestration::scheduler::{Scheduler, SchedulerOptions};
 use crate::orchestration::worker::BeadWorker;
@@ -33,6 +38,10 @@ pub mod names {
     pub const WORKER_POOL: &str = "worker_pool";
     /// The scheduler.
     pub const SCHEDULER: &str = "scheduler";
+    /// The queue supervisor.
+    pub const QUEUE: &str = "queue";
+    /// The rate limiter.
+    pub const RATE_LIMITER: &str = "rate_limiter";
     /// The reconciler's supervisor.
     pub const RECONCILER_SUPERVISOR: &str = "reconciler_supervisor";
     /// The reconciler.
@@ -52,6 +61,8 @@ pub struct WorkflowBranch {
     pub affinity: AffinityMode,
     /// The task handlers.
     pub handlers: Arc<Handlers>,
+    /// The rate limiter handlers reach through their context.
+    pub rate_limiter: RateLimiter,
     /// Delay before a failed bead's retry.
     pub retry_backoff: Backoff,
 }
@@ -64,6 +75,7 @@ impl Default for WorkflowBranch {
             distribution: Distribution::Fifo,
             affinity: AffinityMode::Hard,
             handlers: Arc::new(Handlers::new()),
+            rate_limiter: RateLimiter::new(),
             retry_backoff: Backoff {
                 immediate: 0,
                 ..Backoff::default()
@@ -94,11 +106,10 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
     let mut pool = SupervisorSpec::new(names::WORKER_POOL);
     for (name, _) in &workers {
         let (name, handlers) = (name.clone(), Arc::clone(&branch.handlers));
+        let limiter = branch.rate_limiter.clone();
         pool = pool.child(ChildSpec::actor(name.clone(), move |_: &Context| {
-            (
-                BeadWorker,
-                (WorkerId::from(name.clone()), Arc::clone(&handlers)),
-            )
+            let id = WorkerId::from(name.clone());
+            (BeadWorker, (id, Arc::clone(&handlers), limiter.clone()))
         }));
     }
     let options = SchedulerOptions {
@@ -131,5 +142,16 @@ pub fn reconciler_branch(link: &SchedulerLink, every: Duration) -> ChildSpec {
         .child(ChildSpec::actor(names::RECONCILER, move |_: &Context| {
             (Reconciler, (link.clone(), every))
         }))
+        .into_child()
+}
+
+/// The queue branch: the rate limiter (permanent) under the queue
+/// supervisor.
+pub fn queue_branch(limits: RateLimits) -> ChildSpec {
+    SupervisorSpec::new(names::QUEUE)
+        .child(ChildSpec::actor(
+            names::RATE_LIMITER,
+            move |cx: &Context| (RateLimiterActor, (cx.store.clone(), limits)),
+        ))
         .into_child()
 }

@@ -11,6 +11,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use strand_projections::{BeadId, TaskAction, WorkerId, WorkflowId};
 
 use crate::orchestration::handler::{Handlers, TaskContext, TaskError};
+use crate::orchestration::rate_limiter::RateLimiter;
 use crate::orchestration::scheduler::SchedulerMsg;
 
 /// One attempt given to a worker. Its `BeadScheduled` and `BeadStarted`
@@ -64,7 +65,8 @@ pub enum WorkerMsg {
     Run(Assignment),
 }
 
-/// The worker actor; its arguments are its id and the handlers.
+/// The worker actor; its arguments are its id, the handlers and the rate
+/// limiter handed to them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BeadWorker;
 
@@ -73,6 +75,7 @@ pub struct BeadWorker;
 pub struct WorkerState {
     id: WorkerId,
     handlers: Arc<Handlers>,
+    rate_limiter: RateLimiter,
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -94,6 +97,7 @@ impl WorkerState {
             )));
         };
         let context = TaskContext {
+            rate_limiter: self.rate_limiter.clone(),
             workflow: assignment.workflow.clone(),
             bead: assignment.bead.clone(),
             attempt: assignment.attempt,
@@ -129,14 +133,18 @@ impl WorkerState {
 impl Actor for BeadWorker {
     type Msg = WorkerMsg;
     type State = WorkerState;
-    type Arguments = (WorkerId, Arc<Handlers>);
+    type Arguments = (WorkerId, Arc<Handlers>, RateLimiter);
 
     async fn pre_start(
         &self,
         _myself: ActorRef<WorkerMsg>,
-        (id, handlers): Self::Arguments,
+        (id, handlers, rate_limiter): Self::Arguments,
     ) -> Result<WorkerState, ActorProcessingErr> {
-        Ok(WorkerState { id, handlers })
+        Ok(WorkerState {
+            id,
+            handlers,
+            rate_limiter,
+        })
     }
 
     async fn handle(
