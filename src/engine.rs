@@ -258,15 +258,31 @@ impl Engine {
             .await?
     }
 
-    /// Wait until the workflow is finished.
+    /// Wait until the workflow is finished. A scheduler restarted meanwhile
+    /// (its supervisor logs that first) is asked again: the new one rebuilt
+    /// the workflow from the log.
     ///
     /// # Errors
-    /// [`ActorError::UnknownWorkflow`]; the scheduler is gone.
+    /// [`ActorError::UnknownWorkflow`]; the tree stopped.
     pub async fn wait(&self, workflow: &WorkflowId) -> Result<WorkflowOutcome, ActorError> {
-        let workflow = workflow.clone();
-        self.scheduler
-            .call(|reply| SchedulerMsg::Wait(workflow, reply), Duration::MAX)
-            .await?
+        let mut log = self.runtime.store().watch_status();
+        loop {
+            let workflow = workflow.clone();
+            match self
+                .scheduler
+                .call(|reply| SchedulerMsg::Wait(workflow, reply), Duration::MAX)
+                .await
+            {
+                Err(ActorError::NotRunning { .. }) if self.runtime.is_running() => {
+                    if log.changed().await.is_err() {
+                        return Err(ActorError::NotRunning {
+                            actor: names::SCHEDULER.to_owned(),
+                        });
+                    }
+                }
+                answer => return answer?,
+            }
+        }
     }
 
     /// Submit (or resume) `workflow` and wait for its end.

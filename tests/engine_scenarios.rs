@@ -409,3 +409,64 @@ async fn given_a_worker_killed_mid_bead_when_the_reconciler_ticks_then_the_bead_
     engine.shutdown().await?;
     Ok(())
 }
+
+/// A scheduler killed mid-workflow is restarted by its supervisor, rebuilds
+/// the workflow from the log, reruns the attempt it lost track of, and a
+/// caller waiting on the workflow gets its outcome all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_the_scheduler_killed_mid_workflow_when_restarted_then_the_workflow_completes_and_waiters_hear()
+-> TestResult {
+    use strand::actors::orchestration::SchedulerMsg;
+    let dir = tempfile::tempdir()?;
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let engine = Arc::new(
+        Engine::builder(dir.path())
+            .workers(2)
+            .handler("gated", {
+                let gate = Arc::clone(&gate);
+                move |cx: TaskContext| {
+                    let _ = started_tx.send((cx.bead.as_str().to_owned(), cx.attempt));
+                    let gate = Arc::clone(&gate);
+                    async move {
+                        if cx.attempt == 1 && cx.bead.as_str() == "a" {
+                            gate.notified().await;
+                        }
+                        TaskResult::Ok(String::new())
+                    }
+                }
+            })
+            .open()
+            .await?,
+    );
+    let id = engine
+        .submit(&workflow(
+            "restart",
+            &[("a", "gated", &[], ""), ("b", "gated", &["a"], "")],
+        ))
+        .await?;
+    let waiter = tokio::spawn({
+        let (engine, id) = (Arc::clone(&engine), id.clone());
+        async move { engine.wait(&id).await }
+    });
+    assert_eq!(started.recv().await, Some(("a".to_owned(), 1)));
+    let workflow_sup = engine.runtime().root().supervisor("workflow").await?;
+    workflow_sup
+        .child::<SchedulerMsg>("scheduler")
+        .await?
+        .actor()
+        .unwrap()
+        .kill();
+    // The first attempt ends, but its report went to the dead scheduler.
+    // The new one timed out the attempt it cannot hear from and runs it
+    // again (on the same worker, after the first attempt: a restarted
+    // scheduler does not know which workers are still busy).
+    gate.notify_one();
+    assert_eq!(started.recv().await, Some(("a".to_owned(), 2)));
+    let outcome = tokio::time::timeout(Duration::from_secs(20), waiter).await???;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    let log = events(&engine, "restart").await;
+    assert_eq!(completions(&log).get("a"), Some(&1));
+    Arc::into_inner(engine).unwrap().shutdown().await?;
+    Ok(())
+}

@@ -25,6 +25,11 @@ impl Bar {
         Self(Some(bar))
     }
 
+    /// Whether a bar is drawn.
+    pub fn is_drawn(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// `done` of `total`.
     pub fn update(&self, done: u64, total: u64) {
         if let Some(bar) = &self.0 {

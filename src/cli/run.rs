@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
-use strand_projections::{BeadState, WorkflowStatus};
+use strand_projections::{BeadState, WorkflowId, WorkflowStatus};
 
+use crate::cli::progress::Bar;
 use crate::cli::{CliError, Context, Status};
 use crate::engine::Engine;
 use crate::workflow::Workflow;
@@ -23,6 +24,21 @@ pub struct RunArgs {
     /// Beads run at once.
     #[arg(long, default_value_t = 100)]
     pub workers: usize,
+}
+
+/// Beads of `workflow` completed so far, as the state manager sees them.
+async fn completed(engine: &Engine, workflow: &WorkflowId) -> u64 {
+    let workflow = workflow.clone();
+    engine
+        .runtime()
+        .state()
+        .query(move |state| {
+            state
+                .bead_counts(&workflow)
+                .map_or(0, |counts| counts.get(BeadState::Completed))
+        })
+        .await
+        .unwrap_or(0)
 }
 
 /// Run the command.
@@ -42,12 +58,34 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
+    let bar = Bar::new(ctx, workflow.name(), "beads");
+    let total = u64::try_from(workflow.tasks().len()).unwrap_or(u64::MAX);
     let outcome = runtime.block_on(async {
         let engine = Engine::builder(&ctx.data)
             .workers(args.workers)
             .open()
             .await?;
-        let outcome = engine.run(&workflow).await;
+        let outcome = match engine.submit(&workflow).await {
+            Ok(id) if !bar.is_drawn() => engine.wait(&id).await,
+            Ok(id) => {
+                let waiting = engine.wait(&id);
+                tokio::pin!(waiting);
+                let mut log = engine.runtime().store().watch_status();
+                loop {
+                    tokio::select! {
+                        outcome = &mut waiting => break outcome,
+                        changed = log.changed() => {
+                            if changed.is_err() {
+                                break waiting.await;
+                            }
+                            bar.update(completed(&engine, &id).await, total);
+                        }
+                    }
+                }
+            }
+            Err(e) => Err(e),
+        };
+        bar.finish();
         engine.shutdown().await?;
         outcome
     })?;
