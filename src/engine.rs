@@ -45,7 +45,9 @@ use strand_actors::orchestration::{
 };
 use strand_actors::policy::Backoff;
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
-use strand_projections::{StateManager, TaskAction, TaskSpec, WorkflowId, WorkflowSummary};
+use strand_projections::{
+    StateManager, TaskAction, TaskSpec, WorkflowDag, WorkflowId, WorkflowSummary,
+};
 
 use crate::workflow::Workflow;
 
@@ -224,31 +226,50 @@ impl Engine {
     /// # Errors
     /// A refused submission; the log's errors.
     pub async fn submit(&self, workflow: &Workflow) -> Result<WorkflowId, ActorError> {
+        let tasks = workflow
+            .tasks()
+            .iter()
+            .map(|task| TaskSpec {
+                id: task.id.clone(),
+                action: match &task.action {
+                    crate::workflow::TaskAction::Run(command) => TaskAction::Run(command.clone()),
+                    crate::workflow::TaskAction::Handler(name) => TaskAction::Handler(name.clone()),
+                },
+                priority: task.priority,
+                retries: task.retries,
+                timeout_ms: task
+                    .timeout
+                    .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                affinity: task.affinity.clone(),
+            })
+            .collect();
+        self.submit_dag(
+            WorkflowId::from(workflow.name()),
+            workflow.name(),
+            workflow.dag().clone(),
+            tasks,
+        )
+        .await
+    }
+
+    /// Submit a workflow built in code: its DAG and one task spec per bead
+    /// (checked against each other before anything is written). An id
+    /// already in the log is resumed, not submitted again.
+    ///
+    /// # Errors
+    /// A refused submission ([`ActorError::Projection`]); the log's errors.
+    pub async fn submit_dag(
+        &self,
+        id: WorkflowId,
+        name: &str,
+        dag: WorkflowDag,
+        tasks: Vec<TaskSpec>,
+    ) -> Result<WorkflowId, ActorError> {
         let submission = Submission {
-            workflow: WorkflowId::from(workflow.name()),
-            name: workflow.name().to_owned(),
-            dag: workflow.dag().clone(),
-            tasks: workflow
-                .tasks()
-                .iter()
-                .map(|task| TaskSpec {
-                    id: task.id.clone(),
-                    action: match &task.action {
-                        crate::workflow::TaskAction::Run(command) => {
-                            TaskAction::Run(command.clone())
-                        }
-                        crate::workflow::TaskAction::Handler(name) => {
-                            TaskAction::Handler(name.clone())
-                        }
-                    },
-                    priority: task.priority,
-                    retries: task.retries,
-                    timeout_ms: task
-                        .timeout
-                        .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
-                    affinity: task.affinity.clone(),
-                })
-                .collect(),
+            workflow: id,
+            name: name.to_owned(),
+            dag,
+            tasks,
         };
         self.scheduler
             .call(

@@ -470,3 +470,54 @@ async fn given_the_scheduler_killed_mid_workflow_when_restarted_then_the_workflo
     Arc::into_inner(engine).unwrap().shutdown().await?;
     Ok(())
 }
+
+/// A workflow built in code: a good one runs; one whose task specs do not
+/// match its DAG is refused before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_without_a_write()
+-> TestResult {
+    use strand::dag::{DependencyType, WorkflowDag};
+    use strand::projections::{TaskAction, TaskSpec, WorkflowId};
+    let spec = |id: &str| TaskSpec {
+        id: id.into(),
+        action: TaskAction::Handler("ok".to_owned()),
+        priority: 0,
+        retries: 0,
+        timeout_ms: None,
+        affinity: None,
+    };
+    let dir = tempfile::tempdir()?;
+    let journal = Journal::default();
+    let engine = builder(dir.path(), &journal).open().await?;
+    let mut dag = WorkflowDag::new();
+    dag.add_node("first")?;
+    dag.add_node("second")?;
+    dag.add_edge(&"first".into(), &"second".into(), DependencyType::Blocking)?;
+
+    let refused = engine
+        .submit_dag(
+            WorkflowId::from("bad"),
+            "bad",
+            dag.clone(),
+            vec![spec("first")],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(strand::actors::ActorError::Projection(_))),
+        "{refused:?}"
+    );
+    assert!(events(&engine, "bad").await.is_empty(), "nothing written");
+
+    let id = engine
+        .submit_dag(
+            WorkflowId::from("coded"),
+            "coded",
+            dag,
+            vec![spec("first"), spec("second")],
+        )
+        .await?;
+    assert_eq!(engine.wait(&id).await?.status, WorkflowStatus::Completed);
+    assert_eq!(journal.runs().len(), 2);
+    engine.shutdown().await?;
+    Ok(())
+}
