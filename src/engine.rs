@@ -65,6 +65,7 @@ pub struct EngineBuilder {
     affinity: AffinityMode,
     checkpoint_every: Duration,
     reconcile_every: Duration,
+    heartbeat: (Duration, Duration),
     rate_limits: RateLimits,
     handlers: Handlers,
     retry_backoff: Backoff,
@@ -116,6 +117,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Workers running an attempt send a heartbeat `every`; an attempt
+    /// without one for `timeout` is lost and run again (default 5 s / 30 s).
+    #[must_use]
+    pub fn heartbeat(mut self, every: Duration, timeout: Duration) -> Self {
+        self.heartbeat = (every, timeout);
+        self
+    }
+
     /// The rate limiter's capacity per key and refill period (default 100
     /// per 1 s).
     #[must_use]
@@ -160,6 +169,8 @@ impl EngineBuilder {
             handlers: Arc::new(self.handlers),
             rate_limiter: rate_limiter.clone(),
             retry_backoff: self.retry_backoff,
+            heartbeat_every: self.heartbeat.0,
+            heartbeat_timeout: self.heartbeat.1,
         };
         let options = RuntimeOptions {
             checkpoint_every: self.checkpoint_every,
@@ -213,6 +224,7 @@ impl Engine {
             affinity: AffinityMode::Hard,
             checkpoint_every: Duration::from_secs(60),
             reconcile_every: Duration::from_secs(1),
+            heartbeat: (Duration::from_secs(5), Duration::from_secs(30)),
             rate_limits: RateLimits::default(),
             handlers,
             retry_backoff: WorkflowBranch::default().retry_backoff,

@@ -521,3 +521,49 @@ async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_wit
     engine.shutdown().await?;
     Ok(())
 }
+
+/// A worker whose thread is wedged inside a handler sends no heartbeat:
+/// the reconciler times the attempt out with that reason and the bead runs
+/// again elsewhere; the wedged attempt's late report is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn given_a_wedged_worker_when_heartbeats_stop_then_the_attempt_is_timed_out_and_rerun()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let engine = Engine::builder(dir.path())
+        .workers(2)
+        .heartbeat(Duration::from_millis(10), Duration::from_millis(150))
+        .reconcile_every(Duration::from_millis(20))
+        .handler("wedged", |cx: TaskContext| async move {
+            if cx.attempt == 1 {
+                // Blocking work in a handler: the worker's heartbeat loop
+                // is not polled meanwhile. (block_in_place hands the
+                // thread's other tasks to other threads first.)
+                tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(600)));
+            }
+            TaskResult::Ok(format!("attempt {}", cx.attempt))
+        })
+        .open()
+        .await?;
+    let outcome = engine
+        .run(&workflow("wedge", &[("w", "wedged", &[], "")]))
+        .await?;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    let log = events(&engine, "wedge").await;
+    let timed_out: Vec<&str> = log
+        .iter()
+        .filter_map(|e| match e {
+            DomainEvent::BeadTimedOut { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timed_out.len(), 1, "{timed_out:?}");
+    assert!(timed_out[0].contains("sent no heartbeat"), "{timed_out:?}");
+    assert_eq!(completions(&log).get("w"), Some(&1));
+    let completed_by = log.iter().find_map(|e| match e {
+        DomainEvent::BeadCompleted { attempt, .. } => Some(*attempt),
+        _ => None,
+    });
+    assert_eq!(completed_by, Some(2));
+    engine.shutdown().await?;
+    Ok(())
+}

@@ -79,8 +79,16 @@ pub enum SchedulerMsg {
     Connect,
     /// Record the outcomes reported so far.
     Flush,
-    /// Look for attempts whose worker died (sent by the reconciler).
+    /// Look for attempts whose worker died or went silent (sent by the
+    /// reconciler).
     Reconcile,
+    /// A worker is still running this attempt.
+    Heartbeat {
+        /// The worker.
+        worker: WorkerId,
+        /// The attempt it runs.
+        attempt: u32,
+    },
 }
 
 /// How the scheduler is set up.
@@ -96,6 +104,10 @@ pub struct SchedulerOptions {
     pub affinity: AffinityMode,
     /// Delay before retry `n` (by failed attempts so far).
     pub retry_backoff: Backoff,
+    /// How often a worker running an attempt sends a heartbeat.
+    pub heartbeat_every: Duration,
+    /// An attempt whose worker sent no heartbeat for this long is lost.
+    pub heartbeat_timeout: Duration,
 }
 
 /// The scheduler actor; its arguments are the tree's context, its parent
@@ -118,11 +130,17 @@ struct Worker {
     handle: ChildHandle<WorkerMsg>,
     /// The attempt it runs, and the incarnation it was given to.
     running: Option<RunningAttempt>,
+    /// It went silent while running an attempt: no new work until it shows
+    /// life again (a heartbeat or a report), or it would queue behind the
+    /// stuck one.
+    suspect: bool,
 }
 
 /// An attempt handed to a worker incarnation.
 struct RunningAttempt {
     incarnation: ActorId,
+    /// When the worker last showed it is on it (dispatch, or a heartbeat).
+    last_beat_ms: u64,
     workflow: WorkflowId,
     bead: BeadId,
     attempt: u32,
@@ -226,6 +244,7 @@ impl SchedulerState {
                 labels: labels.clone(),
                 handle: pool.child::<WorkerMsg>(name).await?,
                 running: None,
+                suspect: false,
             });
         }
         let spawned: Vec<DomainEvent> = workers
@@ -407,7 +426,11 @@ impl SchedulerState {
     /// Hand queued beads to idle workers: their `BeadScheduled` and
     /// `BeadStarted` in one batch, then the assignments.
     async fn dispatch(&mut self) -> Result<()> {
-        let mut busy: Vec<bool> = self.workers.iter().map(|w| w.running.is_some()).collect();
+        let mut busy: Vec<bool> = self
+            .workers
+            .iter()
+            .map(|w| w.running.is_some() || w.suspect)
+            .collect();
         let mut sends = Vec::new();
         let mut events = Vec::new();
         let mut waiting = Vec::new();
@@ -455,6 +478,7 @@ impl SchedulerState {
             self.queue.push(queued);
         }
         self.persist(events).await?;
+        let now = self.now_ms();
         let mut lost = Vec::new();
         for (index, workflow, bead, attempt, task) in sends {
             let Some(worker) = self.workers.get_mut(index) else {
@@ -466,12 +490,14 @@ impl SchedulerState {
                 attempt,
                 action: task.action,
                 timeout: task.timeout_ms.map(Duration::from_millis),
+                heartbeat_every: self.options.heartbeat_every,
                 reply: self.myself.clone(),
             };
             match worker.handle.actor() {
                 Some(actor) if actor.send_message(WorkerMsg::Run(assignment)).is_ok() => {
                     worker.running = Some(RunningAttempt {
                         incarnation: actor.get_id(),
+                        last_beat_ms: now,
                         workflow,
                         bead,
                         attempt,
@@ -555,6 +581,8 @@ impl SchedulerState {
     /// attempt whose worker incarnation is gone (the worker died and its
     /// supervisor restarted it) will never report, so it is lost.
     async fn reconcile(&mut self) -> Result<()> {
+        let now = self.now_ms();
+        let silent_after = ms(self.options.heartbeat_timeout);
         let mut lost = Vec::new();
         for worker in &mut self.workers {
             let Some(running) = &worker.running else {
@@ -564,16 +592,41 @@ impl SchedulerState {
                 actor.get_id() == running.incarnation
                     && matches!(actor.get_status(), ActorStatus::Running)
             });
-            if !alive && let Some(running) = worker.running.take() {
-                lost.push((running, worker.id.clone()));
+            let silent_ms = now.saturating_sub(running.last_beat_ms);
+            let reason = if !alive {
+                format!("worker {} died while running it", worker.id.as_str())
+            } else if silent_ms >= silent_after {
+                worker.suspect = true;
+                format!(
+                    "worker {} sent no heartbeat for {silent_ms} ms",
+                    worker.id.as_str()
+                )
+            } else {
+                continue;
+            };
+            if let Some(running) = worker.running.take() {
+                lost.push((running, reason));
             }
         }
-        for (running, worker) in lost {
-            let reason = format!("worker {} died while running it", worker.as_str());
+        for (running, reason) in lost {
             self.lose(&running.workflow, &running.bead, running.attempt, reason)
                 .await?;
         }
         Ok(())
+    }
+
+    fn heartbeat(&mut self, worker: &WorkerId, attempt: u32) {
+        let now = self.now_ms();
+        let Some(worker) = self.workers.iter_mut().find(|w| &w.id == worker) else {
+            return;
+        };
+        match worker.running.as_mut() {
+            Some(running) if running.attempt == attempt => running.last_beat_ms = now,
+            // Busy with an attempt this scheduler does not track (given up
+            // on, or given by an earlier incarnation of the scheduler): no
+            // new work for it until that attempt ends.
+            _ => worker.suspect = true,
+        }
     }
 
     /// Record every reported outcome in one batch (one fsync for all the
@@ -584,7 +637,15 @@ impl SchedulerState {
         let mut touched: Vec<WorkflowId> = Vec::new();
         for finished in std::mem::take(&mut self.pending) {
             if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
-                worker.running = None;
+                // Any report shows the worker free again.
+                worker.suspect = false;
+                if worker.running.as_ref().is_some_and(|r| {
+                    r.workflow == finished.workflow
+                        && r.bead == finished.bead
+                        && r.attempt == finished.attempt
+                }) {
+                    worker.running = None;
+                }
             }
             let current = self.state.workflow(&finished.workflow).is_some_and(|r| {
                 r.status() == WorkflowStatus::Running
@@ -686,6 +747,10 @@ impl SchedulerState {
             }
             SchedulerMsg::Flush => self.flush().await?,
             SchedulerMsg::Reconcile => self.reconcile().await?,
+            SchedulerMsg::Heartbeat { worker, attempt } => {
+                self.heartbeat(&worker, attempt);
+                return Ok(());
+            }
             SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
             SchedulerMsg::Connect => {
                 self.connect().await?;

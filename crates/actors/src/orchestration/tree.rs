@@ -65,6 +65,10 @@ pub struct WorkflowBranch {
     pub rate_limiter: RateLimiter,
     /// Delay before a failed bead's retry.
     pub retry_backoff: Backoff,
+    /// How often a worker running an attempt sends a heartbeat (5 s).
+    pub heartbeat_every: Duration,
+    /// An attempt without a heartbeat for this long is lost (30 s).
+    pub heartbeat_timeout: Duration,
 }
 
 impl Default for WorkflowBranch {
@@ -80,6 +84,8 @@ impl Default for WorkflowBranch {
                 immediate: 0,
                 ..Backoff::default()
             },
+            heartbeat_every: Duration::from_secs(5),
+            heartbeat_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -118,6 +124,8 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
         distribution: branch.distribution,
         affinity: branch.affinity,
         retry_backoff: branch.retry_backoff,
+        heartbeat_every: branch.heartbeat_every,
+        heartbeat_timeout: branch.heartbeat_timeout,
     };
     let scheduler = ChildSpec::new(names::SCHEDULER, move |cx: ChildContext| {
         let options = options.clone();

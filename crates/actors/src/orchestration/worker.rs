@@ -28,7 +28,9 @@ pub struct Assignment {
     pub action: TaskAction,
     /// Its time limit.
     pub timeout: Option<Duration>,
-    /// Where the outcome goes.
+    /// How often the worker tells the scheduler it is still on it.
+    pub heartbeat_every: Duration,
+    /// Where the outcome (and the heartbeats) go.
     pub reply: ActorRef<SchedulerMsg>,
 }
 
@@ -112,20 +114,39 @@ impl WorkerState {
         };
         // A panicking handler fails its attempt, not the worker.
         let attempt = AssertUnwindSafe(handler.run(context)).catch_unwind();
-        let ran = match assignment.timeout {
-            Some(limit) => match tokio::time::timeout(limit, attempt).await {
-                Ok(ran) => ran,
-                Err(_) => return AttemptOutcome::TimedOut(limit),
-            },
-            None => attempt.await,
+        let limited = async {
+            let ran = match assignment.timeout {
+                Some(limit) => match tokio::time::timeout(limit, attempt).await {
+                    Ok(ran) => ran,
+                    Err(_) => return AttemptOutcome::TimedOut(limit),
+                },
+                None => attempt.await,
+            };
+            match ran {
+                Ok(Ok(output)) => AttemptOutcome::Completed(output),
+                Ok(Err(error)) => AttemptOutcome::Failed(error),
+                Err(panic) => AttemptOutcome::Failed(TaskError::retryable(format!(
+                    "handler panicked: {}",
+                    panic_message(panic.as_ref())
+                ))),
+            }
         };
-        match ran {
-            Ok(Ok(output)) => AttemptOutcome::Completed(output),
-            Ok(Err(error)) => AttemptOutcome::Failed(error),
-            Err(panic) => AttemptOutcome::Failed(TaskError::retryable(format!(
-                "handler panicked: {}",
-                panic_message(panic.as_ref())
-            ))),
+        tokio::pin!(limited);
+        // Heartbeats while the handler runs: a worker whose thread is
+        // wedged stops sending them, and the reconciler notices.
+        let mut beat =
+            tokio::time::interval(assignment.heartbeat_every.max(Duration::from_millis(1)));
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut limited => return outcome,
+                _ = beat.tick() => {
+                    let _ = assignment.reply.send_message(SchedulerMsg::Heartbeat {
+                        worker: self.id.clone(),
+                        attempt: assignment.attempt,
+                    });
+                }
+            }
         }
     }
 }
