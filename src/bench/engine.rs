@@ -197,14 +197,7 @@ pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError
             reason: "beads and workers must be at least 1, the tail at most the history".into(),
         });
     }
-    let tmp = match &args.tmp {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|source| CliError::File {
-        path: args.tmp.clone().unwrap_or_else(std::env::temp_dir),
-        source,
-    })?;
+    let tmp = super::temp_dir(args.tmp.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -43,3 +43,18 @@ pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError
         BenchCommand::Replay(args) => replay::run(args, ctx),
     }
 }
+
+/// A temporary directory for a bench's logs, under `tmp` when given.
+///
+/// # Errors
+/// [`CliError::File`] when it cannot be created.
+pub(crate) fn temp_dir(tmp: Option<&std::path::Path>) -> Result<tempfile::TempDir, CliError> {
+    match tmp {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|source| CliError::File {
+        path: tmp.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf),
+        source,
+    })
+}

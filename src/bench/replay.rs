@@ -152,14 +152,7 @@ pub fn run(args: &ReplayBenchArgs, ctx: &mut Context) -> Result<Status, CliError
             reason: "must be at least 1".into(),
         });
     }
-    let tmp = match &args.tmp {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|source| CliError::File {
-        path: args.tmp.clone().unwrap_or_else(std::env::temp_dir),
-        source,
-    })?;
+    let tmp = super::temp_dir(args.tmp.as_deref())?;
     let dir = tmp.path().join("strand");
     let target = usize::try_from(args.events).unwrap_or(usize::MAX);
     let params = HistoryParams::with_target_events(target);

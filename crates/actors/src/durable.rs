@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort};
-use strand_eventlog::{Appended, NewCheckpoint, Seq};
-use strand_projections::{DomainEvent, EventMeta, Projection};
+use strand_eventlog::Appended;
+use strand_projections::{DomainEvent, Projection};
 use tokio::task::JoinHandle;
 
 use crate::error::{ActorError, Result};
@@ -126,17 +126,7 @@ impl<S: Projection> DurableContext<'_, S> {
                 found: foreign.stream(),
             });
         }
-        let appended = self.store.append(&events).await?;
-        for (seq, event) in appended.range.iter().zip(events) {
-            self.state.apply(
-                EventMeta {
-                    seq: seq.get(),
-                    at_ms: appended.at_ms,
-                },
-                event,
-            )?;
-        }
-        Ok(appended)
+        self.store.append_applied(self.state, events).await
     }
 }
 
@@ -169,14 +159,8 @@ impl<S: Projection> DurableState<S> {
         if seq == 0 || seq == self.checkpointed {
             return Ok(self.checkpointed);
         }
-        let data = self.state.snapshot()?;
         self.store
-            .put_checkpoint(NewCheckpoint {
-                name: self.checkpoint_name.clone(),
-                seq: Seq(seq),
-                format_version: S::SNAPSHOT_VERSION,
-                data,
-            })
+            .checkpoint_projection(&self.checkpoint_name, &self.state)
             .await?;
         self.checkpointed = seq;
         Ok(seq)

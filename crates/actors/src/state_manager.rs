@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use strand_eventlog::{NewCheckpoint, Seq};
+use strand_eventlog::Seq;
 use strand_projections::{DomainEvent, Projection, StateHash, StateManager};
 use tokio::task::JoinHandle;
 
@@ -122,14 +122,8 @@ impl StateManagerState {
         if seq == 0 || seq == self.checkpointed {
             return Ok(self.checkpointed);
         }
-        let data = self.state.snapshot()?;
         self.store
-            .put_checkpoint(NewCheckpoint {
-                name: StateManager::NAME.to_owned(),
-                seq: Seq(seq),
-                format_version: StateManager::SNAPSHOT_VERSION,
-                data,
-            })
+            .checkpoint_projection(StateManager::NAME, &self.state)
             .await?;
         self.store
             .append(&[DomainEvent::CheckpointTaken {

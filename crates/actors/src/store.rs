@@ -10,6 +10,7 @@
 //! [`ActorError::Poisoned`], which its supervisor escalates: a poisoned log
 //! is fixed only by reopening it, never by retrying.
 
+use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
@@ -174,6 +175,56 @@ impl EventStore {
     /// [`ActorError::Poisoned`] after a failed write; encoding and log errors.
     pub async fn append(&self, events: &[DomainEvent]) -> Result<Appended> {
         self.append_encoded(encode(events)?).await
+    }
+
+    /// Append `events` (one synced batch), then apply each to `state` with
+    /// the seq and stamp the log gave it: the state only ever holds
+    /// durable events, exactly as a replay will see them.
+    ///
+    /// # Errors
+    /// As [`EventStore::append`]; the projection refusing an event (a bug in
+    /// the caller: the event is in the log).
+    pub async fn append_applied<P: Projection>(
+        &self,
+        state: &mut P,
+        events: Vec<DomainEvent>,
+    ) -> Result<Appended> {
+        let appended = self.append(&events).await?;
+        for (seq, event) in appended.range.iter().zip(events) {
+            state.apply(
+                EventMeta {
+                    seq: seq.get(),
+                    at_ms: appended.at_ms,
+                },
+                event,
+            )?;
+        }
+        Ok(appended)
+    }
+
+    /// Store a checkpoint of `state` under `name` at its applied seq
+    /// (durable, after every append acknowledged before). Returns that seq.
+    ///
+    /// # Errors
+    /// The snapshot does not encode; the log's errors.
+    pub fn checkpoint_projection<P: Projection>(
+        &self,
+        name: &str,
+        state: &P,
+    ) -> impl Future<Output = Result<u64>> + Send + '_ {
+        // The snapshot is taken now, so the future holds no borrow of the
+        // state across the write.
+        let seq = state.applied_seq();
+        let checkpoint = state.snapshot().map(|data| NewCheckpoint {
+            name: name.to_owned(),
+            seq: Seq(seq),
+            format_version: P::SNAPSHOT_VERSION,
+            data,
+        });
+        async move {
+            self.put_checkpoint(checkpoint?).await?;
+            Ok(seq)
+        }
     }
 
     /// [`EventStore::append`] of events already encoded.

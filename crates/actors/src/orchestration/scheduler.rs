@@ -180,16 +180,10 @@ impl SchedulerState {
         if events.is_empty() {
             return Ok(());
         }
-        let appended = self.context.store.append(&events).await?;
-        for (seq, event) in appended.range.iter().zip(events) {
-            self.state.apply(
-                EventMeta {
-                    seq: seq.get(),
-                    at_ms: appended.at_ms,
-                },
-                event,
-            )?;
-        }
+        self.context
+            .store
+            .append_applied(&mut self.state, events)
+            .await?;
         Ok(())
     }
 
