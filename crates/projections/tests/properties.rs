@@ -8,7 +8,8 @@
 use proptest::prelude::*;
 use strand_projections::synthetic::{HistoryParams, history, history_len_hint};
 use strand_projections::{
-    DomainEvent, EventMeta, Projection, ProjectionError, StateHash, StateManager, WorkflowStatus,
+    BeadId, BeadState, DependencyType, DomainEvent, EventMeta, Projection, ProjectionError,
+    StateHash, StateManager, WorkflowStatus,
 };
 
 /// Small random history shapes: every field from 0 (or 1) to a little.
@@ -91,6 +92,42 @@ fn same_answers(a: &StateManager, b: &StateManager) -> Result<(), TestCaseError>
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// What a scheduler advancing incrementally relies on: the beads
+    /// unblocked by the completed beads are exactly the unblocked pending
+    /// beads that have a blocking dependency (those without one were ready
+    /// from the start).
+    #[test]
+    fn prop_unblocked_by_completions_equals_unblocked_pending_with_blocking_deps(
+        seed: u64,
+        params in params_strategy(),
+        cut_per_mille in 0_usize..=1000,
+    ) {
+        let events = events(seed, &params);
+        let cut = events.len() * cut_per_mille / 1000;
+        let state = fold(StateManager::empty(), &events[..cut])?;
+        for summary in state.workflows() {
+            let record = state.workflow(&summary.id).unwrap();
+            let dag = record.dag();
+            let mut by_completions: Vec<BeadId> = record
+                .beads_in_state(BeadState::Completed)
+                .iter()
+                .flat_map(|bead| record.unblocked_by(bead))
+                .collect();
+            by_completions.sort();
+            by_completions.dedup();
+            let expected: Vec<BeadId> = record
+                .unblocked_pending()
+                .into_iter()
+                .filter(|bead| {
+                    dag.dependencies(bead).unwrap().iter().any(|dep| {
+                        dag.edge(dep, bead) == Some(DependencyType::Blocking)
+                    })
+                })
+                .collect();
+            prop_assert_eq!(by_completions, expected);
+        }
+    }
 
     #[test]
     fn prop_synthetic_history_applies_entirely_and_finishes_every_workflow(

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort};
 use strand_projections::{
-    BeadCounts, BeadId, BeadState, DomainEvent, EventMeta, Projection, StateManager, TaskSpec,
-    WorkerId, WorkflowDag, WorkflowId, WorkflowStatus,
+    BeadCounts, BeadId, BeadRecord, BeadState, DomainEvent, EventMeta, Projection, StateManager,
+    TaskSpec, WorkerId, WorkflowDag, WorkflowId, WorkflowRecord, WorkflowStatus,
 };
 
 use crate::context::Context;
@@ -165,6 +165,29 @@ pub struct SchedulerState {
     placement: Placement,
 }
 
+/// Pending beads to make ready: those unblocked by the completed beads of
+/// `changed` (each once), or every unblocked pending bead when `None`.
+fn newly_ready(record: &WorkflowRecord, changed: Option<&[BeadId]>) -> Vec<BeadId> {
+    match changed {
+        None => record.unblocked_pending(),
+        Some(beads) => {
+            let mut ready: Vec<BeadId> = beads
+                .iter()
+                .filter(|b| {
+                    record
+                        .bead(b)
+                        .is_some_and(|r| r.state == BeadState::Completed)
+                })
+                .flat_map(|b| record.unblocked_by(b))
+                .collect();
+            // A dependent of two beads completed together comes up twice.
+            ready.sort_unstable();
+            ready.dedup();
+            ready
+        }
+    }
+}
+
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -295,15 +318,18 @@ impl SchedulerState {
             for bead in ready {
                 self.enqueue(&workflow, &bead);
             }
-            self.advance(&workflow).await?;
+            self.advance(&workflow, None).await?;
         }
         Ok(())
     }
 
     /// Everything that follows from the workflow's state: retries to
     /// schedule or give up on, beads whose dependencies completed, the
-    /// workflow's end.
-    async fn advance(&mut self, workflow: &WorkflowId) -> Result<()> {
+    /// workflow's end. `changed`: the beads whose outcome was just
+    /// recorded, so only they and their dependents are looked at
+    /// (O(changed + out-degree)); `None` looks at every bead (on submission
+    /// and recovery).
+    async fn advance(&mut self, workflow: &WorkflowId, changed: Option<&[BeadId]>) -> Result<()> {
         let now = self.now_ms();
         let Some(record) = self.state.workflow(workflow) else {
             return Ok(());
@@ -315,7 +341,14 @@ impl SchedulerState {
         let mut events = Vec::new();
         let mut timers = Vec::new();
         let mut failed = None;
-        for (bead, bead_record) in record.beads() {
+        let looked_at: Vec<(&BeadId, &BeadRecord)> = match changed {
+            None => record.beads().collect(),
+            Some(beads) => beads
+                .iter()
+                .filter_map(|bead| record.bead(bead).map(|r| (bead, r)))
+                .collect(),
+        };
+        for (bead, bead_record) in looked_at {
             if !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
                 continue;
             }
@@ -358,7 +391,7 @@ impl SchedulerState {
             self.notify(workflow);
             return Ok(());
         }
-        let ready = record.unblocked_pending();
+        let ready = newly_ready(record, changed);
         for bead in &ready {
             events.push(DomainEvent::BeadReady {
                 workflow: workflow.clone(),
@@ -628,7 +661,8 @@ impl SchedulerState {
     async fn flush(&mut self) -> Result<()> {
         self.flush_queued = false;
         let mut events = Vec::new();
-        let mut touched: Vec<WorkflowId> = Vec::new();
+        // The beads recorded, per workflow, in first-report order.
+        let mut touched: Vec<(WorkflowId, Vec<BeadId>)> = Vec::new();
         for finished in std::mem::take(&mut self.pending) {
             if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
                 // Any report shows the worker free again.
@@ -651,8 +685,9 @@ impl SchedulerState {
                 continue;
             }
             let (workflow, bead, attempt) = (finished.workflow, finished.bead, finished.attempt);
-            if !touched.contains(&workflow) {
-                touched.push(workflow.clone());
+            match touched.iter_mut().find(|(w, _)| *w == workflow) {
+                Some((_, beads)) => beads.push(bead.clone()),
+                None => touched.push((workflow.clone(), vec![bead.clone()])),
             }
             events.push(match finished.outcome {
                 AttemptOutcome::Completed(output) => DomainEvent::BeadCompleted {
@@ -677,8 +712,8 @@ impl SchedulerState {
             });
         }
         self.persist(events).await?;
-        for workflow in touched {
-            self.advance(&workflow).await?;
+        for (workflow, beads) in touched {
+            self.advance(&workflow, Some(&beads)).await?;
         }
         Ok(())
     }
@@ -699,7 +734,7 @@ impl SchedulerState {
         // hold only events its projection accepts.
         StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone())?;
         self.persist(vec![event]).await?;
-        self.advance(&workflow).await?;
+        self.advance(&workflow, None).await?;
         Ok(workflow)
     }
 

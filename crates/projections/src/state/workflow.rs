@@ -304,6 +304,26 @@ impl WorkflowRecord {
             .collect()
     }
 
+    /// The blocking dependents of `bead` that are pending with every
+    /// blocking dependency completed: what its completion unblocked.
+    /// O(out-degree), sorted as the index keeps them.
+    pub fn unblocked_by(&self, bead: &BeadId) -> Vec<BeadId> {
+        let Some(position) = self.index.position(bead.as_str()) else {
+            return Vec::new();
+        };
+        self.index
+            .dependents(position)
+            .iter()
+            .filter_map(|&dependent| {
+                let at = usize::try_from(dependent).ok()?;
+                let record = self.beads.get(at)?;
+                let unblocked =
+                    record.state == BeadState::Pending && self.waiting.get(at) == Some(&0);
+                unblocked.then(|| self.tasks.get(at).map(|t| t.id.clone()))?
+            })
+            .collect()
+    }
+
     /// The workflow's summary.
     pub fn summary(&self) -> WorkflowSummary {
         WorkflowSummary {
