@@ -39,9 +39,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strand_actors::orchestration::{
-    AffinityMode, Distribution, Handlers, RateLimiter, RateLimiterMsg, RateLimits, SchedulerLink,
-    SchedulerMsg, ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome, names,
-    queue_branch, reconciler_branch, workflow_branch,
+    AffinityMode, Distribution, Handlers, RateLimiter, RateLimits, SchedulerLink, SchedulerMsg,
+    ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome, names, queue_branch,
+    reconciler_branch, workflow_branch,
 };
 use strand_actors::policy::Backoff;
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
@@ -184,9 +184,8 @@ impl EngineBuilder {
         let runtime = Runtime::open(&self.dir, options).await?;
         let workflow = runtime.root().supervisor(names::WORKFLOW).await?;
         let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
-        link.set(scheduler.clone());
-        let queue = runtime.root().supervisor(names::QUEUE).await?;
-        rate_limiter.set(queue.child::<RateLimiterMsg>(names::RATE_LIMITER).await?);
+        link.set(runtime.root().clone());
+        rate_limiter.set(runtime.root().clone()).await?;
         Ok(Engine {
             runtime,
             scheduler,
@@ -299,10 +298,10 @@ impl Engine {
     /// [`ActorError::UnknownWorkflow`]; the tree stopped.
     pub async fn wait(&self, workflow: &WorkflowId) -> Result<WorkflowOutcome, ActorError> {
         let mut log = self.runtime.store().watch_status();
+        let mut scheduler = self.scheduler.clone();
         loop {
             let workflow = workflow.clone();
-            match self
-                .scheduler
+            match scheduler
                 .call(|reply| SchedulerMsg::Wait(workflow, reply), Duration::MAX)
                 .await
             {
@@ -312,10 +311,27 @@ impl Engine {
                             actor: names::SCHEDULER.to_owned(),
                         });
                     }
+                    // The handle follows the scheduler's restarts, but not
+                    // its supervisor's (a killed supervisor leaves its slots
+                    // as they were): find the current one from the root.
+                    if let Ok(fresh) = self.resolve_scheduler().await {
+                        scheduler = fresh;
+                    }
                 }
                 answer => return answer?,
             }
         }
+    }
+
+    /// The scheduler's handle, found from the root (after a restart of the
+    /// workflow supervisor, the old handle points at the old one).
+    async fn resolve_scheduler(&self) -> Result<ChildHandle<SchedulerMsg>, ActorError> {
+        self.runtime
+            .root()
+            .supervisor(names::WORKFLOW)
+            .await?
+            .child::<SchedulerMsg>(names::SCHEDULER)
+            .await
     }
 
     /// Submit (or resume) `workflow` and wait for its end.

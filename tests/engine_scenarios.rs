@@ -567,3 +567,48 @@ async fn given_a_wedged_worker_when_heartbeats_stop_then_the_attempt_is_timed_ou
     engine.shutdown().await?;
     Ok(())
 }
+
+/// The whole workflow branch restarted (its supervisor killed): a new pool
+/// and a new scheduler recover the workflow from the log, and a caller
+/// already waiting finds the new scheduler and gets the outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_the_workflow_supervisor_killed_mid_workflow_when_restarted_then_waiters_still_hear()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let engine = Arc::new(
+        Engine::builder(dir.path())
+            .workers(1)
+            .handler("hold", move |cx: TaskContext| {
+                let _ = started_tx.send(cx.attempt);
+                async move {
+                    if cx.attempt == 1 {
+                        std::future::pending::<()>().await;
+                    }
+                    TaskResult::Ok(String::new())
+                }
+            })
+            .open()
+            .await?,
+    );
+    let id = engine
+        .submit(&workflow("branch", &[("a", "hold", &[], "")]))
+        .await?;
+    let waiter = tokio::spawn({
+        let (engine, id) = (Arc::clone(&engine), id.clone());
+        async move { engine.wait(&id).await }
+    });
+    assert_eq!(started.recv().await, Some(1));
+    engine
+        .runtime()
+        .root()
+        .supervisor("workflow")
+        .await?
+        .actor()
+        .kill();
+    assert_eq!(started.recv().await, Some(2));
+    let outcome = tokio::time::timeout(Duration::from_secs(20), waiter).await???;
+    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    Arc::into_inner(engine).unwrap().shutdown().await?;
+    Ok(())
+}

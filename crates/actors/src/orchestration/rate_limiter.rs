@@ -20,8 +20,9 @@ use strand_projections::DomainEvent;
 use tokio::task::JoinHandle;
 
 use crate::error::{ActorError, Result};
+use crate::orchestration::tree::names;
 use crate::store::EventStore;
-use crate::supervisor::ChildHandle;
+use crate::supervisor::{ChildHandle, SupervisorRef};
 
 /// How long an acquire waits for the limiter to answer.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,10 +54,14 @@ pub enum RateLimiterMsg {
     Refill,
 }
 
-/// A handle to the rate limiter, set once the tree runs; it follows the
-/// limiter across restarts.
+/// A handle to the rate limiter, set once the tree runs. It follows the
+/// limiter across restarts, and finds it again from the tree's root after
+/// a restart of the queue supervisor.
 #[derive(Clone, Debug, Default)]
-pub struct RateLimiter(Arc<RwLock<Option<ChildHandle<RateLimiterMsg>>>>);
+pub struct RateLimiter(Arc<RwLock<Option<Found>>>);
+
+/// The tree's root and the limiter last found from it.
+type Found = (SupervisorRef, ChildHandle<RateLimiterMsg>);
 
 impl PartialEq for RateLimiter {
     fn eq(&self, other: &Self) -> bool {
@@ -72,9 +77,21 @@ impl RateLimiter {
         Self::default()
     }
 
-    /// Point the handle at the running limiter.
-    pub fn set(&self, limiter: ChildHandle<RateLimiterMsg>) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(limiter);
+    /// Point the handle at the running limiter, found from `root`.
+    ///
+    /// # Errors
+    /// The queue supervisor or the limiter is not in the tree.
+    pub async fn set(&self, root: SupervisorRef) -> Result<()> {
+        let limiter = Self::resolve(&root).await?;
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some((root, limiter));
+        Ok(())
+    }
+
+    async fn resolve(root: &SupervisorRef) -> Result<ChildHandle<RateLimiterMsg>> {
+        root.supervisor(names::QUEUE)
+            .await?
+            .child::<RateLimiterMsg>(names::RATE_LIMITER)
+            .await
     }
 
     /// Take a token of `key` without waiting for one: `false` when the
@@ -83,18 +100,29 @@ impl RateLimiter {
     /// # Errors
     /// [`ActorError::NotRunning`] when no limiter runs; a call timeout.
     pub async fn try_acquire(&self, key: &str) -> Result<bool> {
-        let limiter = self
+        let (root, limiter) = self
             .0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .ok_or_else(|| ActorError::NotRunning {
-                actor: "rate_limiter".to_owned(),
+                actor: names::RATE_LIMITER.to_owned(),
             })?;
-        let key = key.to_owned();
-        limiter
-            .call(|reply| RateLimiterMsg::Acquire(key, reply), ACQUIRE_TIMEOUT)
-            .await
+        let acquire = |limiter: ChildHandle<RateLimiterMsg>, key: String| async move {
+            limiter
+                .call(|reply| RateLimiterMsg::Acquire(key, reply), ACQUIRE_TIMEOUT)
+                .await
+        };
+        match acquire(limiter, key.to_owned()).await {
+            // Its supervisor may have been restarted: find the current one.
+            Err(ActorError::NotRunning { .. }) => {
+                let fresh = Self::resolve(&root).await?;
+                let answer = acquire(fresh.clone(), key.to_owned()).await;
+                *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some((root, fresh));
+                answer
+            }
+            answer => answer,
+        }
     }
 }
 

@@ -10,12 +10,14 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::task::JoinHandle;
 
 use crate::orchestration::scheduler::SchedulerMsg;
-use crate::supervisor::ChildHandle;
+use crate::orchestration::tree::names;
+use crate::supervisor::{ChildHandle, SupervisorRef};
 
-/// Where the reconciler finds the scheduler: set once the tree runs (the
-/// handle follows the scheduler across restarts).
+/// Where the reconciler finds the scheduler: the root of the tree, set
+/// once it runs. The scheduler is looked up from it on every tick, so a
+/// restarted workflow branch (new supervisor, new scheduler) is found too.
 #[derive(Clone, Debug, Default)]
-pub struct SchedulerLink(Arc<RwLock<Option<ChildHandle<SchedulerMsg>>>>);
+pub struct SchedulerLink(Arc<RwLock<Option<SupervisorRef>>>);
 
 impl SchedulerLink {
     /// An empty link.
@@ -23,16 +25,24 @@ impl SchedulerLink {
         Self::default()
     }
 
-    /// Point the link at the scheduler.
-    pub fn set(&self, scheduler: ChildHandle<SchedulerMsg>) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(scheduler);
+    /// Point the link at the tree's root.
+    pub fn set(&self, root: SupervisorRef) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(root);
     }
 
-    fn get(&self) -> Option<ChildHandle<SchedulerMsg>> {
-        self.0
+    /// The current scheduler, if the tree runs.
+    async fn get(&self) -> Option<ChildHandle<SchedulerMsg>> {
+        let root = self
+            .0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .clone()?;
+        root.supervisor(names::WORKFLOW)
+            .await
+            .ok()?
+            .child::<SchedulerMsg>(names::SCHEDULER)
+            .await
+            .ok()
     }
 }
 
@@ -100,7 +110,7 @@ impl Actor for Reconciler {
     ) -> Result<(), ActorProcessingErr> {
         // A scheduler that is down (restarting) recovers from the log on
         // its own; the next tick finds the new one.
-        if let Some(scheduler) = state.link.get() {
+        if let Some(scheduler) = state.link.get().await {
             let _ = scheduler.cast(SchedulerMsg::Reconcile);
         }
         Ok(())
