@@ -164,7 +164,8 @@ impl Runtime {
             })?;
         let root = SupervisorRef::new(names::UNIVERSE, root);
         let storage = root.supervisor(names::STORAGE).await?;
-        let state = StateManagerHandle::new(storage.child(names::STATE_MANAGER).await?);
+        let state =
+            StateManagerHandle::new(root.clone(), storage.child(names::STATE_MANAGER).await?);
         Ok(Self {
             root,
             storage,

@@ -9,18 +9,19 @@
 //! interval (60 s by default) and on a graceful stop; queries are answered
 //! from memory.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort};
 use strand_eventlog::Seq;
 use strand_projections::{DomainEvent, Projection, StateHash, StateManager};
 use tokio::task::JoinHandle;
 
 use crate::error::{ActorError, Result};
+use crate::runtime::names;
 use crate::store::{EventStore, decode};
-use crate::supervisor::{ChildHandle, ChildState};
+use crate::supervisor::{ChildHandle, ChildState, SupervisorRef};
 
 /// Longest wait for a query.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -249,12 +250,49 @@ impl Actor for StateManagerActor {
 /// A handle to the state manager that follows it across restarts.
 #[derive(Clone, Debug)]
 pub struct StateManagerHandle {
-    child: ChildHandle<StateManagerMsg>,
+    /// The tree's root, to find the state manager again after a restart of
+    /// its supervisor (a handle follows only the child's own restarts).
+    root: SupervisorRef,
+    child: Arc<RwLock<ChildHandle<StateManagerMsg>>>,
 }
 
 impl StateManagerHandle {
-    pub(crate) fn new(child: ChildHandle<StateManagerMsg>) -> Self {
-        Self { child }
+    pub(crate) fn new(root: SupervisorRef, child: ChildHandle<StateManagerMsg>) -> Self {
+        Self {
+            root,
+            child: Arc::new(RwLock::new(child)),
+        }
+    }
+
+    /// The handle to call: the cached one while its actor runs, else the
+    /// state manager found again from the root.
+    async fn current(&self) -> ChildHandle<StateManagerMsg> {
+        let cached = self
+            .child
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let running = cached
+            .actor()
+            .is_some_and(|a| matches!(a.get_status(), ActorStatus::Running));
+        if running {
+            return cached;
+        }
+        let found = async {
+            self.root
+                .supervisor(names::STORAGE)
+                .await?
+                .child::<StateManagerMsg>(names::STATE_MANAGER)
+                .await
+        }
+        .await;
+        match found {
+            Ok(fresh) => {
+                *self.child.write().unwrap_or_else(PoisonError::into_inner) = fresh.clone();
+                fresh
+            }
+            Err(_) => cached,
+        }
     }
 
     /// Run `query` against the current state and return its answer.
@@ -265,7 +303,8 @@ impl StateManagerHandle {
         &self,
         query: impl FnOnce(&StateManager) -> R + Send + 'static,
     ) -> Result<R> {
-        self.child
+        self.current()
+            .await
             .call(
                 |reply: RpcReplyPort<R>| {
                     StateManagerMsg::Query(Box::new(move |state| {
@@ -282,7 +321,8 @@ impl StateManagerHandle {
     /// # Errors
     /// The actor is not running or does not answer.
     pub async fn wait_applied(&self, seq: Seq) -> Result<Seq> {
-        self.child
+        self.current()
+            .await
             .call(
                 |reply| StateManagerMsg::WaitApplied(seq, reply),
                 QUERY_TIMEOUT,
@@ -295,7 +335,8 @@ impl StateManagerHandle {
     /// # Errors
     /// The actor is not running; the log's errors.
     pub async fn checkpoint(&self) -> Result<u64> {
-        self.child
+        self.current()
+            .await
             .call(StateManagerMsg::Checkpoint, QUERY_TIMEOUT)
             .await?
     }
@@ -305,7 +346,8 @@ impl StateManagerHandle {
     /// # Errors
     /// The actor is not running or does not answer.
     pub async fn inspect(&self) -> Result<ChildState> {
-        self.child
+        self.current()
+            .await
             .call(StateManagerMsg::Inspect, QUERY_TIMEOUT)
             .await
     }

@@ -13,7 +13,7 @@
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus};
 use strand_eventlog::{
     Appended, CheckpointId, Event, EventLog, LogStatus, NewCheckpoint, NewEvent, Seq,
 };
@@ -252,13 +252,21 @@ impl EventStore {
     async fn request<T>(&self, build: impl FnOnce(oneshot::Sender<T>) -> StoreMsg) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         let request = build(reply);
+        // A killed actor skips `post_stop` and leaves its ref published:
+        // one that is not running is treated as down.
+        let running = |actor: &ActorRef<StoreMsg>| {
+            matches!(
+                actor.get_status(),
+                ActorStatus::Starting | ActorStatus::Running | ActorStatus::Upgrading
+            )
+        };
         let request = match self.actor() {
-            Some(actor) => match actor.send_message(request) {
+            Some(actor) if running(&actor) => match actor.send_message(request) {
                 Ok(()) => None,
                 Err(ractor::MessagingErr::SendErr(request)) => Some(request),
                 Err(_) => return Err(self.gone()),
             },
-            None => Some(request),
+            _ => Some(request),
         };
         if let Some(request) = request {
             serve(self.log(), request).await?;

@@ -382,3 +382,50 @@ async fn given_a_short_checkpoint_interval_when_events_arrive_then_the_state_man
     runtime.shutdown().await?;
     Ok(())
 }
+
+/// The storage supervisor killed: the universe restarts it (a new event
+/// store and state manager), and the runtime's state handle finds the new
+/// state manager, rebuilt to the log.
+#[tokio::test]
+async fn given_the_storage_supervisor_killed_when_restarted_then_the_state_handle_finds_the_new_state_manager()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let runtime = Runtime::open(dir.path(), RuntimeOptions::default()).await?;
+    let last = runtime.store().append(&[spawned(7)]).await?.range.last;
+    runtime.state().wait_applied(last).await?;
+    runtime.storage().actor().kill();
+    // The universe logs the restart before it acts; wait for it on the log,
+    // then for the universe to answer again. A request that reached the
+    // killed event store is answered `NotRunning` (never acknowledged), so
+    // errors here mean "not yet".
+    let mut status = runtime.store().watch_status();
+    loop {
+        let Ok(events) = runtime
+            .store()
+            .read_stream("supervisor/universe", strand_eventlog::Seq::FIRST)
+            .await
+        else {
+            // Answered by the killed event store: ask again.
+            tokio::task::yield_now().await;
+            continue;
+        };
+        let restarted = events.iter().any(|e| {
+            matches!(
+                strand_actors::decode(e).map(|d| d.1),
+                Ok(DomainEvent::ActorRestarted { child, .. }) if child == "storage"
+            )
+        });
+        if restarted {
+            if runtime.root().children().await.is_ok() {
+                break;
+            }
+            tokio::task::yield_now().await;
+            continue;
+        }
+        tokio::time::timeout(PATIENCE, status.changed()).await??;
+    }
+    let workers = runtime.state().query(|s| s.workers().len()).await?;
+    assert_eq!(workers, 1);
+    runtime.shutdown().await?;
+    Ok(())
+}
