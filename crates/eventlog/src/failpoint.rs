@@ -28,6 +28,8 @@ pub enum FailPoint {
     AppendAfterWrite,
     /// A checkpoint write fails before anything is written.
     CheckpointBeforeWrite,
+    /// A checkpoint's synced write happens, then is reported failed.
+    CheckpointAfterWrite,
 }
 
 /// What an armed point does when hit.
@@ -169,7 +171,8 @@ impl Backend for FaultyBackend {
     }
     fn put_checkpoint(&self, name: &str, id: u64, frame: &[u8], delete: &[u64]) -> Result<()> {
         self.points.hit(FailPoint::CheckpointBeforeWrite)?;
-        self.inner.put_checkpoint(name, id, frame, delete)
+        self.inner.put_checkpoint(name, id, frame, delete)?;
+        self.points.hit(FailPoint::CheckpointAfterWrite)
     }
     fn checkpoints(&self, name: &str) -> Result<Vec<RawCheckpoint>> {
         self.inner.checkpoints(name)

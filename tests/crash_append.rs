@@ -1,0 +1,372 @@
+//! The log's crash test, after RocksDB's `db_crashtest`: a child process
+//! appends events from many producer threads while a checkpointer snapshots
+//! the StateManager, and records every acknowledged seq and payload in a side
+//! file the moment the acknowledgement arrives. The parent SIGKILLs it, at a
+//! random moment or while the writer is held right before a synced write,
+//! right after one, or on either side of a checkpoint write; then reopens the
+//! log and checks:
+//!
+//! - acknowledged ⊆ recovered, each acknowledged payload byte for byte;
+//! - recovered is the gap-free prefix `1..=last` with no event twice;
+//! - `verify` passes;
+//! - the StateManager from checkpoint + tail equals a full replay.
+//!
+//! The next cycle appends to the same log, so damage would compound.
+//! `make test` runs a short version; a long one is
+//! `STRAND_CRASH_CYCLES=2000 cargo test --release --test crash_append`.
+//!
+//! This is a `harness = false` test: the binary re-executes itself as the
+//! child (`STRAND_CRASH_CHILD` set), so no helper binary ships with strand.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test harness: a failure is the test failing"
+)]
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use strand::eventlog::failpoint::{FailPoint, FailPoints};
+use strand::eventlog::{EventLog, LogOptions, NewEvent, Seq};
+use strand::projections::{DomainEvent, StateManager, WorkerId, codec};
+use strand::replay::{ReplayEngine, Start};
+
+const PRODUCERS: u64 = 6;
+const SHORT_CYCLES: u64 = 25;
+/// A long run starts a fresh log every so many cycles, so a check's full
+/// replay stays short.
+const CYCLES_PER_LOG: u64 = 25;
+const CHILD_ENV: &str = "STRAND_CRASH_CHILD";
+
+/// How a cycle's child dies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kill {
+    /// SIGKILL after a random delay, wherever the child is.
+    Random,
+    /// SIGKILL while the writer is held at a fail point.
+    HeldAt(FailPoint),
+}
+
+impl Kill {
+    const ALL: [Kill; 5] = [
+        Kill::Random,
+        Kill::HeldAt(FailPoint::AppendBeforeWrite),
+        Kill::HeldAt(FailPoint::AppendAfterWrite),
+        Kill::HeldAt(FailPoint::CheckpointBeforeWrite),
+        Kill::HeldAt(FailPoint::CheckpointAfterWrite),
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kill::Random => "random",
+            Kill::HeldAt(FailPoint::AppendBeforeWrite) => "before-synced-write",
+            Kill::HeldAt(FailPoint::AppendAfterWrite) => "after-synced-write",
+            Kill::HeldAt(FailPoint::CheckpointBeforeWrite) => "before-checkpoint-write",
+            Kill::HeldAt(_) => "after-checkpoint-write",
+        }
+    }
+
+    fn from_name(name: &str) -> Kill {
+        Kill::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .expect("a known kill mode")
+    }
+}
+
+/// A small deterministic generator (xorshift), so a failing run repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The event a producer appends: unique by worker id, with a payload whose
+/// length varies so records straddle block boundaries differently.
+fn event(cycle: u64, producer: u64, n: u64, i: u64) -> DomainEvent {
+    DomainEvent::WorkerSpawned {
+        worker: WorkerId::from(format!("c{cycle}-p{producer}-{n}-{i}")),
+        labels: vec!["x".repeat(usize::try_from((n * 37 + i * 11) % 300).unwrap())],
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        write!(s, "{b:02x}").unwrap();
+        s
+    })
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        child(&spec);
+        return;
+    }
+    given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopened_then_every_acknowledged_event_is_recovered_intact();
+}
+
+// ---------------------------------------------------------------- child ---
+
+/// The child: `spec` is `dir|side file|cycle|kill mode|delay ms`.
+fn child(spec: &str) {
+    let parts: Vec<&str> = spec.split('|').collect();
+    let [dir, side, cycle, kill, delay] = parts.as_slice() else {
+        panic!("bad child spec {spec}");
+    };
+    let cycle: u64 = cycle.parse().unwrap();
+    let kill = Kill::from_name(kill);
+    let points = FailPoints::new();
+    let log = EventLog::open(dir, LogOptions::default().failpoints(points.clone())).unwrap();
+    let side = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(side)
+        .unwrap();
+
+    for producer in 0..PRODUCERS {
+        let (log, mut side) = (log.clone(), side.try_clone().unwrap());
+        std::thread::spawn(move || {
+            for n in 0.. {
+                let events: Vec<DomainEvent> =
+                    (0..=n % 3).map(|i| event(cycle, producer, n, i)).collect();
+                let bodies: Vec<Vec<u8>> =
+                    events.iter().map(|e| codec::encode(e).unwrap()).collect();
+                let batch = events
+                    .iter()
+                    .zip(&bodies)
+                    .map(|(e, b)| NewEvent::new(e.stream(), e.kind().as_u16(), b.clone()))
+                    .collect();
+                let range = log.append_blocking(batch).unwrap();
+                // One write(2) per acknowledgement, O_APPEND: lines of
+                // different producers never interleave, and a line is only
+                // counted if its end marker made it.
+                let mut lines = String::new();
+                for (seq, body) in (range.first.get()..).zip(&bodies) {
+                    writeln!(lines, "{seq} {} .", hex(body)).unwrap();
+                }
+                side.write_all(lines.as_bytes()).unwrap();
+            }
+        });
+    }
+
+    let checkpointer = log.clone();
+    std::thread::spawn(move || {
+        let engine = ReplayEngine::new(checkpointer);
+        loop {
+            let state = engine
+                .rebuild::<StateManager>(&mut |_| {})
+                .unwrap()
+                .projection;
+            engine.checkpoint(&state).unwrap();
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    });
+
+    std::thread::sleep(Duration::from_millis(delay.parse().unwrap()));
+    if let Kill::HeldAt(point) = kill {
+        points.pause(point);
+        points.wait_until_paused(point);
+        // Tell the parent the writer is held at the point: kill me now.
+        let mut out = std::io::stdout();
+        writeln!(out, "held").unwrap();
+        out.flush().unwrap();
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+// --------------------------------------------------------------- parent ---
+
+#[derive(Debug, Default)]
+struct Figures {
+    cycles: u64,
+    kills: HashMap<&'static str, u64>,
+    acknowledged: u64,
+    recovered: u64,
+    /// This log's counts so far (the totals add up finished logs).
+    acknowledged_now: u64,
+    recovered_now: u64,
+    lost: u64,
+    duplicated: u64,
+    from_checkpoint: u64,
+    full_replays: u64,
+}
+
+fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopened_then_every_acknowledged_event_is_recovered_intact()
+ {
+    let cycles: u64 = std::env::var("STRAND_CRASH_CYCLES")
+        .ok()
+        .map_or(SHORT_CYCLES, |c| c.parse().expect("STRAND_CRASH_CYCLES"));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0x00C0_FFEE_5EED);
+    let mut figures = Figures::default();
+    let started = Instant::now();
+
+    for cycle in 0..cycles {
+        let generation = cycle / CYCLES_PER_LOG;
+        let dir = tmp.path().join(format!("log-{generation}"));
+        let side = tmp.path().join(format!("acknowledged-{generation}"));
+        if cycle % CYCLES_PER_LOG == 0 && generation > 0 {
+            std::fs::remove_dir_all(tmp.path().join(format!("log-{}", generation - 1))).unwrap();
+        }
+        let kill = Kill::ALL[usize::try_from(cycle % 5).unwrap()];
+        let delay = 10 + rng.below(90);
+        kill_one_child(&dir, &side, cycle, kill, delay);
+        *figures.kills.entry(kill.name()).or_default() += 1;
+        figures.cycles += 1;
+        check(&dir, &side, &mut figures);
+        if (cycle + 1) % CYCLES_PER_LOG == 0 || cycle + 1 == cycles {
+            figures.acknowledged += figures.acknowledged_now;
+            figures.recovered += figures.recovered_now;
+        }
+    }
+
+    println!(
+        "crash append: {} cycles in {:.1} s, kills {:?}; acknowledged={} recovered={} \
+         (of which unacknowledged={}) lost={} duplicated={}; rebuilds from checkpoint={} full={}",
+        figures.cycles,
+        started.elapsed().as_secs_f64(),
+        figures.kills,
+        figures.acknowledged,
+        figures.recovered,
+        figures.recovered - figures.acknowledged,
+        figures.lost,
+        figures.duplicated,
+        figures.from_checkpoint,
+        figures.full_replays,
+    );
+    assert_eq!(figures.lost, 0);
+    assert_eq!(figures.duplicated, 0);
+    assert!(
+        figures.acknowledged > 0,
+        "the children acknowledged nothing"
+    );
+    assert!(figures.from_checkpoint > 0, "no rebuild used a checkpoint");
+}
+
+/// Run one child and SIGKILL it as `kill` says.
+fn kill_one_child(dir: &Path, side: &Path, cycle: u64, kill: Kill, delay: u64) {
+    let spec = format!(
+        "{}|{}|{cycle}|{}|{delay}",
+        dir.display(),
+        side.display(),
+        kill.name()
+    );
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ENV, spec)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    match kill {
+        Kill::Random => std::thread::sleep(Duration::from_millis(delay)),
+        Kill::HeldAt(_) => {
+            let stdout = child.stdout.take().unwrap();
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+                let _ = tx.send(line);
+            });
+            let line = rx.recv_timeout(Duration::from_secs(60));
+            assert!(
+                matches!(line.as_deref(), Ok("held\n")),
+                "cycle {cycle}: the child never reached {}: {line:?}",
+                kill.name()
+            );
+        }
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "cycle {cycle}: the child exited on its own"
+    );
+    // The fault: SIGKILL, no destructor, no flush, no close.
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The acknowledged seqs and payloads recorded so far. A line without its end
+/// marker was cut by the kill and was never counted.
+fn acknowledged(side: &Path, figures: &mut Figures) -> HashMap<u64, String> {
+    let text = std::fs::read_to_string(side).unwrap_or_default();
+    let mut acked = HashMap::new();
+    for line in text.lines() {
+        let mut fields = line.split(' ');
+        let (Some(seq), Some(body), Some(".")) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if acked
+            .insert(seq.parse().unwrap(), body.to_owned())
+            .is_some()
+        {
+            figures.duplicated += 1;
+        }
+    }
+    acked
+}
+
+fn check(dir: &Path, side: &Path, figures: &mut Figures) {
+    let acked = acknowledged(side, figures);
+    let log = EventLog::open_read_only(dir).unwrap();
+    let last = log.last_seq().get();
+
+    let mut workers = HashSet::new();
+    let mut expected = 1;
+    for event in log.read_range(Seq::FIRST, Seq(last)).unwrap() {
+        let event = event.unwrap();
+        assert_eq!(event.seq.get(), expected, "a gap before seq {expected}");
+        expected += 1;
+        if let DomainEvent::WorkerSpawned { worker, .. } =
+            codec::decode(event.kind, &event.body).unwrap()
+            && !workers.insert(worker)
+        {
+            figures.duplicated += 1;
+        }
+        if let Some(body) = acked.get(&event.seq.get()) {
+            assert_eq!(
+                *body,
+                hex(&event.body),
+                "seq {}: the payload changed",
+                event.seq
+            );
+        }
+    }
+    assert_eq!(expected - 1, last, "recovered is not 1..=last");
+    figures.lost = u64::try_from(acked.keys().filter(|&&s| s > last).count()).unwrap();
+    assert_eq!(
+        figures.lost, 0,
+        "acknowledged events past the recovered end {last}"
+    );
+    assert_eq!(
+        figures.duplicated, 0,
+        "an event recovered or acknowledged twice"
+    );
+
+    let report = log.verify(&mut |_| {});
+    assert!(report.ok, "verify after a kill: {report:?}");
+    assert_eq!(report.records, last);
+
+    let replayed = ReplayEngine::new(log)
+        .verify::<StateManager>(&mut |_| {})
+        .unwrap();
+    if replayed.report.start() == Start::FullReplay {
+        figures.full_replays += 1;
+    } else {
+        figures.from_checkpoint += 1;
+    }
+
+    figures.acknowledged_now = u64::try_from(acked.len()).unwrap();
+    figures.recovered_now = last;
+}
