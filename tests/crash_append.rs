@@ -21,6 +21,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "test harness: a failure is the test failing"
 )]
 
@@ -221,7 +222,7 @@ fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopen
         if cycle % CYCLES_PER_LOG == 0 && generation > 0 {
             std::fs::remove_dir_all(tmp.path().join(format!("log-{}", generation - 1))).unwrap();
         }
-        let kill = Kill::ALL[usize::try_from(cycle % 5).unwrap()];
+        let kill = Kill::ALL[usize::try_from(cycle).unwrap() % Kill::ALL.len()];
         let delay = 10 + rng.below(90);
         kill_one_child(&dir, &side, cycle, kill, delay);
         *figures.kills.entry(kill.name()).or_default() += 1;

@@ -6,6 +6,12 @@
 //! [`DurableContext::persist`], which appends (synced) and then applies the
 //! events with the seqs and stamp the log gave them, so the live state is
 //! exactly what a replay of the stream gives.
+//!
+//! An event its state cannot take (it does not decode, the projection
+//! refuses it or panics on it) fails recovery with
+//! [`ActorError::PoisonEvent`] naming its seq. Restarts cannot help; once
+//! they exceed the intensity the supervisor quarantines the seq
+//! (`EventQuarantined`) and the next incarnation skips it.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -178,17 +184,19 @@ impl<S: Projection> DurableState<S> {
 impl<B: Durable> Actor for DurableActor<B> {
     type Msg = DurableMsg<B::Msg>;
     type State = DurableState<B::State>;
-    type Arguments = (EventStore, DurableOptions);
+    /// The store, the options, and the seqs of its stream its supervisor
+    /// quarantined (never applied).
+    type Arguments = (EventStore, DurableOptions, Vec<u64>);
 
     async fn pre_start(
         &self,
         _myself: ActorRef<Self::Msg>,
-        (store, options): Self::Arguments,
+        (store, options, quarantined): Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let stream = self.behavior.stream();
         let checkpoint_name = self.behavior.checkpoint_name();
         let rebuilt = store
-            .rebuild::<B::State>(Some(stream.clone()), checkpoint_name.clone())
+            .rebuild::<B::State>(Some(stream.clone()), checkpoint_name.clone(), quarantined)
             .await?;
         let checkpointed = rebuilt.report.checkpoint.map_or(0, |c| c.seq);
         let mut state = DurableState {
@@ -286,7 +294,7 @@ impl ChildSpec {
                 let (actor, _) = Actor::spawn_linked(
                     None,
                     DurableActor::new(behavior),
-                    (cx.context.store.clone(), options),
+                    (cx.context.store.clone(), options, cx.quarantined),
                     cx.supervisor,
                 )
                 .await?;

@@ -84,6 +84,18 @@ pub enum ActorError {
         /// The event's stream.
         found: String,
     },
+    /// A durable actor cannot recover past one event of its stream: the
+    /// event does not decode, or its projection refuses or panics on it.
+    /// Its supervisor quarantines the seq once restarts do not help.
+    #[error("poison event at seq {seq} of stream {stream}: {reason}")]
+    PoisonEvent {
+        /// The actor's stream.
+        stream: String,
+        /// The event's seq.
+        seq: u64,
+        /// How applying it failed.
+        reason: String,
+    },
     /// No workflow by that id in the log.
     #[error("no workflow {workflow:?}")]
     UnknownWorkflow {

@@ -148,7 +148,7 @@ impl Actor for StateManagerActor {
         (store, every): Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let rebuilt = store
-            .rebuild::<StateManager>(None, StateManager::NAME.to_owned())
+            .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
             .await?;
         let checkpointed = rebuilt.report.checkpoint.map_or(0, |c| c.seq);
         Ok(StateManagerState {

@@ -310,25 +310,36 @@ impl EventStore {
 
     /// Rebuild `P` from checkpoint `checkpoint_name` plus the events of
     /// `stream` after it (or of the whole log when `stream` is `None`), on
-    /// the blocking pool.
+    /// the blocking pool, never applying the quarantined seqs in `skip`.
     ///
     /// # Errors
-    /// Replay errors.
+    /// [`ActorError::PoisonEvent`] when one event of `stream` cannot be
+    /// applied; other replay errors.
     pub async fn rebuild<P: Projection>(
         &self,
         stream: Option<String>,
         checkpoint_name: String,
+        skip: Vec<u64>,
     ) -> Result<Replayed<P>> {
-        let engine = ReplayEngine::new(self.shared.log.clone());
-        let rebuilt = tokio::task::spawn_blocking(move || match stream {
-            Some(stream) => engine.rebuild_stream::<P>(&stream, &checkpoint_name, &mut |_| {}),
-            None => engine.rebuild_named::<P>(&checkpoint_name, &mut |_| {}),
+        let engine = ReplayEngine::new(self.shared.log.clone()).skipping(skip);
+        tokio::task::spawn_blocking(move || {
+            match &stream {
+                Some(name) => engine.rebuild_stream::<P>(name, &checkpoint_name, &mut |_| {}),
+                None => engine.rebuild_named::<P>(&checkpoint_name, &mut |_| {}),
+            }
+            .map_err(|error| match (stream, error.event_seq()) {
+                (Some(stream), Some(seq)) => ActorError::PoisonEvent {
+                    stream,
+                    seq,
+                    reason: error.to_string(),
+                },
+                _ => error.into(),
+            })
         })
         .await
         .map_err(|_| ActorError::NotRunning {
             actor: "replay".to_owned(),
-        })?;
-        Ok(rebuilt?)
+        })?
     }
 }
 

@@ -280,6 +280,20 @@ pub enum DomainEvent {
         /// The limiter's key.
         key: String,
     },
+    /// A supervisor set aside an event that made its child fail on every
+    /// restart (a poison event): the child skips it from now on.
+    EventQuarantined {
+        /// The supervisor's name.
+        supervisor: String,
+        /// The child's name.
+        child: String,
+        /// The stream holding the event.
+        stream: String,
+        /// The event's seq.
+        seq: u64,
+        /// How the child failed on it.
+        reason: String,
+    },
 }
 
 impl DomainEvent {
@@ -309,12 +323,13 @@ impl DomainEvent {
             Self::BreakerChanged { .. } => EventKind::BreakerChanged,
             Self::CheckpointTaken { .. } => EventKind::CheckpointTaken,
             Self::RateLimited { .. } => EventKind::RateLimited,
+            Self::EventQuarantined { .. } => EventKind::EventQuarantined,
         }
     }
 
     /// The stream the event belongs to: `workflow/<id>` for workflow and bead
     /// events, `worker/<id>`, `supervisor/<supervisor>` for actor, restart,
-    /// escalation and breaker events, `checkpoint`, and `ratelimit/<key>`.
+    /// escalation, breaker and quarantine events, `checkpoint`, and `ratelimit/<key>`.
     pub fn stream(&self) -> String {
         match self {
             Self::WorkflowSubmitted { workflow, .. }
@@ -338,7 +353,8 @@ impl DomainEvent {
             | Self::ActorStopped { supervisor, .. }
             | Self::RestartBackoffScheduled { supervisor, .. }
             | Self::SupervisorEscalated { supervisor, .. }
-            | Self::BreakerChanged { supervisor, .. } => prefixed("supervisor/", supervisor),
+            | Self::BreakerChanged { supervisor, .. }
+            | Self::EventQuarantined { supervisor, .. } => prefixed("supervisor/", supervisor),
             Self::CheckpointTaken { .. } => "checkpoint".to_owned(),
             Self::RateLimited { key } => prefixed("ratelimit/", key),
         }
@@ -369,7 +385,8 @@ impl DomainEvent {
             | Self::SupervisorEscalated { .. }
             | Self::BreakerChanged { .. }
             | Self::CheckpointTaken { .. }
-            | Self::RateLimited { .. } => None,
+            | Self::RateLimited { .. }
+            | Self::EventQuarantined { .. } => None,
         }
     }
 }

@@ -87,6 +87,8 @@ event_kinds! {
     CheckpointTaken = 22 => "checkpoint_taken",
     /// [`DomainEvent::RateLimited`](crate::DomainEvent::RateLimited).
     RateLimited = 23 => "rate_limited",
+    /// [`DomainEvent::EventQuarantined`](crate::DomainEvent::EventQuarantined).
+    EventQuarantined = 24 => "event_quarantined",
 }
 
 impl EventKind {

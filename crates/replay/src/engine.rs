@@ -1,5 +1,6 @@
 //! [`ReplayEngine`]: checkpoint + log tail -> projection.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use strand_eventlog::{CheckpointId, Event, EventLog, NewCheckpoint, Seq};
@@ -28,6 +29,8 @@ pub struct Replayed<P> {
 #[derive(Debug, Clone)]
 pub struct ReplayEngine {
     log: EventLog,
+    /// Quarantined seqs, sorted: never applied.
+    skip: Vec<u64>,
 }
 
 /// Where a rebuild starts: a restored (or empty) projection.
@@ -37,26 +40,55 @@ struct StartPoint<P> {
     skipped: Vec<SkippedGeneration>,
 }
 
+/// Apply one event. A projection that panics on it is reported like one
+/// that refuses it, naming the seq: the state is dropped either way.
 fn apply_event<P: Projection>(projection: &mut P, event: &Event) -> Result<(), ReplayError> {
     let seq = event.seq.get();
     let domain = codec::decode(event.kind, &event.body)
         .map_err(|source| ReplayError::Decode { seq, source })?;
-    projection
-        .apply(
-            EventMeta {
-                seq,
-                at_ms: event.at_ms,
-            },
-            domain,
-        )
-        .map_err(|source| ReplayError::Apply { seq, source })
+    let meta = EventMeta {
+        seq,
+        at_ms: event.at_ms,
+    };
+    match std::panic::catch_unwind(AssertUnwindSafe(|| projection.apply(meta, domain))) {
+        Ok(applied) => applied.map_err(|source| ReplayError::Apply { seq, source }),
+        Err(payload) => Err(ReplayError::Panicked {
+            seq,
+            message: panic_message(payload.as_ref()),
+        }),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 impl ReplayEngine {
     /// An engine reading `log` (read-only is enough, except for
     /// [`ReplayEngine::checkpoint`]).
     pub fn new(log: EventLog) -> Self {
-        Self { log }
+        Self {
+            log,
+            skip: Vec::new(),
+        }
+    }
+
+    /// The same engine, never applying the events at `seqs` (quarantined
+    /// poison events; see `EventQuarantined`).
+    #[must_use]
+    pub fn skipping(mut self, seqs: impl IntoIterator<Item = u64>) -> Self {
+        self.skip.extend(seqs);
+        self.skip.sort_unstable();
+        self.skip.dedup();
+        self
+    }
+
+    fn skips(&self, seq: Seq) -> bool {
+        !self.skip.is_empty() && self.skip.binary_search(&seq.get()).is_ok()
     }
 
     /// The log replayed.
@@ -126,6 +158,9 @@ impl ReplayEngine {
         let from = Seq(projection.applied_seq()).next();
         let mut events = 0u64;
         let reached = self.log.for_each_event(from, last, |event| {
+            if self.skips(event.seq) {
+                return Ok(());
+            }
             apply_event(projection, &event)?;
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {
@@ -273,6 +308,9 @@ impl ReplayEngine {
         let mut events = 0u64;
         for event in self.log.read_stream(stream, from)? {
             let event = event?;
+            if self.skips(event.seq) {
+                continue;
+            }
             apply_event(&mut point.projection, &event)?;
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {

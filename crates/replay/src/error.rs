@@ -27,6 +27,14 @@ pub enum ReplayError {
         #[source]
         source: ProjectionError,
     },
+    /// The projection panicked applying an event.
+    #[error("applying the event at seq {seq} panicked: {message}")]
+    Panicked {
+        /// The event's seq.
+        seq: u64,
+        /// The panic's message.
+        message: String,
+    },
     /// The log ends before the seq it reported as its last.
     #[error("log ends at seq {reached}, expected it to reach seq {expected_last}")]
     ShortLog {
@@ -56,4 +64,18 @@ pub enum ReplayError {
     /// Taking a snapshot of the projection failed.
     #[error("cannot snapshot the projection: {0}")]
     Snapshot(#[source] ProjectionError),
+}
+
+impl ReplayError {
+    /// The seq of the event this error is about, when one event caused it
+    /// (it does not decode, is refused, or panics the projection): the
+    /// candidate for quarantine.
+    pub fn event_seq(&self) -> Option<u64> {
+        match self {
+            Self::Decode { seq, .. } | Self::Apply { seq, .. } | Self::Panicked { seq, .. } => {
+                Some(*seq)
+            }
+            _ => None,
+        }
+    }
 }

@@ -49,6 +49,8 @@ pub struct Health {
     pub uptime: Option<Duration>,
     /// The breaker in front of it.
     pub breaker: BreakerState,
+    /// Seqs of its stream quarantined as poison events.
+    pub quarantined: Vec<u64>,
 }
 
 /// One child, as listed by its supervisor.

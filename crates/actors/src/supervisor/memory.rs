@@ -23,6 +23,8 @@ pub(crate) struct ChildMemory {
     /// nothing stopped it since: found on start, it was lost when the
     /// process exited without a graceful stop.
     pub(crate) live: bool,
+    /// Seqs of its stream set aside as poison, in quarantine order.
+    pub(crate) quarantined: Vec<u64>,
 }
 
 /// What a supervisor remembers.
@@ -84,6 +86,15 @@ impl Memory {
             // with a fresh restart window (as in OTP); streaks and breakers
             // are kept, so a hot loop still backs off.
             DomainEvent::SupervisorEscalated { .. } => self.window.clear(),
+            // The loop was a poison event's, now skipped: the child starts a
+            // fresh window.
+            DomainEvent::EventQuarantined { child, seq, .. } => {
+                self.window.clear();
+                let child = self.child(child);
+                if !child.quarantined.contains(seq) {
+                    child.quarantined.push(*seq);
+                }
+            }
             _ => {}
         }
     }

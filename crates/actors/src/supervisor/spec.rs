@@ -82,6 +82,9 @@ pub struct ChildContext {
     pub supervisor: ActorCell,
     /// The tree's shared context.
     pub context: Context,
+    /// Seqs of its stream its supervisor quarantined: a durable child never
+    /// applies them.
+    pub quarantined: Vec<u64>,
 }
 
 /// One child of a supervisor.

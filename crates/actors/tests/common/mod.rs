@@ -198,6 +198,9 @@ pub fn render(events: &[DomainEvent]) -> Vec<String> {
             DomainEvent::BreakerChanged { child, state, .. } => {
                 format!("breaker {child} {state:?}")
             }
+            DomainEvent::EventQuarantined { child, seq, .. } => {
+                format!("quarantined {child} {seq}")
+            }
             other => format!("{other:?}"),
         })
         .collect()

@@ -292,6 +292,24 @@ impl StateManager {
                 name,
                 seq: checkpoint_seq,
             } => self.checkpoint_taken(seq, at_ms, name, checkpoint_seq),
+            DomainEvent::EventQuarantined {
+                supervisor,
+                child,
+                seq: quarantined,
+                reason,
+                ..
+            } => {
+                self.supervision.child(
+                    supervisor,
+                    child,
+                    ChildEvent::Quarantined {
+                        seq: quarantined,
+                        reason,
+                    },
+                    at_ms,
+                );
+                Ok(())
+            }
             DomainEvent::RateLimited { key } => {
                 *self.rate_limited.entry(key).or_insert(0) += 1;
                 Ok(())

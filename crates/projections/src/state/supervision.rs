@@ -75,6 +75,12 @@ pub(crate) enum ChildEvent {
     Stopped(String),
     Backoff(u64),
     Breaker(BreakerState),
+    /// An event of its stream was quarantined: reported as the last reason
+    /// (snapshot format 1 has no field of its own for it).
+    Quarantined {
+        seq: u64,
+        reason: String,
+    },
 }
 
 /// Supervision state: children by `(supervisor, child)`, escalations by
@@ -120,6 +126,9 @@ impl Supervision {
                 record.backoff_delay_ms = Some(delay_ms);
             }
             ChildEvent::Breaker(state) => record.breaker = state,
+            ChildEvent::Quarantined { seq, reason } => {
+                record.last_reason = Some(format!("event {seq} quarantined: {reason}"));
+            }
         }
         record.updated_at_ms = at_ms;
     }

@@ -255,7 +255,7 @@ fn misc(cx: &mut Context<'_>, checkpoint_seq: u64) {
     let at = cx.rng.index(SUPERVISORS.len());
     let (supervisor, child) = SUPERVISORS.get(at).copied().unwrap_or(("root", "child"));
     let (supervisor, child) = (supervisor.to_owned(), child.to_owned());
-    let event = match cx.rng.below(10) {
+    let event = match cx.rng.below(11) {
         0 => DomainEvent::ActorStarted { supervisor, child },
         1 => DomainEvent::ActorFailed {
             supervisor,
@@ -296,6 +296,13 @@ fn misc(cx: &mut Context<'_>, checkpoint_seq: u64) {
         },
         8 => DomainEvent::RateLimited {
             key: format!("handler-{}", cx.rng.below(3)),
+        },
+        9 => DomainEvent::EventQuarantined {
+            stream: format!("{supervisor}/{child}"),
+            supervisor,
+            child,
+            seq: checkpoint_seq,
+            reason: "panicked".to_owned(),
         },
         _ => {
             let index = cx.rng.index(cx.workers.len());

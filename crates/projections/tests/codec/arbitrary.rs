@@ -189,6 +189,15 @@ fn event_strategy() -> impl Strategy<Value = DomainEvent> {
         }),
         (text(), any::<u64>()).prop_map(|(name, seq)| DomainEvent::CheckpointTaken { name, seq }),
         text().prop_map(|key| DomainEvent::RateLimited { key }),
+        (text(), text(), text(), any::<u64>(), text()).prop_map(
+            |(supervisor, child, stream, seq, reason)| DomainEvent::EventQuarantined {
+                supervisor,
+                child,
+                stream,
+                seq,
+                reason,
+            }
+        ),
     ]
 }
 

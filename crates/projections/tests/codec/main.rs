@@ -144,5 +144,12 @@ fn one_of_each() -> Vec<DomainEvent> {
             seq: 7,
         },
         DomainEvent::RateLimited { key: "k".into() },
+        DomainEvent::EventQuarantined {
+            supervisor: "s".into(),
+            child: "c".into(),
+            stream: "worker/w".into(),
+            seq: 9,
+            reason: "r".into(),
+        },
     ]
 }

@@ -642,7 +642,7 @@ impl Actor for Scheduler {
     ) -> Result<SchedulerState, ActorProcessingErr> {
         let rebuilt = context
             .store
-            .rebuild::<StateManager>(None, StateManager::NAME.to_owned())
+            .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
             .await?;
         Ok(SchedulerState {
             context,

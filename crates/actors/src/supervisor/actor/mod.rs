@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{
-    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SpawnErr,
+    SupervisionEvent,
 };
 use strand_eventlog::Seq;
 use strand_projections::{BreakerState, DomainEvent, EventMeta};
@@ -67,6 +68,8 @@ pub(crate) enum Request {
     StartFailed {
         child: usize,
         reason: String,
+        /// The poison event (stream, seq) its recovery stopped at, if any.
+        poison: Option<(String, u64)>,
     },
     CallOutcome {
         child: usize,
@@ -142,6 +145,14 @@ enum Exit<'a> {
     Normal {
         reason: String,
     },
+}
+
+/// The poison event a failure names: `(stream, seq)`.
+fn poison_of(error: &(dyn Error + 'static)) -> Option<(String, u64)> {
+    match error.downcast_ref::<ActorError>() {
+        Some(ActorError::PoisonEvent { stream, seq, .. }) => Some((stream.clone(), *seq)),
+        _ => None,
+    }
 }
 
 fn render(error: &(dyn Error + 'static)) -> String {
@@ -237,12 +248,19 @@ impl SupervisorState {
     /// already durable). A start that fails comes back as a failure.
     async fn spawn(&mut self, index: usize) {
         let now = self.now_ms();
+        let quarantined = self
+            .memory
+            .children
+            .get(&self.child_name(index))
+            .map(|m| m.quarantined.clone())
+            .unwrap_or_default();
         let Some(child) = self.children.get_mut(index) else {
             return;
         };
         let context = ChildContext {
             supervisor: self.myself.get_cell(),
             context: self.context.clone(),
+            quarantined,
         };
         child.plan = None;
         match (child.spec.start)(context).await {
@@ -254,10 +272,15 @@ impl SupervisorState {
             }
             Err(e) => {
                 child.status = ChildStatus::Stopped;
+                let poison = match &e {
+                    SpawnErr::StartupFailed(error) => poison_of(error.as_ref()),
+                    _ => None,
+                };
                 let _ = self.myself.send_message(
                     Request::StartFailed {
                         child: index,
                         reason: render(&e),
+                        poison,
                     }
                     .into(),
                 );
@@ -342,6 +365,10 @@ impl SupervisorState {
             }
             None => return Ok(()),
         };
+        let poison = match &exit {
+            Exit::Failed { error, .. } => poison_of(*error),
+            Exit::Normal { .. } => None,
+        };
         let (mut events, failed, reason) = match &exit {
             Exit::Failed { reason, error } => {
                 tracing::info!(supervisor = %self.name, child = %name, %reason, "child failed");
@@ -404,19 +431,45 @@ impl SupervisorState {
                     format!("{name} failed and asked to escalate: {reason}"),
                 )
                 .await),
-            Directive::Restart => self.restart(index, events, now).await,
+            Directive::Restart => {
+                let poison = poison.map(|(stream, seq)| (stream, seq, reason));
+                self.restart(index, events, now, poison).await
+            }
         }
     }
 
     /// Restart `index` (and its siblings, by strategy) within the intensity.
+    /// A child that exceeded it failing on a poison event `(stream, seq,
+    /// reason)` has the event quarantined instead of escalating.
     async fn restart(
         &mut self,
         index: usize,
         mut events: Vec<DomainEvent>,
         now: u64,
+        poison: Option<(String, u64, String)>,
     ) -> Result<()> {
         let name = self.child_name(index);
-        let restarts = match self.memory.window.check(&self.intensity, now) {
+        let mut admission = self.memory.window.check(&self.intensity, now);
+        if let (Admission::Exceeded { .. }, Some((stream, seq, reason))) = (&admission, poison) {
+            tracing::warn!(supervisor = %self.name, child = %name, %stream, seq, %reason, "quarantining a poison event");
+            self.context.errors.push(ErrorRecord {
+                at_ms: now,
+                supervisor: self.name.clone(),
+                child: name.clone(),
+                reason: format!("event {seq} of {stream} quarantined: {reason}"),
+            });
+            events.push(DomainEvent::EventQuarantined {
+                supervisor: self.name.clone(),
+                child: name.clone(),
+                stream,
+                seq,
+                reason,
+            });
+            // As the fold will once the batch is durable.
+            self.memory.window.clear();
+            admission = self.memory.window.check(&self.intensity, now);
+        }
+        let restarts = match admission {
             Admission::Allowed { restarts } => restarts,
             Admission::Exceeded { restarts } => {
                 let reason = format!(

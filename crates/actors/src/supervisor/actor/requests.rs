@@ -35,6 +35,7 @@ impl SupervisorState {
                             Duration::from_millis(now.saturating_sub(child.started_at_ms))
                         }),
                         breaker: memory.map_or(BreakerState::Closed, |m| m.breaker.state()),
+                        quarantined: memory.map(|m| m.quarantined.clone()).unwrap_or_default(),
                     },
                 }
             })
@@ -123,10 +124,21 @@ impl SupervisorState {
                     self.log(vec![event]).await?;
                 }
             }
-            Request::StartFailed { child, reason } => {
-                let error = ActorError::StartFailed {
-                    child: self.child_name(child),
-                    reason: reason.clone(),
+            Request::StartFailed {
+                child,
+                reason,
+                poison,
+            } => {
+                let error = match poison {
+                    Some((stream, seq)) => ActorError::PoisonEvent {
+                        stream,
+                        seq,
+                        reason: reason.clone(),
+                    },
+                    None => ActorError::StartFailed {
+                        child: self.child_name(child),
+                        reason: reason.clone(),
+                    },
                 };
                 self.on_exit(
                     child,
