@@ -43,7 +43,7 @@ use strand_actors::orchestration::{
     ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome, names, queue_branch,
     reconciler_branch, workflow_branch,
 };
-use strand_actors::policy::Backoff;
+use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
 use strand_projections::{
     StateManager, TaskAction, TaskSpec, WorkflowDag, WorkflowId, WorkflowSummary,
@@ -69,9 +69,23 @@ pub struct EngineBuilder {
     rate_limits: RateLimits,
     handlers: Handlers,
     retry_backoff: Backoff,
+    intensity: Intensity,
 }
 
 impl EngineBuilder {
+    /// Restart intensity of every supervisor in the tree (default 3
+    /// restarts in 5 s, as Elixir's): more restarts than `max_restarts`
+    /// within `window` and a supervisor gives up and escalates. The worker
+    /// pool allows at least one restart per worker.
+    #[must_use]
+    pub fn intensity(mut self, max_restarts: u32, window: Duration) -> Self {
+        self.intensity = Intensity {
+            max_restarts,
+            window,
+        };
+        self
+    }
+
     /// Bead workers: how many beads run at once.
     #[must_use]
     pub fn workers(mut self, workers: usize) -> Self {
@@ -171,14 +185,16 @@ impl EngineBuilder {
             retry_backoff: self.retry_backoff,
             heartbeat_every: self.heartbeat.0,
             heartbeat_timeout: self.heartbeat.1,
+            intensity: self.intensity,
         };
         let options = RuntimeOptions {
             checkpoint_every: self.checkpoint_every,
             branches: vec![
                 workflow_branch(&branch),
-                queue_branch(self.rate_limits),
-                reconciler_branch(&link, self.reconcile_every),
+                queue_branch(self.rate_limits, self.intensity),
+                reconciler_branch(&link, self.reconcile_every, self.intensity),
             ],
+            intensity: self.intensity,
             ..RuntimeOptions::default()
         };
         let runtime = Runtime::open(&self.dir, options).await?;
@@ -227,6 +243,7 @@ impl Engine {
             rate_limits: RateLimits::default(),
             handlers,
             retry_backoff: WorkflowBranch::default().retry_backoff,
+            intensity: Intensity::default(),
         }
     }
 

@@ -23,6 +23,10 @@ use tokio::sync::{oneshot, watch};
 
 use crate::error::{ActorError, Result};
 
+/// How often [`EventStore::append`] sends a request again that a dying
+/// actor dropped (the next attempt finds it down and goes to the writer).
+const APPEND_ATTEMPTS: u32 = 3;
+
 /// The name the actor reports in errors.
 pub const EVENT_STORE: &str = "event_store";
 
@@ -174,7 +178,18 @@ impl EventStore {
     /// # Errors
     /// [`ActorError::Poisoned`] after a failed write; encoding and log errors.
     pub async fn append(&self, events: &[DomainEvent]) -> Result<Appended> {
-        self.append_encoded(encode(events)?).await
+        let mut attempts = 0;
+        loop {
+            match self.append_encoded(encode(events)?).await {
+                // The actor died holding the request, before the writer had
+                // it (the writer answers every request it takes): nothing
+                // was written, so sending it again cannot duplicate it. A
+                // supervisor logging a restart of the storage branch must
+                // not fail on that moment.
+                Err(ActorError::NotRunning { .. }) if attempts < APPEND_ATTEMPTS => attempts += 1,
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Append `events` (one synced batch), then apply each to `state` with

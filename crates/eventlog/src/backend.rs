@@ -257,6 +257,12 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Bytes held in memory tables, when the store has them (RocksDB's
+    /// memtables: bounded by the write buffer settings, freed by flushes).
+    fn memtable_bytes(&self) -> Option<u64> {
+        None
+    }
+
     /// Make everything written so far independent of write-ahead-log replay
     /// (for RocksDB: flush memtables to checksummed table files). Called on
     /// clean close.

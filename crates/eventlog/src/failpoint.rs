@@ -192,6 +192,9 @@ impl Backend for FaultyBackend {
     fn wal_syncs(&self) -> Option<u64> {
         self.inner.wal_syncs()
     }
+    fn memtable_bytes(&self) -> Option<u64> {
+        self.inner.memtable_bytes()
+    }
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }

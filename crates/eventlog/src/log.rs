@@ -498,6 +498,12 @@ impl EventLog {
         self.inner.backend.wal_syncs()
     }
 
+    /// Bytes the store holds in memory tables (RocksDB's memtables, every
+    /// column family), for memory accounting.
+    pub fn memtable_bytes(&self) -> Option<u64> {
+        self.inner.backend.memtable_bytes()
+    }
+
     /// Writer counters since open.
     pub fn stats(&self) -> WriterStats {
         self.inner.shared.stats()

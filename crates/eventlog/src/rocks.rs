@@ -471,6 +471,19 @@ impl Backend for RocksBackend {
         None
     }
 
+    fn memtable_bytes(&self) -> Option<u64> {
+        COLUMN_FAMILIES
+            .iter()
+            .filter_map(|name| self.db.cf_handle(name))
+            .map(|cf| {
+                self.db
+                    .property_int_value_cf(cf, "rocksdb.cur-size-all-mem-tables")
+                    .ok()
+                    .flatten()
+            })
+            .sum()
+    }
+
     fn flush(&self) -> Result<()> {
         let cfs: Vec<&ColumnFamily> = COLUMN_FAMILIES
             .iter()

@@ -27,7 +27,7 @@ use crate::orchestration::rate_limiter::{RateLimiter, RateLimiterActor, RateLimi
 use crate::orchestration::reconciler::{Reconciler, SchedulerLink};
 use crate::orchestration::scheduler::{Scheduler, SchedulerOptions};
 use crate::orchestration::worker::BeadWorker;
-use crate::policy::Backoff;
+use crate::policy::{Backoff, Intensity};
 use crate::supervisor::{ChildContext, ChildSpec, Strategy, SupervisorSpec};
 
 /// Names in the workflow branch.
@@ -69,6 +69,10 @@ pub struct WorkflowBranch {
     pub heartbeat_every: Duration,
     /// An attempt without a heartbeat for this long is lost (30 s).
     pub heartbeat_timeout: Duration,
+    /// Restart intensity of the branch's supervisors (default 3 in 5 s).
+    /// The worker pool allows at least one restart per worker in the window:
+    /// a pool of 100 losing a tenth of its workers is not a crash loop.
+    pub intensity: Intensity,
 }
 
 impl Default for WorkflowBranch {
@@ -86,6 +90,7 @@ impl Default for WorkflowBranch {
             },
             heartbeat_every: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(30),
+            intensity: Intensity::default(),
         }
     }
 }
@@ -109,7 +114,12 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
     if workers.is_empty() {
         workers.push((worker_name(0), Vec::new()));
     }
-    let mut pool = SupervisorSpec::new(names::WORKER_POOL);
+    let pool_restarts = branch
+        .intensity
+        .max_restarts
+        .max(u32::try_from(workers.len()).unwrap_or(u32::MAX));
+    let mut pool =
+        SupervisorSpec::new(names::WORKER_POOL).intensity(pool_restarts, branch.intensity.window);
     for (name, _) in &workers {
         let (name, handlers) = (name.clone(), Arc::clone(&branch.handlers));
         let limiter = branch.rate_limiter.clone();
@@ -136,6 +146,7 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
         })
     });
     SupervisorSpec::new(names::WORKFLOW)
+        .intensity(branch.intensity.max_restarts, branch.intensity.window)
         .strategy(Strategy::RestForOne)
         .child(pool.into_child())
         .child(scheduler)
@@ -144,9 +155,10 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
 
 /// The reconciler branch: a permanent reconciler ticking `every`, under its
 /// own supervisor, reaching the scheduler through `link`.
-pub fn reconciler_branch(link: &SchedulerLink, every: Duration) -> ChildSpec {
+pub fn reconciler_branch(link: &SchedulerLink, every: Duration, intensity: Intensity) -> ChildSpec {
     let link = link.clone();
     SupervisorSpec::new(names::RECONCILER_SUPERVISOR)
+        .intensity(intensity.max_restarts, intensity.window)
         .child(ChildSpec::actor(names::RECONCILER, move |_: &Context| {
             (Reconciler, (link.clone(), every))
         }))
@@ -155,8 +167,9 @@ pub fn reconciler_branch(link: &SchedulerLink, every: Duration) -> ChildSpec {
 
 /// The queue branch: the rate limiter (permanent) under the queue
 /// supervisor.
-pub fn queue_branch(limits: RateLimits) -> ChildSpec {
+pub fn queue_branch(limits: RateLimits, intensity: Intensity) -> ChildSpec {
     SupervisorSpec::new(names::QUEUE)
+        .intensity(intensity.max_restarts, intensity.window)
         .child(ChildSpec::actor(
             names::RATE_LIMITER,
             move |cx: &Context| (RateLimiterActor, (cx.store.clone(), limits)),

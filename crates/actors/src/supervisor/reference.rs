@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use ractor::rpc::CallResult;
-use ractor::{ActorRef, Message, RpcReplyPort};
+use ractor::{ActorCell, ActorRef, Message, RpcReplyPort};
 use strand_projections::{DomainEvent, EventMeta};
 
 use crate::error::{ActorError, Result};
@@ -118,6 +118,22 @@ impl SupervisorRef {
         self.ask(|reply| Request::Slot(name, reply))
             .await?
             .map(ChildHandle::new)
+            .ok_or_else(|| ActorError::UnknownChild {
+                supervisor: self.name.clone(),
+                child: child.to_owned(),
+            })
+    }
+
+    /// The current incarnation of `child` as an untyped cell (to kill it,
+    /// or wait on it), or `None` while it is down.
+    ///
+    /// # Errors
+    /// [`ActorError::UnknownChild`].
+    pub async fn child_cell(&self, child: &str) -> Result<Option<ActorCell>> {
+        let name = child.to_owned();
+        self.ask(|reply| Request::Slot(name, reply))
+            .await?
+            .map(|slot| slot.cell())
             .ok_or_else(|| ActorError::UnknownChild {
                 supervisor: self.name.clone(),
                 child: child.to_owned(),
