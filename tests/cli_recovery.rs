@@ -268,3 +268,88 @@ fn given_no_data_directory_when_a_recovery_command_runs_then_exit_2_and_nothing_
         assert!(!data.exists(), "{args:?} created the data directory");
     }
 }
+
+/// Hidden staging directories of imports into `target`, beside it.
+#[expect(clippy::unwrap_used, reason = "test helper")]
+fn staging_dirs(target: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains(".strand-import-")
+        })
+        .collect()
+}
+
+#[test]
+fn given_an_import_killed_midway_when_looked_at_then_no_log_is_in_place_and_the_next_import_completes_and_cleans_up()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = EventLog::open(&data, LogOptions::default()).unwrap();
+    let big = HistoryParams {
+        workflows: 60,
+        beads_per_workflow: 150,
+        ..HistoryParams::default()
+    };
+    let events: Vec<NewEvent> = history(12, &big)
+        .map(|(e, _)| NewEvent::new(e.stream(), e.kind().as_u16(), codec::encode(&e).unwrap()))
+        .collect();
+    for chunk in events.chunks(1000) {
+        log.append_blocking(chunk.to_vec()).unwrap();
+    }
+    log.close_blocking().unwrap();
+    drop(log);
+    let file = dir.path().join("log.export");
+    json(&data, &["export", file.to_str().unwrap()], 0);
+
+    let target = dir.path().join("imported");
+    let (mut killed, mut left_staging, mut finished) = (0, 0, false);
+    for delay_ms in [20, 60, 120, 200, 300] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("strand"))
+            .arg("--data")
+            .arg(&target)
+            .args(["-q", "import", file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // The fault: the import dies at an arbitrary point of its run.
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_some() {
+            finished = true;
+            break;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        killed += 1;
+        // Nothing partial is in place: no log at the target.
+        assert!(
+            !target.exists() || std::fs::read_dir(&target).unwrap().next().is_none(),
+            "a partial import is in place after a kill at {delay_ms} ms"
+        );
+        left_staging += usize::from(!staging_dirs(&target).is_empty());
+    }
+    assert!(killed > 0, "the import finished before any kill");
+    if !finished {
+        let imported = json(&target, &["import", file.to_str().unwrap()], 0);
+        assert_eq!(imported["records"], events.len());
+    }
+    assert!(
+        staging_dirs(&target).is_empty(),
+        "the interrupted imports' staging directories are gone"
+    );
+    assert_eq!(
+        json(&target, &["replay"], 0)["state_hash"],
+        json(&data, &["replay"], 0)["state_hash"]
+    );
+    println!(
+        "interrupted import: {} records, {killed} kills, {left_staging} left a staging \
+         directory (removed by the next import), none left a log in place; finished \
+         by a run that was not killed: {finished}",
+        events.len()
+    );
+}

@@ -90,6 +90,30 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// The hidden staging directories of imports into `data_dir` start with
+/// this: `.<target name>.strand-import-`.
+fn staging_prefix(data_dir: &Path) -> String {
+    let name = data_dir
+        .file_name()
+        .map_or_else(|| "data".into(), |n| n.to_string_lossy());
+    format!(".{name}.strand-import-")
+}
+
+/// Remove what an import into the same target left when it was killed
+/// before its rename: a partial copy nobody can use. (Two imports into one
+/// target at once cannot both succeed anyway: the target must be empty.)
+fn remove_stale_staging(parent: &Path, prefix: &str) -> Result<()> {
+    let entries = fs::read_dir(parent).map_err(io("read directory", parent))?;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let path = entry.path();
+            tracing::warn!(path = %path.display(), "removing an interrupted import's staging directory");
+            fs::remove_dir_all(&path).map_err(io("remove stale staging directory", &path))?;
+        }
+    }
+    Ok(())
+}
+
 /// Make a rename or creation inside `dir` durable.
 fn sync_dir(dir: &Path) -> Result<()> {
     // Durability: a rename is only durable once its directory is synced.
@@ -403,9 +427,11 @@ pub(crate) fn import(
 
     let parent = parent_dir(data_dir);
     fs::create_dir_all(&parent).map_err(io("create directory", &parent))?;
+    let prefix = staging_prefix(data_dir);
+    remove_stale_staging(&parent, &prefix)?;
     // Dropped (and so removed) on every early return below.
     let staging = tempfile::Builder::new()
-        .prefix(".strand-import-")
+        .prefix(&prefix)
         .tempdir_in(&parent)
         .map_err(io("create staging directory in", &parent))?;
     let backend = RocksBackend::open(staging.path(), OpenMode::Create)?;
