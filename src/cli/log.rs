@@ -56,7 +56,10 @@ fn seq_json(seq: Option<Seq>) -> serde_json::Value {
 fn verify(ctx: &mut Context) -> Result<Status, CliError> {
     let report = match EventLog::open_read_only(&ctx.data) {
         Ok(log) => log.verify(&mut |_| {}),
-        Err(e @ Error::NotFound { .. }) => return Err(e.into()),
+        // Not a log this strand can judge: no log, or another format's.
+        Err(e @ (Error::NotFound { .. } | Error::UnsupportedFormat { .. })) => {
+            return Err(e.into());
+        }
         // The log cannot even be opened (damaged MANIFEST, unknown format...):
         // that is a finding of verify, reported in its own shape.
         Err(e) => VerifyReport::unopenable(e),
