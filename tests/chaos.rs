@@ -268,8 +268,8 @@ async fn completed_once(engine: &Engine, workflow: &WorkflowId, beads: usize) {
 }
 
 /// The state manager's state equals a full replay of the log, once it has
-/// caught up with the log's end.
-async fn state_equals_replay(engine: &Engine) {
+/// caught up with the log's end. Returns the replayed state.
+async fn state_equals_replay(engine: &Engine) -> StateManager {
     let log = engine.runtime().store().log().clone();
     let mut status = engine.runtime().store().watch_status();
     let deadline = Instant::now() + PATIENCE;
@@ -286,7 +286,7 @@ async fn state_equals_replay(engine: &Engine) {
             .unwrap();
             if replayed.report.last_seq == last {
                 assert_eq!(replayed.report.state_hash, state.state_hash);
-                return;
+                return replayed.projection;
             }
         }
         assert!(
@@ -318,7 +318,10 @@ where
     // Chaos may have stopped mid-wave: everything killed comes back.
     await_back(engine, &mut tally).await;
     completed_once(engine, &id, beads).await;
-    state_equals_replay(engine).await;
+    let replayed = state_equals_replay(engine).await;
+    // The scheduler's own projection of the workflow (its answer to the
+    // waiter) equals the replay's.
+    assert_eq!(Some(outcome.counts), replayed.bead_counts(&id));
     tally
 }
 
