@@ -39,6 +39,7 @@ mod export;
 pub mod failpoint;
 pub mod frame;
 pub mod fuzzing;
+mod handoff;
 mod log;
 mod options;
 mod reader;

@@ -14,13 +14,14 @@ use crate::checkpoint::{
 };
 use crate::error::{Error, Result};
 use crate::export::{self, TransferProgress, TransferReport};
+use crate::handoff::Tail;
 use crate::options::LogOptions;
 use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
 use crate::types::{Appended, Event, NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
 use crate::writer::{
-    self, Command, LogStatus, META_CLEAN_CLOSE, Shared, Tail, WriterConfig, WriterStats,
+    self, Command, LogStatus, META_CLEAN_CLOSE, Shared, WriterConfig, WriterStats,
 };
 
 /// Version of the data directory's layout (key encodings, frame, codec).

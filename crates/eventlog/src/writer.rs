@@ -1,14 +1,14 @@
 //! Group commit: a two-stage pipeline owns every write to the log.
 //!
 //! Producers send [`Command`]s through a bounded queue (a full queue is
-//! backpressure). The **encoder** thread takes the first waiting command,
-//! drains whatever else is already queued (up to the batch bounds), assigns
-//! seqs, and frames the events into one [`RecordBatch`]. It hands the batch to
-//! the **committer** thread, which writes it with one sync and only then
-//! answers each producer with its seq range. While the committer waits on the
-//! disk for batch k, the encoder builds batch k+1 from the appends that
-//! arrived meanwhile: alone, an append costs one fsync; under load one fsync
-//! serves hundreds of appends.
+//! backpressure). The **encoder** thread takes each command, assigns seqs,
+//! and frames its events into the *open* batch of the [`Handoff`]. The
+//! **committer** thread takes the open batch the moment it is free, writes
+//! it with one sync, and only then answers each producer with its seq
+//! range. While the committer waits on the disk for batch k, every append
+//! that arrives joins batch k+1: alone, an append costs one fsync; under
+//! load one fsync serves hundreds of appends, and the committer never waits
+//! for the encoder to be scheduled (`handoff.rs` says why).
 //!
 //! A third thread, the **replier**, sends the answers, in batch order, so the
 //! committer goes straight from one synced write to the next. The watermark
@@ -38,6 +38,7 @@ use crate::checkpoint::{self, CheckpointId, NewCheckpoint};
 use crate::codec::{self, EnvelopeRef};
 use crate::error::{Error, Result};
 use crate::frame;
+use crate::handoff::{AppendBatch, Handoff, Limits, Stage, Tail, Waiting};
 use crate::types::{Appended, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 
 /// Metadata key of the clean-close watermark (u64 BE seq).
@@ -58,28 +59,8 @@ pub(crate) enum Command {
     },
 }
 
-/// Producers waiting on one batch, with their ranges.
-type Waiting = Vec<(oneshot::Sender<Result<Appended>>, Appended)>;
-
 /// Answers to send, in order, off the committer's thread.
 type Reply = Box<dyn FnOnce() + Send>;
-
-/// What the encoder hands to the committer, in order.
-enum Stage {
-    Append {
-        batch: RecordBatch,
-        waiting: Waiting,
-        /// The log's tail once this batch is durable.
-        tail: Tail,
-    },
-    Checkpoint {
-        checkpoint: NewCheckpoint,
-        reply: oneshot::Sender<Result<CheckpointId>>,
-    },
-    Close {
-        reply: oneshot::Sender<Result<()>>,
-    },
-}
 
 /// State the writer publishes to readers and handles.
 #[derive(Debug, Default)]
@@ -143,14 +124,6 @@ impl Shared {
     }
 }
 
-/// Where the log ends.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Tail {
-    pub(crate) last: Seq,
-    /// crc of the last record (the next record's chain value); 0 when empty.
-    pub(crate) chain: u32,
-}
-
 pub(crate) struct WriterConfig {
     pub(crate) max_batch_events: usize,
     pub(crate) max_batch_bytes: usize,
@@ -170,14 +143,14 @@ pub(crate) fn spawn(
         last_seq: tail.last,
         poisoned: false,
     });
-    // Rendezvous: the encoder holds its next batch until the committer is
-    // free, so appends that arrive meanwhile join the batch after it.
-    let (to_committer, stages) = std_mpsc::sync_channel(0);
+    // The newest batch stays open to the encoder until the committer is
+    // free, so appends that arrive meanwhile join it.
+    let handoff = Arc::new(Handoff::default());
     // Unbounded, but never longer than the requests the bounded queue admitted.
     let (to_replier, answers) = std_mpsc::channel::<Reply>();
     let committer = Committer {
         backend,
-        stages,
+        handoff: Arc::clone(&handoff),
         replies: to_replier,
         shared: Arc::clone(shared),
         durable: tail,
@@ -187,15 +160,14 @@ pub(crate) fn spawn(
     };
     let encoder = Encoder {
         commands,
-        to_committer,
+        handoff,
         shared: Arc::clone(shared),
-        max_batch_events: config.max_batch_events,
-        max_batch_bytes: config.max_batch_bytes,
+        limits: Limits {
+            events: config.max_batch_events,
+            bytes: config.max_batch_bytes,
+        },
         next_seq: tail.last.next(),
         chain: tail.chain,
-        batch: RecordBatch::default(),
-        waiting: Vec::new(),
-        batch_at_ms: 0,
     };
     let replier = std::thread::Builder::new()
         .name("strand-log-reply".into())
@@ -220,53 +192,46 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Stage one: assigns seqs and frames events.
+/// Stage one: assigns seqs and frames events into the open batch.
 struct Encoder {
     commands: mpsc::Receiver<Command>,
-    to_committer: std_mpsc::SyncSender<Stage>,
+    handoff: Arc<Handoff>,
     shared: Arc<Shared>,
-    max_batch_events: usize,
-    max_batch_bytes: usize,
+    limits: Limits,
     /// Seq the next staged event receives.
     next_seq: Seq,
     /// Chain value for the next staged event.
     chain: u32,
-    batch: RecordBatch,
-    /// Producers waiting on the staged batch, with their ranges.
-    waiting: Waiting,
-    /// Commit time stamped on every event of the staged batch.
-    batch_at_ms: u64,
 }
 
 impl Encoder {
     /// Runs until every handle is dropped or a `Close` command is processed.
     fn run(mut self) {
-        while let Some(first) = self.commands.blocking_recv() {
-            let mut command = first;
-            loop {
-                match command {
-                    Command::Append { events, reply } => self.stage(&events, reply),
-                    Command::Checkpoint { checkpoint, reply } => {
-                        self.hand_over();
-                        self.send(Stage::Checkpoint { checkpoint, reply });
-                    }
-                    Command::Close { reply } => {
-                        self.hand_over();
-                        self.send(Stage::Close { reply });
-                        return;
-                    }
+        loop {
+            // Take no request while the waiting batch is full: the queue
+            // fills, and producers wait (backpressure).
+            self.handoff.wait_for_room(self.limits);
+            let Some(command) = self.commands.blocking_recv() else {
+                break;
+            };
+            match command {
+                Command::Append { events, reply } => self.stage(&events, reply),
+                Command::Checkpoint { checkpoint, reply } => {
+                    self.handoff.push(Stage::Checkpoint { checkpoint, reply });
                 }
-                if self.batch.len() >= self.max_batch_events
-                    || self.batch.bytes() >= self.max_batch_bytes
-                {
+                Command::Close { reply } => {
+                    self.handoff.push(Stage::Close { reply });
                     break;
                 }
-                match self.commands.try_recv() {
-                    Ok(next) => command = next,
-                    Err(_) => break,
-                }
             }
-            self.hand_over();
+        }
+        self.handoff.finish();
+    }
+
+    fn tail(&self) -> Tail {
+        Tail {
+            last: Seq(self.next_seq.0 - 1),
+            chain: self.chain,
         }
     }
 
@@ -276,29 +241,37 @@ impl Encoder {
             let _ = reply.send(Err(Error::Poisoned));
             return;
         }
-        if self.batch.is_empty() {
-            self.batch_at_ms = now_ms();
-        }
-        let mark = self.batch.mark();
-        let (first, chain) = (self.next_seq, self.chain);
-        match self.encode(events) {
-            Ok(range) => self.waiting.push((
-                reply,
-                Appended {
-                    range,
-                    at_ms: self.batch_at_ms,
-                },
-            )),
-            Err(e) => {
-                self.batch.rollback(mark);
-                self.next_seq = first;
-                self.chain = chain;
-                let _ = reply.send(Err(e));
+        let handoff = Arc::clone(&self.handoff);
+        handoff.with_open_batch(now_ms, self.tail(), |open| {
+            let mark = open.batch.mark();
+            let (first, chain) = (self.next_seq, self.chain);
+            match self.encode(&mut open.batch, open.at_ms, events) {
+                Ok(range) => {
+                    open.waiting.push((
+                        reply,
+                        Appended {
+                            range,
+                            at_ms: open.at_ms,
+                        },
+                    ));
+                    open.tail = self.tail();
+                }
+                Err(e) => {
+                    open.batch.rollback(mark);
+                    self.next_seq = first;
+                    self.chain = chain;
+                    let _ = reply.send(Err(e));
+                }
             }
-        }
+        });
     }
 
-    fn encode(&mut self, events: &[NewEvent]) -> Result<SeqRange> {
+    fn encode(
+        &mut self,
+        batch: &mut RecordBatch,
+        at_ms: u64,
+        events: &[NewEvent],
+    ) -> Result<SeqRange> {
         if events.is_empty() {
             return Err(Error::EmptyAppend);
         }
@@ -319,18 +292,16 @@ impl Encoder {
             let envelope = EnvelopeRef {
                 seq: self.next_seq,
                 stream: &event.stream,
-                at_ms: self.batch_at_ms,
+                at_ms,
                 kind: event.kind,
                 body: &event.body,
             };
             let chain = self.chain;
-            let crc = self
-                .batch
-                .push_with(self.next_seq, &event.stream, |arena| {
-                    frame::encode_with(arena, chain, |buf| {
-                        codec::encode_into(&envelope, buf).map_err(Error::Encode)
-                    })
-                })?;
+            let crc = batch.push_with(self.next_seq, &event.stream, |arena| {
+                frame::encode_with(arena, chain, |buf| {
+                    codec::encode_into(&envelope, buf).map_err(Error::Encode)
+                })
+            })?;
             self.chain = crc;
             self.next_seq = self.next_seq.next();
         }
@@ -339,37 +310,12 @@ impl Encoder {
             last: Seq(self.next_seq.0 - 1),
         })
     }
-
-    /// Pass the staged batch to the committer (waiting until it is free).
-    fn hand_over(&mut self) {
-        if self.batch.is_empty() {
-            return;
-        }
-        let stage = Stage::Append {
-            batch: std::mem::take(&mut self.batch),
-            waiting: std::mem::take(&mut self.waiting),
-            tail: Tail {
-                last: Seq(self.next_seq.0 - 1),
-                chain: self.chain,
-            },
-        };
-        self.send(stage);
-    }
-
-    fn send(&self, stage: Stage) {
-        // The committer only stops after `Close`, which is the last stage
-        // sent; a failed send means it died, and dropping the stage drops the
-        // reply senders, so every waiting producer sees `Error::Closed`.
-        if self.to_committer.send(stage).is_err() {
-            tracing::error!("log committer is gone; failing queued requests");
-        }
-    }
 }
 
 /// Stage two: makes batches durable, in order, and answers producers.
 struct Committer {
     backend: Arc<dyn Backend>,
-    stages: std_mpsc::Receiver<Stage>,
+    handoff: Arc<Handoff>,
     /// To the replier thread.
     replies: std_mpsc::Sender<Reply>,
     shared: Arc<Shared>,
@@ -387,13 +333,14 @@ struct Committer {
 
 impl Committer {
     fn run(mut self) {
-        while let Ok(stage) = self.stages.recv() {
+        while let Some(stage) = self.handoff.take() {
             match stage {
-                Stage::Append {
+                Stage::Append(AppendBatch {
                     batch,
                     waiting,
                     tail,
-                } => self.commit(&batch, waiting, tail),
+                    ..
+                }) => self.commit(&batch, waiting, tail),
                 Stage::Checkpoint { checkpoint, reply } => {
                     let outcome = self.checkpoint(&checkpoint);
                     self.reply(Box::new(move || {

@@ -1,0 +1,163 @@
+//! The hand-off between the writer's encoder and committer: the stages to
+//! commit, in order, where the newest append batch stays *open* — the
+//! encoder keeps adding to it — until the committer takes it.
+//!
+//! So the committer, once its synced write returns, takes everything
+//! encoded meanwhile in one batch, without waiting for the encoder to be
+//! scheduled (a rendezvous channel cost a thread wake per batch, and a
+//! buffered one sealed batches early and halved them). At most one append
+//! batch waits: when it is full, the encoder stops taking requests, so a
+//! full queue is still backpressure.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::backend::RecordBatch;
+use crate::checkpoint::{CheckpointId, NewCheckpoint};
+use crate::error::Result;
+use crate::types::Appended;
+
+use tokio::sync::oneshot;
+
+/// Producers waiting on one batch, with their ranges.
+pub(crate) type Waiting = Vec<(oneshot::Sender<Result<Appended>>, Appended)>;
+
+/// Where the log ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tail {
+    pub(crate) last: crate::types::Seq,
+    /// crc of the last record (the next record's chain value); 0 when empty.
+    pub(crate) chain: u32,
+}
+
+/// Events to make durable with one synced write.
+pub(crate) struct AppendBatch {
+    pub(crate) batch: RecordBatch,
+    /// Their producers, with their ranges.
+    pub(crate) waiting: Waiting,
+    /// The log's tail once this batch is durable.
+    pub(crate) tail: Tail,
+    /// The commit time stamped on its events (when it was opened).
+    pub(crate) at_ms: u64,
+}
+
+/// What the encoder hands to the committer, in order.
+pub(crate) enum Stage {
+    Append(AppendBatch),
+    Checkpoint {
+        checkpoint: NewCheckpoint,
+        reply: oneshot::Sender<Result<CheckpointId>>,
+    },
+    Close {
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+#[derive(Default)]
+struct Stages {
+    queue: VecDeque<Stage>,
+    /// The encoder is gone: once the queue is empty, the committer stops.
+    done: bool,
+}
+
+/// The stages between the two threads.
+#[derive(Default)]
+pub(crate) struct Handoff {
+    stages: Mutex<Stages>,
+    /// Signalled when a stage is added or the encoder is done.
+    ready: Condvar,
+    /// Signalled when the committer takes a stage.
+    taken: Condvar,
+}
+
+/// The batch limits an open append batch grows to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) events: usize,
+    pub(crate) bytes: usize,
+}
+
+fn full(stage: Option<&Stage>, limits: Limits) -> bool {
+    matches!(stage, Some(Stage::Append(open))
+        if open.batch.len() >= limits.events || open.batch.bytes() >= limits.bytes)
+}
+
+impl Handoff {
+    fn lock(&self) -> MutexGuard<'_, Stages> {
+        self.stages.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Block until the open append batch (if any) has room: the encoder
+    /// calls this before it takes the next request.
+    pub(crate) fn wait_for_room(&self, limits: Limits) {
+        let mut stages = self.lock();
+        while full(stages.queue.back(), limits) {
+            stages = self
+                .taken
+                .wait(stages)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Run `add` on the open append batch, opening one (ending at `tail`,
+    /// stamped `now()`) when the newest stage is not an append batch.
+    pub(crate) fn with_open_batch<T>(
+        &self,
+        now: impl FnOnce() -> u64,
+        tail: Tail,
+        add: impl FnOnce(&mut AppendBatch) -> T,
+    ) -> T {
+        let mut stages = self.lock();
+        let mut open = match stages.queue.pop_back() {
+            Some(Stage::Append(open)) => open,
+            other => {
+                stages.queue.extend(other);
+                AppendBatch {
+                    batch: RecordBatch::default(),
+                    waiting: Vec::new(),
+                    tail,
+                    at_ms: now(),
+                }
+            }
+        };
+        let outcome = add(&mut open);
+        // A batch whose only request was refused is not committed.
+        if !open.batch.is_empty() {
+            stages.queue.push_back(Stage::Append(open));
+            self.ready.notify_one();
+        }
+        outcome
+    }
+
+    /// Queue a stage that never merges (a checkpoint, the close).
+    pub(crate) fn push(&self, stage: Stage) {
+        self.lock().queue.push_back(stage);
+        self.ready.notify_one();
+    }
+
+    /// The encoder is gone: the committer stops once the queue is empty.
+    pub(crate) fn finish(&self) {
+        self.lock().done = true;
+        self.ready.notify_one();
+    }
+
+    /// The committer's next stage, waiting for one; `None` once the encoder
+    /// is done and nothing is left.
+    pub(crate) fn take(&self) -> Option<Stage> {
+        let mut stages = self.lock();
+        loop {
+            if let Some(stage) = stages.queue.pop_front() {
+                drop(stages);
+                self.taken.notify_one();
+                return Some(stage);
+            }
+            if stages.done {
+                return None;
+            }
+            stages = self
+                .ready
+                .wait(stages)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
