@@ -18,6 +18,7 @@
 )]
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use strand_eventlog::{EventLog, LogOptions, NewCheckpoint, NewEvent, Seq};
@@ -36,51 +37,46 @@ fn body(n: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Append events `ns` one per synced write, recording each acknowledged
+/// seq and body.
+fn append_acked(log: &EventLog, ns: RangeInclusive<u64>, acked: &mut BTreeMap<u64, Vec<u8>>) {
+    for n in ns {
+        let range = log
+            .append_blocking(vec![NewEvent::new(format!("s{}", n % 4), 1, body(n))])
+            .unwrap();
+        acked.insert(range.first.get(), body(n));
+    }
+}
+
+fn checkpoint(log: &EventLog, seq: u64, fill: u8, len: usize) {
+    log.put_checkpoint_blocking(NewCheckpoint {
+        name: "state".into(),
+        seq: Seq(seq),
+        format_version: 1,
+        data: vec![fill; len],
+    })
+    .unwrap();
+}
+
 /// A crash image: a first session closed cleanly (table files), a second
-/// one acknowledged more events and a checkpoint (write-ahead log only),
-/// then the directory was copied as it stood: the process died.
+/// one acknowledged more events, a checkpoint, and more events (write-ahead
+/// log only), then the directory was copied as it stood: the process died.
 fn crash_image(root: &Path) -> (PathBuf, BTreeMap<u64, Vec<u8>>) {
     let live = root.join("live");
     let mut acked = BTreeMap::new();
     let log = EventLog::open(&live, LogOptions::default()).unwrap();
-    for n in 1..=CLOSED_EVENTS {
-        let range = log
-            .append_blocking(vec![NewEvent::new(format!("s{}", n % 4), 1, body(n))])
-            .unwrap();
-        acked.insert(range.first.get(), body(n));
-    }
-    log.put_checkpoint_blocking(NewCheckpoint {
-        name: "state".into(),
-        seq: Seq(CLOSED_EVENTS),
-        format_version: 1,
-        data: vec![0xC7; 3000],
-    })
-    .unwrap();
+    append_acked(&log, 1..=CLOSED_EVENTS, &mut acked);
+    checkpoint(&log, CLOSED_EVENTS, 0xC7, 3000);
     log.close_blocking().unwrap();
     drop(log);
 
     let log = EventLog::open(&live, LogOptions::default()).unwrap();
-    for n in CLOSED_EVENTS + 1..=CLOSED_EVENTS + TAIL_EVENTS {
-        let range = log
-            .append_blocking(vec![NewEvent::new(format!("s{}", n % 4), 1, body(n))])
-            .unwrap();
-        acked.insert(range.first.get(), body(n));
-    }
-    log.put_checkpoint_blocking(NewCheckpoint {
-        name: "state".into(),
-        seq: Seq(CLOSED_EVENTS + TAIL_EVENTS),
-        format_version: 1,
-        data: vec![0x5A; 2000],
-    })
-    .unwrap();
+    let tail = CLOSED_EVENTS + TAIL_EVENTS;
+    append_acked(&log, CLOSED_EVENTS + 1..=tail, &mut acked);
+    checkpoint(&log, tail, 0x5A, 2000);
     // The newest records are events again: the WAL's tail is acknowledged
     // data, not a checkpoint.
-    for n in CLOSED_EVENTS + TAIL_EVENTS + 1..=CLOSED_EVENTS + 2 * TAIL_EVENTS {
-        let range = log
-            .append_blocking(vec![NewEvent::new(format!("s{}", n % 4), 1, body(n))])
-            .unwrap();
-        acked.insert(range.first.get(), body(n));
-    }
+    append_acked(&log, tail + 1..=tail + TAIL_EVENTS, &mut acked);
     // Every append above was synced before it returned: the files hold it.
     let image = root.join("image");
     copy_dir(&live, &image);
