@@ -33,6 +33,7 @@ use crate::frame::{self, FrameError, HEADER_LEN};
 use crate::log::{FORMAT_VERSION, check_format};
 use crate::reader::Checker;
 use crate::rocks::{OpenMode, RocksBackend};
+use crate::staging::{io, parent_dir, remove_stale_staging, staging_prefix, sync_dir};
 use crate::types::Seq;
 use crate::writer::META_CLEAN_CLOSE;
 
@@ -77,50 +78,6 @@ pub struct TransferReport {
 
 /// Progress of a long transfer: `(records done, records in total)`.
 pub type TransferProgress<'a> = &'a mut dyn FnMut(u64, u64);
-
-fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { op, path, source }
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// The hidden staging directories of imports into `data_dir` start with
-/// this: `.<target name>.strand-import-`.
-fn staging_prefix(data_dir: &Path) -> String {
-    let name = data_dir
-        .file_name()
-        .map_or_else(|| "data".into(), |n| n.to_string_lossy());
-    format!(".{name}.strand-import-")
-}
-
-/// Remove what an import into the same target left when it was killed
-/// before its rename: a partial copy nobody can use. (Two imports into one
-/// target at once cannot both succeed anyway: the target must be empty.)
-fn remove_stale_staging(parent: &Path, prefix: &str) -> Result<()> {
-    let entries = fs::read_dir(parent).map_err(io("read directory", parent))?;
-    for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(prefix) {
-            let path = entry.path();
-            tracing::warn!(path = %path.display(), "removing an interrupted import's staging directory");
-            fs::remove_dir_all(&path).map_err(io("remove stale staging directory", &path))?;
-        }
-    }
-    Ok(())
-}
-
-/// Make a rename or creation inside `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
-    // Durability: a rename is only durable once its directory is synced.
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("sync directory", dir))
-}
 
 fn frame_payload<T: Serialize>(out: &mut Vec<u8>, chain: u32, value: &T) -> Result<u32> {
     frame::encode_with(out, chain, |buf| {
@@ -427,7 +384,7 @@ pub(crate) fn import(
 
     let parent = parent_dir(data_dir);
     fs::create_dir_all(&parent).map_err(io("create directory", &parent))?;
-    let prefix = staging_prefix(data_dir);
+    let prefix = staging_prefix(data_dir, "import");
     remove_stale_staging(&parent, &prefix)?;
     // Dropped (and so removed) on every early return below.
     let staging = tempfile::Builder::new()

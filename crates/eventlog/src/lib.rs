@@ -45,6 +45,7 @@ mod options;
 mod reader;
 pub mod repair;
 mod rocks;
+mod staging;
 mod types;
 mod verify;
 mod writer;

@@ -18,6 +18,7 @@ use crate::handoff::Tail;
 use crate::options::LogOptions;
 use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
+use crate::staging;
 use crate::types::{Appended, Event, NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
 use crate::writer::{
@@ -126,6 +127,35 @@ pub(crate) fn check_format(backend: &dyn Backend, writable: bool) -> Result<()> 
     }
 }
 
+/// Create a new, empty log at `path` whole: built in a hidden staging
+/// directory beside it (every column family, the format version), then
+/// renamed into place. A process killed midway leaves no half-made log at
+/// `path` (once, a kill between RocksDB's creation of two column families
+/// left one that read-only commands refused), and the next creation
+/// removes the staging directory.
+fn create_whole(path: &Path) -> Result<()> {
+    let parent = staging::parent_dir(path);
+    std::fs::create_dir_all(&parent).map_err(staging::io("create directory", &parent))?;
+    let prefix = staging::staging_prefix(path, "create");
+    staging::remove_stale_staging(&parent, &prefix)?;
+    let dir = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(&parent)
+        .map_err(staging::io("create staging directory in", &parent))?;
+    {
+        let backend = RocksBackend::open(dir.path(), OpenMode::Create)?;
+        // Durability: the format version is a synced write.
+        check_format(&backend, true)?;
+    }
+    let staged = dir.keep();
+    if let Err(e) = std::fs::rename(&staged, path) {
+        // Best effort: the staging copy is useless without the rename.
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(staging::io("rename staging directory to", path)(e));
+    }
+    staging::sync_dir(&parent)
+}
+
 /// Find and check where the log ends: it must start at seq 1, its last
 /// record must pass every check, and it must reach the clean-close watermark.
 fn recover_tail(backend: &dyn Backend, clean_close: Option<Seq>) -> Result<Tail> {
@@ -178,7 +208,14 @@ impl EventLog {
         } else {
             OpenMode::Existing
         };
-        let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(path.as_ref(), mode)?);
+        let path = path.as_ref();
+        if mode == OpenMode::Create
+            && !path.join("CURRENT").exists()
+            && staging::absent_or_empty(path)
+        {
+            create_whole(path)?;
+        }
+        let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(path, mode)?);
         Self::with_backend(backend, options)
     }
 

@@ -187,3 +187,28 @@ fn given_invalid_options_when_opening_then_refused() {
         }
     ));
 }
+
+#[test]
+fn given_a_creation_killed_before_its_rename_when_the_log_is_created_again_then_the_staging_directory_is_gone_and_the_log_whole()
+-> Result<(), Error> {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    // What a process killed mid-creation leaves: a hidden staging directory
+    // with part of a database in it, and nothing at the target.
+    let stale = root.path().join(".data.strand-create-killed");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("MANIFEST-000001"), b"half").unwrap();
+    let log = EventLog::open(&data, LogOptions::default())?;
+    log.append_blocking(vec![event("s", 1)])?;
+    log.close_blocking()?;
+    drop(log);
+    assert!(!stale.exists(), "the stale staging directory is removed");
+    let names: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["data"], "only the log is left beside it");
+    // Whole: read-only commands open it (every column family is there).
+    assert_eq!(EventLog::open_read_only(&data)?.last_seq(), Seq(1));
+    Ok(())
+}
