@@ -150,6 +150,16 @@ pub enum Error {
     /// The log was opened read-only.
     #[error("the log is open read-only")]
     ReadOnly,
+    /// The data directory cannot be written (a read-only file system, an
+    /// immutable directory, permissions): only read-only commands work.
+    #[error("data directory {path} is not writable ({source}); read-only commands still work")]
+    NotWritable {
+        /// The directory.
+        path: PathBuf,
+        /// What the probe got.
+        #[source]
+        source: std::io::Error,
+    },
     /// An append with no events.
     #[error("an append must carry at least one event")]
     EmptyAppend,

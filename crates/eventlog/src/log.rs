@@ -127,6 +127,30 @@ pub(crate) fn check_format(backend: &dyn Backend, writable: bool) -> Result<()> 
     }
 }
 
+/// Refuse a data directory that cannot be written, before RocksDB meets it
+/// (its own error names a lock or info-log file). The probe is an unnamed
+/// temporary file: nothing is left behind.
+fn probe_writable(path: &Path) -> Result<()> {
+    if !path.is_dir() {
+        return Ok(());
+    }
+    match tempfile::tempfile_in(path) {
+        Err(source)
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            Err(Error::NotWritable {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+        // Writable; or another error, which is RocksDB's to report.
+        _ => Ok(()),
+    }
+}
+
 /// Create a new, empty log at `path` whole: built in a hidden staging
 /// directory beside it (every column family, the format version), then
 /// renamed into place. A process killed midway leaves no half-made log at
@@ -209,6 +233,7 @@ impl EventLog {
             OpenMode::Existing
         };
         let path = path.as_ref();
+        probe_writable(path)?;
         if mode == OpenMode::Create
             && !path.join("CURRENT").exists()
             && staging::absent_or_empty(path)
