@@ -16,6 +16,11 @@
 //! state equals a replay of the log; it prints kills and restart latency.
 //! `STRAND_CHAOS_SCALE=20 cargo test --release --test chaos -- --nocapture`
 //! runs them twenty times longer.
+//!
+//! The sleeps below are the scenarios' schedule (a task's duration, the
+//! interval between kill waves), the behaviour under test; every wait for
+//! an outcome (an actor back, the state caught up) follows the log's
+//! appends instead.
 
 #![allow(
     clippy::unwrap_used,
@@ -31,6 +36,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::Rng;
 use ractor::{ActorId, ActorStatus};
 use strand::actors::SupervisorRef;
 use strand::actors::names::{EVENT_STORE, STATE_MANAGER, STORAGE};
@@ -56,18 +64,6 @@ fn scale() -> u64 {
         .map_or(1, |s| s.parse().expect("STRAND_CHAOS_SCALE"))
 }
 
-/// A small deterministic generator (xorshift), so a failing run repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        usize::try_from(self.0 % n as u64).unwrap()
-    }
-}
-
 /// An engine for chaos: quick loss detection, and supervisors configured to
 /// take a storm of kills (200 restarts in 5 s) rather than escalate.
 async fn engine(dir: &std::path::Path) -> Engine {
@@ -77,7 +73,7 @@ async fn engine(dir: &std::path::Path) -> Engine {
         .heartbeat(Duration::from_millis(50), Duration::from_millis(500))
         .intensity(200, Duration::from_secs(5))
         .handler("work", |_: TaskContext| async {
-            // The work: a few milliseconds of waiting on "I/O".
+            // The work (part of the scenario): a few milliseconds of "I/O".
             tokio::time::sleep(Duration::from_millis(10)).await;
             TaskResult::Ok(String::new())
         })
@@ -336,11 +332,11 @@ async fn given_a_running_workflow_when_ten_random_tier_2_actors_are_killed_at_a_
     let tally = under_chaos(&engine, &wf, layers * 20, async |engine, tally| {
         let mut targets = tier_2(engine).await;
         for _ in 0..10.min(targets.len()) {
-            let target = targets.swap_remove(rng.below(targets.len()));
+            let target = targets.swap_remove(rng.index(targets.len()));
             kill(engine, &target, tally).await;
         }
         await_back(engine, tally).await;
-        tokio::time::sleep(Duration::from_millis(100)).await; // the interval
+        tokio::time::sleep(Duration::from_millis(100)).await; // the kill interval, under test
     })
     .await;
     tally.report("10 random tier-2 kills every 100 ms");
@@ -389,7 +385,7 @@ async fn given_a_running_workflow_when_each_tier_1_supervisor_is_killed_in_turn_
             }
             subtrees += 1;
         }
-        tokio::time::sleep(Duration::from_millis(150)).await; // the interval
+        tokio::time::sleep(Duration::from_millis(150)).await; // the kill interval, under test
     })
     .await;
     tally.report("tier-1 supervisors killed in turn");
@@ -423,7 +419,7 @@ async fn given_a_running_workflow_when_five_actors_are_killed_at_once_then_the_c
         }
         await_back(engine, tally).await;
         cascades += 1;
-        tokio::time::sleep(Duration::from_millis(200)).await; // the interval
+        tokio::time::sleep(Duration::from_millis(200)).await; // the kill interval, under test
     })
     .await;
     tally.report("cascades of 5 kills at once");
@@ -449,9 +445,9 @@ async fn given_continuous_random_kills_when_a_workflow_runs_then_it_completes_wi
         let targets = tier_2(engine).await;
         reap(engine, tally).await;
         for _ in 0..=rng.below(3) {
-            kill(engine, &targets[rng.below(targets.len())], tally).await;
+            kill(engine, &targets[rng.index(targets.len())], tally).await;
         }
-        let pause = Duration::from_millis(20 + rng.below(80) as u64);
+        let pause = Duration::from_millis(20 + rng.below(80));
         tokio::time::sleep(pause).await;
     })
     .await;
@@ -482,10 +478,10 @@ async fn given_sustained_load_with_kills_when_memory_is_sampled_then_resident_me
     let mut samples: Vec<(u64, u64)> = Vec::new();
     let tally = under_chaos(&engine, &wf, layers * 20, async |engine, tally| {
         let targets = tier_2(engine).await;
-        kill(engine, &targets[rng.below(targets.len())], tally).await;
+        kill(engine, &targets[rng.index(targets.len())], tally).await;
         await_back(engine, tally).await;
         samples.push((resident_bytes(), log.memtable_bytes().unwrap_or(0)));
-        tokio::time::sleep(Duration::from_millis(25)).await; // the interval
+        tokio::time::sleep(Duration::from_millis(25)).await; // the kill interval, under test
     })
     .await;
     // The first third warms up (allocator arenas, the runtime's pools, the

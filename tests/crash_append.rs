@@ -33,6 +33,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::Rng;
 use strand::eventlog::failpoint::{FailPoint, FailPoints};
 use strand::eventlog::{EventLog, LogOptions, NewEvent, Seq};
 use strand::projections::{DomainEvent, StateManager, WorkerId, codec};
@@ -78,18 +81,6 @@ impl Kill {
             .into_iter()
             .find(|k| k.name() == name)
             .expect("a known kill mode")
-    }
-}
-
-/// A small deterministic generator (xorshift), so a failing run repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
     }
 }
 

@@ -15,6 +15,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod common;
+
+use common::Rng;
 use strand::eventlog::{EventLog, Seq};
 use strand::projections::DomainEvent;
 
@@ -50,26 +53,13 @@ fn strand(data: &Path) -> Command {
     cmd
 }
 
-/// A small deterministic generator for kill delays (xorshift).
-struct Delays(u64);
-
-impl Iterator for Delays {
-    type Item = Duration;
-    fn next(&mut self) -> Option<Duration> {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Some(Duration::from_millis(50 + self.0 % 350))
-    }
-}
-
 #[test]
 fn given_strand_run_killed_at_random_moments_when_rerun_then_it_completes_with_each_bead_completed_once()
 -> TestResult {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let file = workflow_file(tmp.path());
-    let mut delays = Delays(0x5EED_CAFE);
+    let mut rng = Rng(0x5EED_CAFE);
     let (mut kills, mut finished_early) = (0, 0);
     for _ in 0..10 {
         let mut child = strand(&data)
@@ -80,7 +70,7 @@ fn given_strand_run_killed_at_random_moments_when_rerun_then_it_completes_with_e
             .stdout(Stdio::null())
             .spawn()?;
         // The fault: the process dies at an arbitrary point of its run.
-        std::thread::sleep(delays.next().unwrap());
+        std::thread::sleep(Duration::from_millis(50 + rng.below(350)));
         if child.try_wait()?.is_some() {
             finished_early += 1;
             break;

@@ -11,7 +11,7 @@
 )]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use strand_eventlog::{EventLog, LogOptions, NewEvent, Seq};
@@ -41,43 +41,32 @@ struct Run {
     max_queued: usize,
 }
 
-/// `producers` threads append one event at a time for `length`.
-fn run(log: &EventLog, producers: usize, length: Duration) -> Run {
-    let stop = Arc::new(AtomicBool::new(false));
+/// `producers` threads append `each` events, one at a time, each waiting
+/// for its acknowledgement. Around every append a producer notes the
+/// queue's depth: the samples come with the load, not from a clock.
+fn run(log: &EventLog, producers: usize, each: u64) -> Run {
     let max_queued = Arc::new(AtomicUsize::new(0));
-    let monitor = {
-        let (log, stop, max_queued) = (log.clone(), stop.clone(), max_queued.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                max_queued.fetch_max(log.queued(), Ordering::Relaxed);
-                // A sampling period, not a wait for a condition.
-                std::thread::sleep(Duration::from_micros(200));
-            }
-        })
-    };
     let started = Instant::now();
     let threads: Vec<_> = (0..producers)
         .map(|p| {
-            let (log, stop) = (log.clone(), stop.clone());
+            let (log, max_queued) = (log.clone(), max_queued.clone());
             std::thread::spawn(move || {
                 let mut acked = Vec::new();
                 let mut latencies = Vec::new();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
+                for n in 0..each {
+                    max_queued.fetch_max(log.queued(), Ordering::Relaxed);
                     let sent = Instant::now();
                     let range = log
                         .append_blocking(vec![NewEvent::new(format!("p{p}"), 1, body(p, n))])
                         .unwrap();
                     latencies.push(sent.elapsed());
+                    max_queued.fetch_max(log.queued(), Ordering::Relaxed);
                     acked.push((range.first.get(), p, n));
-                    n += 1;
                 }
                 (acked, latencies)
             })
         })
         .collect();
-    std::thread::sleep(length);
-    stop.store(true, Ordering::Relaxed);
     let mut acked = Vec::new();
     let mut latencies = Vec::new();
     for t in threads {
@@ -86,7 +75,6 @@ fn run(log: &EventLog, producers: usize, length: Duration) -> Run {
         latencies.extend(l);
     }
     let elapsed = started.elapsed();
-    monitor.join().unwrap();
     latencies.sort_unstable();
     Run {
         events_per_sec: acked.len() as f64 / elapsed.as_secs_f64(),
@@ -104,10 +92,10 @@ fn given_ten_times_the_producers_that_saturate_the_log_when_appending_then_backp
  {
     let dir = tempfile::tempdir().unwrap();
     let log = EventLog::open(dir.path(), LogOptions::default().queue_capacity(QUEUE)).unwrap();
-    let one = run(&log, 1, Duration::from_millis(300));
-    let saturating = run(&log, QUEUE, Duration::from_millis(500));
+    let one = run(&log, 1, 1_000);
+    let saturating = run(&log, QUEUE, 1_000);
     let rss_before = resident_bytes() - log.memtable_bytes().unwrap_or(0);
-    let overload = run(&log, 10 * QUEUE, Duration::from_secs(1));
+    let overload = run(&log, 10 * QUEUE, 400);
     let rss_after = resident_bytes() - log.memtable_bytes().unwrap_or(0);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(
