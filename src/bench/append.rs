@@ -12,10 +12,12 @@
 //!
 //! A single run of each is at the mercy of the disk: on these virtual
 //! machines the raw baseline alone varies by ±20 % from run to run. So (a)
-//! and (c) run in `rounds` pairs (default 3), alternating which goes first
+//! and (c) run in `rounds` pairs (default 5), alternating which goes first
 //! (a phase's writeback must not always land on the same side), and the
 //! reported ratio is the median of the rounds' ratios; every round is in
-//! the output.
+//! the output. `warmup` pairs (default 1) run first and are reported but
+//! not counted: the first run in a fresh process pays for its allocator's
+//! and the page cache's first touches, whichever side it is.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -54,8 +56,11 @@ pub struct AppendArgs {
     #[arg(long)]
     pub tmp: Option<PathBuf>,
     /// Rounds of (a) and (c), alternating order; the ratio is their median.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     pub rounds: u32,
+    /// Rounds run first, reported but not counted in the median.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
 }
 
 struct StrandRun {
@@ -192,12 +197,12 @@ fn run_round(
     })
 }
 
-/// Every round, in order.
+/// Every round, in order: the warm-up rounds first.
 fn run_rounds(args: &AppendArgs) -> Result<Vec<Round>, CliError> {
     let mut rounds = Vec::new();
     // The first round runs Strand first, so it has a batching to match.
     let mut batch = 1;
-    for n in 0..args.rounds {
+    for n in 0..args.warmup + args.rounds {
         let tmp = tempdir(args)?;
         let strand_dir = match &args.keep {
             Some(dir) if n == 0 => dir.clone(),
@@ -210,11 +215,13 @@ fn run_rounds(args: &AppendArgs) -> Result<Vec<Round>, CliError> {
     Ok(rounds)
 }
 
-fn rounds_json(rounds: &[Round]) -> Vec<serde_json::Value> {
+/// The rounds as JSON; `offset` is the number of rounds run before them
+/// (which side went first alternates across all).
+fn rounds_json(rounds: &[Round], offset: u32) -> Vec<serde_json::Value> {
     rounds
         .iter()
-        .enumerate()
-        .map(|(n, r)| {
+        .zip(offset..)
+        .map(|(r, n)| {
             json!({
                 "first": if n % 2 == 1 { "raw_batch" } else { "strand" },
                 "strand_events_per_sec": rate(r.strand.events, r.strand.elapsed).round(),
@@ -243,11 +250,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
-/// Run the bench.
-///
-/// # Errors
-/// Storage and file errors.
-pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
+fn check_args(args: &AppendArgs) -> Result<(), CliError> {
     if args.events == 0 || args.event_bytes == 0 || args.rounds == 0 {
         return Err(CliError::Usage {
             name: "--events/--event-bytes/--rounds",
@@ -260,7 +263,19 @@ pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
             reason: format!("{} already exists", dir.display()),
         });
     }
-    let rounds = run_rounds(args)?;
+    Ok(())
+}
+
+/// Run the bench.
+///
+/// # Errors
+/// Storage and file errors.
+pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
+    check_args(args)?;
+    let mut rounds = run_rounds(args)?;
+    let warmup: Vec<Round> = rounds
+        .drain(..usize::try_from(args.warmup).unwrap_or(0))
+        .collect();
     let raw_single_dir = tempdir(args)?;
     let raw_single = baseline::raw_synced_writes(
         raw_single_dir.path(),
@@ -292,7 +307,7 @@ pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
     } else {
         0.0
     };
-    let per_round = rounds_json(&rounds);
+    let per_round = rounds_json(&rounds, args.warmup);
     let doc = json!({
         "bench": "append",
         "events": args.events,
@@ -318,11 +333,12 @@ pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
             "events_per_sec": raw_single.events_per_sec().round(),
         },
         "rounds": per_round,
+        "warmup_rounds": rounds_json(&warmup, 0),
         "ratio_vs_raw_batch": (ratio * 1000.0).round() / 1000.0,
         "ratio_vs_raw_single": (single_ratio * 10.0).round() / 10.0,
         "note": format!(
-            "each of the {} producers awaits the acknowledgement of every single-event append, so one fsync can serve at most {} events; ratios are medians over {} rounds",
-            args.producers, args.producers, args.rounds
+            "each of the {} producers awaits the acknowledgement of every single-event append, so one fsync can serve at most {} events; ratios are medians over {} rounds, after {} warm-up rounds not counted",
+            args.producers, args.producers, args.rounds, args.warmup
         ),
         "kept": args.keep.as_ref().map(|p| p.display().to_string()),
     });
@@ -341,6 +357,10 @@ pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
         single_ratio,
     );
     rounds_text(&rounds, &mut text);
+    if !warmup.is_empty() {
+        text.push_str("\nwarm-up (not counted):");
+        rounds_text(&warmup, &mut text);
+    }
     ctx.emit(&doc, &text)?;
     Ok(Status::Ok)
 }

@@ -21,8 +21,30 @@ pub type RawRecord = (Seq, Box<[u8]>);
 /// items, never an early end.
 pub type RawRecords<'a> = Box<dyn Iterator<Item = Result<RawRecord>> + Send + 'a>;
 
-/// An iterator over `(stream, seq)` entries of the per-stream index.
-pub type IndexEntries<'a> = Box<dyn Iterator<Item = Result<(String, Seq)>> + Send + 'a>;
+/// A run of one stream's seqs, ascending and non-empty: the unit in which
+/// the stream index is stored. Its key is `(stream, first seq)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexChunk {
+    /// The stream.
+    pub stream: String,
+    /// Its seqs, ascending.
+    pub seqs: Vec<Seq>,
+}
+
+impl IndexChunk {
+    /// The seq the chunk is keyed by.
+    pub fn first(&self) -> Option<Seq> {
+        self.seqs.first().copied()
+    }
+
+    /// Its highest seq.
+    pub fn last(&self) -> Option<Seq> {
+        self.seqs.last().copied()
+    }
+}
+
+/// An iterator over stored index chunks, in `(stream, first seq)` order.
+pub type IndexChunks<'a> = Box<dyn Iterator<Item = Result<IndexChunk>> + Send + 'a>;
 
 /// Records with contiguous seqs, framed, to be written durably as one unit.
 ///
@@ -139,8 +161,14 @@ pub struct Truncation {
     pub after: Seq,
     /// The highest stored seq.
     pub last: Seq,
-    /// The stream-index entries of the removed records.
-    pub index_entries: Vec<(String, Seq)>,
+    /// Stream-index chunks to delete, by key `(stream, first seq)`: those
+    /// holding only removed seqs.
+    pub index_removed: Vec<(String, Seq)>,
+    /// Stream-index chunks to rewrite under their key: those holding seqs on
+    /// both sides of `after`, cut to the kept ones.
+    pub index_trimmed: Vec<IndexChunk>,
+    /// The stream index's new watermark (see [`Backend::put_index`]).
+    pub index_upto: Seq,
     /// Checkpoint generations `(name, id)` to remove.
     pub checkpoints: Vec<(String, u64)>,
     /// Metadata values to set in the same unit.
@@ -152,8 +180,8 @@ pub struct Truncation {
 /// Every method that writes must be durable (synced) when it returns `Ok`.
 /// Implementations must never turn a read error into an early end.
 pub trait Backend: Send + Sync + 'static {
-    /// Durably write every record of `batch` and its stream index entries, as
-    /// one atomic unit.
+    /// Durably write every record of `batch`, as one atomic unit. (The stream
+    /// index is written apart, in bulk: [`Backend::put_index`].)
     ///
     /// # Errors
     /// Any storage failure; the caller then poisons the log.
@@ -196,21 +224,34 @@ pub trait Backend: Send + Sync + 'static {
         visit: &mut dyn FnMut(Seq, &[u8]) -> ControlFlow<()>,
     ) -> Result<()>;
 
-    /// Seqs of `stream`'s records with `seq >= from`, ascending.
+    /// Store stream-index chunks and set the index watermark to `upto`, as
+    /// one atomic unit: the stored index then holds exactly the entries with
+    /// seq `<= upto`. Need not be synced: the index is derived from the log,
+    /// and an open re-derives whatever a crash lost (the watermark is lost
+    /// with the chunks, never without them).
     ///
     /// # Errors
-    /// Storage errors.
-    fn stream_seqs(
-        &self,
-        stream: &str,
-        from: Seq,
-    ) -> Result<Box<dyn Iterator<Item = Result<Seq>> + Send + '_>>;
+    /// Storage errors; the caller then poisons the log.
+    fn put_index(&self, chunks: &[IndexChunk], upto: Seq) -> Result<()>;
 
-    /// Every entry of the per-stream index (for verification).
+    /// The index watermark last stored by [`Backend::put_index`], if any.
+    ///
+    /// # Errors
+    /// Storage errors, a malformed stored value.
+    fn index_upto(&self) -> Result<Option<Seq>>;
+
+    /// The stored chunks of `stream` that may hold a seq `>= from`, in order
+    /// (the first may also hold smaller seqs).
     ///
     /// # Errors
     /// Storage errors.
-    fn index_entries(&self) -> Result<IndexEntries<'_>>;
+    fn stream_chunks(&self, stream: &str, from: Seq) -> Result<IndexChunks<'_>>;
+
+    /// Every stored index chunk, in `(stream, first seq)` order.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn index_chunks(&self) -> Result<IndexChunks<'_>>;
 
     /// Durably store checkpoint generation `id` of `name` and delete the
     /// generations in `delete`, atomically.

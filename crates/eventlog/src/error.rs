@@ -60,13 +60,31 @@ pub enum Error {
         /// The seq named by the entry.
         seq: Seq,
     },
-    /// The stream index holds another number of entries than the log holds records.
+    /// The stored stream index holds another number of entries than there
+    /// are records up to its watermark (it must index each exactly once).
     #[error("stream index holds {entries} entries for {records} records")]
     IndexCount {
-        /// Records in the log.
+        /// Records up to the index's watermark.
         records: u64,
         /// Entries in the index.
         entries: u64,
+    },
+    /// The stored stream index claims records past the log's end.
+    #[error("stream index covers seqs up to {upto} but the log ends at {last}")]
+    IndexAhead {
+        /// The index's watermark.
+        upto: Seq,
+        /// The last good record.
+        last: Seq,
+    },
+    /// A stored stream-index chunk does not decode, or its seqs are out of
+    /// order with the chunk before it.
+    #[error("stream index chunk ({stream:?}, first seq {first}) is malformed")]
+    BadIndexChunk {
+        /// The chunk's stream.
+        stream: String,
+        /// The seq it is keyed by.
+        first: Seq,
     },
     /// A key in the log column family is not an 8-byte big-endian seq.
     #[error("malformed log key of {len} bytes after seq {after}")]

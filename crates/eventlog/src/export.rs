@@ -30,6 +30,7 @@ use crate::backend::{Backend, RecordBatch};
 use crate::codec;
 use crate::error::{Error, ExportDefect, Result};
 use crate::frame::{self, FrameError, HEADER_LEN};
+use crate::index::StreamIndex;
 use crate::log::{FORMAT_VERSION, check_format};
 use crate::reader::Checker;
 use crate::rocks::{OpenMode, RocksBackend};
@@ -46,6 +47,8 @@ pub const EXPORT_VERSION: u32 = 1;
 const IMPORT_BATCH_RECORDS: usize = 4096;
 /// Bytes per synced write while importing.
 const IMPORT_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Stream-index entries an import holds in memory before writing them out.
+const IMPORT_INDEX_ENTRIES: usize = 65_536;
 
 /// Payload of the header frame. Field order is part of the format.
 #[derive(Debug, Serialize, Deserialize)]
@@ -325,7 +328,10 @@ fn read_export(
     reader.read_frame()?;
     let header: ExportHeader =
         codec::decode_exact(reader.payload()).map_err(|_| reader.defect(ExportDefect::Header))?;
-    if header.export_version != EXPORT_VERSION || header.log_format != FORMAT_VERSION {
+    // Data-directory formats 1 and 2 differ only in how the stream index is
+    // stored, which an export does not carry: their records read alike.
+    if header.export_version != EXPORT_VERSION || !(1..=FORMAT_VERSION).contains(&header.log_format)
+    {
         return Err(reader.defect(ExportDefect::Version {
             export: header.export_version,
             log: header.log_format,
@@ -394,6 +400,9 @@ pub(crate) fn import(
     let backend = RocksBackend::open(staging.path(), OpenMode::Create)?;
     check_format(&backend, true)?;
     let mut batch = RecordBatch::default();
+    // The stream index is built as the log's writer builds it: in memory,
+    // written out in bulk, and whole before the directory appears.
+    let index = StreamIndex::default();
     let total = checked.records;
     let report = read_export(
         src,
@@ -404,6 +413,9 @@ pub(crate) fn import(
             })?;
             if batch.len() >= IMPORT_BATCH_RECORDS || batch.bytes() >= IMPORT_BATCH_BYTES {
                 backend.append(&batch)?;
+                if index.record(&batch) >= IMPORT_INDEX_ENTRIES {
+                    index.flush(&backend, seq)?;
+                }
                 batch.clear();
                 progress(seq.0, total);
             }
@@ -413,7 +425,9 @@ pub(crate) fn import(
     )?;
     if !batch.is_empty() {
         backend.append(&batch)?;
+        index.record(&batch);
     }
+    index.flush(&backend, report.last_seq)?;
     backend.put_meta(META_CLEAN_CLOSE, &report.last_seq.0.to_be_bytes())?;
     backend.flush()?;
     drop(backend);

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::backend::{
-    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
-    Truncation,
+    Backend, IndexChunk, IndexChunks, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords,
+    RecordBatch, Truncation,
 };
 use crate::error::{Error, Result};
 use crate::types::Seq;
@@ -30,6 +30,10 @@ pub enum FailPoint {
     CheckpointBeforeWrite,
     /// A checkpoint's synced write happens, then is reported failed.
     CheckpointAfterWrite,
+    /// A bulk stream-index write fails before anything is written.
+    IndexBeforeWrite,
+    /// A bulk stream-index write happens, then is reported failed.
+    IndexAfterWrite,
 }
 
 /// What an armed point does when hit.
@@ -159,15 +163,19 @@ impl Backend for FaultyBackend {
     ) -> Result<()> {
         self.inner.scan_with(from, to, visit)
     }
-    fn stream_seqs(
-        &self,
-        stream: &str,
-        from: Seq,
-    ) -> Result<Box<dyn Iterator<Item = Result<Seq>> + Send + '_>> {
-        self.inner.stream_seqs(stream, from)
+    fn put_index(&self, chunks: &[IndexChunk], upto: Seq) -> Result<()> {
+        self.points.hit(FailPoint::IndexBeforeWrite)?;
+        self.inner.put_index(chunks, upto)?;
+        self.points.hit(FailPoint::IndexAfterWrite)
     }
-    fn index_entries(&self) -> Result<IndexEntries<'_>> {
-        self.inner.index_entries()
+    fn index_upto(&self) -> Result<Option<Seq>> {
+        self.inner.index_upto()
+    }
+    fn stream_chunks(&self, stream: &str, from: Seq) -> Result<IndexChunks<'_>> {
+        self.inner.stream_chunks(stream, from)
+    }
+    fn index_chunks(&self) -> Result<IndexChunks<'_>> {
+        self.inner.index_chunks()
     }
     fn put_checkpoint(&self, name: &str, id: u64, frame: &[u8], delete: &[u64]) -> Result<()> {
         self.points.hit(FailPoint::CheckpointBeforeWrite)?;

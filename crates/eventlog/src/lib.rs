@@ -40,6 +40,7 @@ pub mod failpoint;
 pub mod frame;
 pub mod fuzzing;
 mod handoff;
+mod index;
 mod log;
 mod options;
 mod reader;
@@ -51,8 +52,8 @@ mod verify;
 mod writer;
 
 pub use backend::{
-    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
-    Truncation,
+    Backend, IndexChunk, IndexChunks, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords,
+    RecordBatch, Truncation,
 };
 pub use checkpoint::{
     Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, CheckpointSummary,

@@ -15,6 +15,7 @@ use crate::checkpoint::{
 use crate::error::{Error, Result};
 use crate::export::{self, TransferProgress, TransferReport};
 use crate::handoff::Tail;
+use crate::index::{self, OnBadRecord, StreamIndex};
 use crate::options::LogOptions;
 use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
@@ -26,7 +27,11 @@ use crate::writer::{
 };
 
 /// Version of the data directory's layout (key encodings, frame, codec).
-pub const FORMAT_VERSION: u8 = 1;
+///
+/// 2: the stream index is stored in chunks up to a watermark. Logs of
+/// version 1 (one index entry per record, always complete) are read as they
+/// are and upgraded to 2 by the first open that may write.
+pub const FORMAT_VERSION: u8 = 2;
 const META_FORMAT: &str = "format_version";
 
 /// A handle to a durable event log. Cheap to clone; every clone appends
@@ -72,6 +77,10 @@ struct Inner {
     writer: Mutex<Vec<JoinHandle<()>>>,
     /// Clean-close watermark read at open.
     clean_close: Option<Seq>,
+    /// The stream index (stored chunks plus the newest entries in memory).
+    index: Arc<StreamIndex>,
+    /// The data-directory format found at open.
+    format: u8,
 }
 
 impl Drop for Inner {
@@ -112,18 +121,35 @@ fn read_clean_close(backend: &dyn Backend) -> Result<Option<Seq>> {
     }
 }
 
-/// Check the format marker; write it into a new, empty log when `writable`.
-pub(crate) fn check_format(backend: &dyn Backend, writable: bool) -> Result<()> {
+/// Check the format marker and return the format; when `writable`, write
+/// it into a new, empty log, and upgrade a version-1 log.
+pub(crate) fn check_format(backend: &dyn Backend, writable: bool) -> Result<u8> {
     match backend.get_meta(META_FORMAT)?.as_deref() {
-        Some([FORMAT_VERSION]) => Ok(()),
+        Some([FORMAT_VERSION]) => Ok(FORMAT_VERSION),
+        Some([1]) if writable => {
+            // Version 1 indexed every record with its batch: the index is
+            // complete to the last record, which becomes its watermark.
+            let last = backend.last_record()?.map_or(Seq(0), |(seq, _)| seq);
+            backend.put_index(&[], last)?;
+            // Durability: synced, and so is the watermark written before it.
+            backend.put_meta(META_FORMAT, &[FORMAT_VERSION])?;
+            Ok(FORMAT_VERSION)
+        }
+        Some([1]) => Ok(1),
         Some([found]) => Err(Error::UnsupportedFormat {
             found: *found,
             supported: FORMAT_VERSION,
         }),
         Some(_) => Err(Error::BadMetadata { key: META_FORMAT }),
         None if backend.last_record()?.is_some() => Err(Error::BadMetadata { key: META_FORMAT }),
-        None if writable => backend.put_meta(META_FORMAT, &[FORMAT_VERSION]),
-        None => Ok(()),
+        None if writable => {
+            backend.put_index(&[], Seq(0))?;
+            // Durability: the format version is synced, and with it the
+            // empty index's watermark written before it.
+            backend.put_meta(META_FORMAT, &[FORMAT_VERSION])?;
+            Ok(FORMAT_VERSION)
+        }
+        None => Ok(FORMAT_VERSION),
     }
 }
 
@@ -262,18 +288,39 @@ impl EventLog {
             }),
             None => backend,
         };
-        check_format(backend.as_ref(), true)?;
+        let format = check_format(backend.as_ref(), true)?;
         let clean_close = read_clean_close(backend.as_ref())?;
         let tail = recover_tail(backend.as_ref(), clean_close)?;
+        let upto = index::stored_upto(backend.as_ref(), format, tail.last)?;
+        if upto > tail.last {
+            return Err(Error::IndexAhead {
+                upto,
+                last: tail.last,
+            });
+        }
+        let index = Arc::new(StreamIndex::load(
+            backend.as_ref(),
+            upto,
+            tail.last,
+            OnBadRecord::Refuse,
+        )?);
         let (tx, rx) = mpsc::channel(options.queue_capacity);
         let shared = Arc::new(Shared::default());
         let config = WriterConfig {
             max_batch_events: options.max_batch_events,
             max_batch_bytes: options.max_batch_bytes,
             checkpoint_generations: options.checkpoint_generations,
+            index_flush_events: options.index_flush_events,
         };
-        let handles = writer::spawn(Arc::clone(&backend), rx, &shared, tail, &config)
-            .map_err(|source| Error::WriterThread { source })?;
+        let handles = writer::spawn(
+            Arc::clone(&backend),
+            Arc::clone(&index),
+            rx,
+            &shared,
+            tail,
+            &config,
+        )
+        .map_err(|source| Error::WriterThread { source })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
@@ -281,6 +328,8 @@ impl EventLog {
                 shared,
                 writer: Mutex::new(handles),
                 clean_close,
+                index,
+                format,
             }),
         })
     }
@@ -295,10 +344,17 @@ impl EventLog {
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
         let backend: Arc<dyn Backend> =
             Arc::new(RocksBackend::open(path.as_ref(), OpenMode::ReadOnly)?);
-        check_format(backend.as_ref(), false)?;
+        let format = check_format(backend.as_ref(), false)?;
         let clean_close = read_clean_close(backend.as_ref())?;
         let shared = Arc::new(Shared::default());
         let last = backend.last_record()?.map_or(0, |(seq, _)| seq.0);
+        let upto = index::stored_upto(backend.as_ref(), format, Seq(last))?;
+        let index = Arc::new(StreamIndex::load(
+            backend.as_ref(),
+            upto,
+            Seq(last),
+            OnBadRecord::Stop,
+        )?);
         shared.last_seq.store(last, Ordering::Release);
         shared.status.send_replace(LogStatus {
             last_seq: Seq(last),
@@ -311,6 +367,8 @@ impl EventLog {
                 shared,
                 writer: Mutex::new(Vec::new()),
                 clean_close,
+                index,
+                format,
             }),
         })
     }
@@ -510,7 +568,9 @@ impl EventLog {
     /// # Errors
     /// Storage errors opening the scan; the iterator yields record errors.
     pub fn read_stream(&self, stream: &str, from: Seq) -> Result<StreamRecords<'_>> {
-        StreamRecords::new(self.inner.backend.as_ref(), stream, from)
+        let backend = self.inner.backend.as_ref();
+        let seqs = self.inner.index.seqs(backend, stream, from)?;
+        Ok(StreamRecords::new(backend, stream, seqs))
     }
 
     /// Every stream with its number of events, in stream-name order.
@@ -518,15 +578,7 @@ impl EventLog {
     /// # Errors
     /// Storage errors.
     pub fn streams(&self) -> Result<Vec<(String, u64)>> {
-        let mut out: Vec<(String, u64)> = Vec::new();
-        for entry in self.inner.backend.index_entries()? {
-            let (stream, _) = entry?;
-            match out.last_mut() {
-                Some((name, count)) if *name == stream => *count += 1,
-                _ => out.push((stream, 1)),
-            }
-        }
-        Ok(out)
+        self.inner.index.streams(self.inner.backend.as_ref())
     }
 
     /// The last durable seq (`Seq(0)` for an empty log).
@@ -579,6 +631,7 @@ impl EventLog {
         verify::verify(
             self.inner.backend.as_ref(),
             self.inner.clean_close,
+            self.inner.format,
             progress,
         )
     }

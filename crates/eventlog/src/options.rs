@@ -19,6 +19,10 @@ pub struct LogOptions {
     /// Checkpoint generations kept per name; at least 2 so that a bad newest
     /// generation can fall back to an older one. Default 2.
     pub checkpoint_generations: usize,
+    /// Stream-index entries kept in memory before they are written to the
+    /// store in bulk (one chunk per stream); also the most records an open
+    /// after a crash re-reads to rebuild them. Default 16384.
+    pub index_flush_events: usize,
     /// Test-only fault injection.
     #[cfg(feature = "failpoints")]
     pub failpoints: Option<crate::failpoint::FailPoints>,
@@ -32,6 +36,7 @@ impl Default for LogOptions {
             max_batch_events: 4096,
             max_batch_bytes: 8 * 1024 * 1024,
             checkpoint_generations: 2,
+            index_flush_events: 16_384,
             #[cfg(feature = "failpoints")]
             failpoints: None,
         }
@@ -74,6 +79,13 @@ impl LogOptions {
         self
     }
 
+    /// Set [`LogOptions::index_flush_events`].
+    #[must_use]
+    pub fn index_flush_events(mut self, events: usize) -> Self {
+        self.index_flush_events = events;
+        self
+    }
+
     /// Inject faults (test builds only).
     #[cfg(feature = "failpoints")]
     #[must_use]
@@ -92,6 +104,9 @@ impl LogOptions {
         }
         if self.max_batch_bytes < crate::frame::HEADER_LEN + 1 {
             return refuse("max_batch_bytes", "must hold at least one frame");
+        }
+        if self.index_flush_events == 0 {
+            return refuse("index_flush_events", "must be at least 1");
         }
         if self.checkpoint_generations < 2 {
             return refuse("checkpoint_generations", "must be at least 2");

@@ -158,13 +158,18 @@ pub struct StreamRecords<'a> {
 }
 
 impl<'a> StreamRecords<'a> {
-    pub(crate) fn new(backend: &'a dyn Backend, stream: &str, from: Seq) -> Result<Self> {
-        Ok(Self {
+    /// The events at `seqs`, which the stream index says are `stream`'s.
+    pub(crate) fn new(
+        backend: &'a dyn Backend,
+        stream: &str,
+        seqs: Box<dyn Iterator<Item = Result<Seq>> + Send + 'a>,
+    ) -> Self {
+        Self {
             backend,
             stream: stream.to_owned(),
-            seqs: backend.stream_seqs(stream, from)?,
+            seqs,
             done: false,
-        })
+        }
     }
 
     fn load(&self, seq: Seq) -> Result<Event> {

@@ -8,17 +8,23 @@
 //! records after SEQ, their stream-index entries and every checkpoint newer
 //! than SEQ in one synced write, and verifies the result.
 //!
-//! The truncation never decodes the records it removes: the range is cut by
-//! key, and their index entries are found from the index itself, so a tail
-//! too damaged to decode can still be removed.
+//! The truncation never needs to decode the records it removes: the range is
+//! cut by key, and their index entries are found from the index itself
+//! (chunks past SEQ are deleted, chunks across it cut), so a tail too damaged
+//! to decode can still be removed. Only the per-stream counts of the plan
+//! decode the records past the index's watermark, as far as they decode.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{Backend, Truncation};
+use std::ops::ControlFlow;
+
+use crate::backend::{Backend, IndexChunk, Truncation};
 use crate::checkpoint;
 use crate::error::{Error, Result};
+use crate::index;
 use crate::log::check_format;
+use crate::reader::decode_record;
 use crate::rocks::{OpenMode, RocksBackend};
 use crate::types::Seq;
 use crate::verify::{self, VerifyReport};
@@ -63,20 +69,48 @@ pub struct TruncateOutcome {
     pub verify: VerifyReport,
 }
 
-fn plan(backend: &dyn Backend, after: Seq) -> Result<(TruncatePlan, Truncation)> {
+fn plan(backend: &dyn Backend, after: Seq, format: u8) -> Result<(TruncatePlan, Truncation)> {
     let last = backend.last_record()?.map_or(Seq(0), |(seq, _)| seq);
+    let upto = index::stored_upto(backend, format, last)?;
     let mut truncation = Truncation {
         after,
         last,
+        index_upto: upto.min(after),
         ..Truncation::default()
     };
     let mut streams: BTreeMap<String, u64> = BTreeMap::new();
-    for entry in backend.index_entries()? {
-        let (stream, seq) = entry?;
-        if seq > after {
-            *streams.entry(stream.clone()).or_default() += 1;
-            truncation.index_entries.push((stream, seq));
+    for chunk in backend.index_chunks()? {
+        let IndexChunk { stream, mut seqs } = chunk?;
+        let (Some(first), Some(end)) = (seqs.first().copied(), seqs.last().copied()) else {
+            continue;
+        };
+        if end <= after {
+            continue;
         }
+        let kept = seqs.partition_point(|seq| *seq <= after);
+        let removed = seqs.split_off(kept);
+        let indexed = removed.iter().filter(|seq| **seq <= upto).count() as u64;
+        if indexed > 0 {
+            *streams.entry(stream.clone()).or_default() += indexed;
+        }
+        if seqs.is_empty() {
+            truncation.index_removed.push((stream, first));
+        } else {
+            truncation.index_trimmed.push(IndexChunk { stream, seqs });
+        }
+    }
+    // Records past the index's watermark: counted by stream as far as they
+    // decode. The counts only inform the operator, and a record too damaged
+    // to decode (or read) is removed all the same, so a failure here is not
+    // an error.
+    let unindexed = upto.max(after).next();
+    if unindexed <= last {
+        let _ = backend.scan_with(unindexed, last, &mut |seq, bytes| {
+            if let Ok((event, _, _)) = decode_record(seq, bytes) {
+                *streams.entry(event.stream).or_default() += 1;
+            }
+            ControlFlow::Continue(())
+        });
     }
     let mut checkpoints = Vec::new();
     for (name, id, bytes) in backend.all_checkpoints()? {
@@ -109,8 +143,8 @@ fn plan(backend: &dyn Backend, after: Seq) -> Result<(TruncatePlan, Truncation)>
 /// [`Error::NotFound`], [`Error::UnsupportedFormat`], storage errors.
 pub fn plan_truncate(path: &Path, after: Seq) -> Result<TruncatePlan> {
     let backend = RocksBackend::open(path, OpenMode::ReadOnly)?;
-    check_format(&backend, false)?;
-    Ok(plan(&backend, after)?.0)
+    let format = check_format(&backend, false)?;
+    Ok(plan(&backend, after, format)?.0)
 }
 
 /// Copy the database in `path` to `backup` (which must not exist), then
@@ -125,8 +159,8 @@ pub fn plan_truncate(path: &Path, after: Seq) -> Result<TruncatePlan> {
 /// (including `backup` existing). Nothing is removed on error.
 pub fn truncate_after(path: &Path, after: Seq, backup: &Path) -> Result<TruncateOutcome> {
     let backend = RocksBackend::open(path, OpenMode::Existing)?;
-    check_format(&backend, false)?;
-    let (plan, truncation) = plan(&backend, after)?;
+    let format = check_format(&backend, false)?;
+    let (plan, truncation) = plan(&backend, after, format)?;
     if plan.records == 0 && plan.checkpoints.is_empty() {
         return Err(Error::BadTruncation {
             after,
@@ -135,7 +169,12 @@ pub fn truncate_after(path: &Path, after: Seq, backup: &Path) -> Result<Truncate
     }
     backend.backup_to(backup)?;
     backend.truncate(&truncation)?;
-    let verify = verify::verify(&backend, Some(after.min(plan.last_seq)), &mut |_| {});
+    let verify = verify::verify(
+        &backend,
+        Some(after.min(plan.last_seq)),
+        format,
+        &mut |_| {},
+    );
     Ok(TruncateOutcome {
         plan,
         backup: backup.to_path_buf(),

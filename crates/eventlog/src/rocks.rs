@@ -2,21 +2,24 @@
 //!
 //! Column families, all created at initialisation:
 //! - `log`: key = seq as u64 big-endian (so byte order is seq order), value = frame;
-//! - `stream_index`: key = u16 BE stream length, stream bytes, u64 BE seq; value empty;
+//! - `stream_index`: key = u16 BE stream length, stream bytes, u64 BE first
+//!   seq; value = the chunk's later seqs as gaps (`chunk.rs`);
 //! - `checkpoints`: key = u16 BE name length, name bytes, u64 BE generation; value = frame;
 //! - `meta`: key = ASCII name; value = small fixed encodings.
+
+mod chunk;
 
 use std::ops::ControlFlow;
 use std::path::Path;
 
 use rocksdb::{
     ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRecoveryMode, Direction,
-    IteratorMode, MemtableFactory, Options, ReadOptions, SliceTransform, WriteBatch, WriteOptions,
+    IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 
 use crate::backend::{
-    Backend, IndexEntries, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords, RecordBatch,
-    Truncation,
+    Backend, IndexChunk, IndexChunks, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords,
+    RecordBatch, Truncation,
 };
 use crate::error::{Error, Result, storage};
 use crate::types::Seq;
@@ -26,6 +29,8 @@ const CF_INDEX: &str = "stream_index";
 const CF_CHECKPOINTS: &str = "checkpoints";
 const CF_META: &str = "meta";
 const COLUMN_FAMILIES: [&str; 4] = [CF_LOG, CF_INDEX, CF_CHECKPOINTS, CF_META];
+/// Metadata key of the stream index's watermark (u64 BE seq).
+const META_INDEX_UPTO: &str = "index_upto";
 
 /// How to open the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,48 +61,15 @@ pub(crate) fn db_options(create: bool) -> Options {
     opts.set_manual_wal_flush(false);
     opts.set_compression_type(DBCompressionType::Lz4);
     opts.set_max_background_jobs(2);
-    // One committer thread writes; concurrent memtable writes buy nothing and
-    // the stream index's hash memtable requires them off.
+    // One committer thread writes; concurrent memtable writes buy nothing.
     opts.set_allow_concurrent_memtable_write(false);
-    opts
-}
-
-/// The stream-index key minus its trailing seq: the stream's prefix.
-fn stream_prefix(key: &[u8]) -> &[u8] {
-    key.split_at_checked(key.len().saturating_sub(8))
-        .map_or(key, |(prefix, _)| prefix)
-}
-
-fn is_index_key(key: &[u8]) -> bool {
-    key.len() >= 2 + 8
-}
-
-/// Column-family options. The stream index gets a hash-of-skiplists
-/// memtable keyed by stream: appends interleave hundreds of streams, and
-/// in one global skiplist each index insert would land at a random position
-/// (the largest CPU cost of an append, measured). Per stream, seqs arrive in
-/// increasing order and each insert lands where the previous one did.
-fn cf_options(name: &str) -> Options {
-    let mut opts = db_options(false);
-    if name == CF_INDEX {
-        opts.set_prefix_extractor(SliceTransform::create(
-            "strand.stream_prefix",
-            stream_prefix,
-            Some(is_index_key),
-        ));
-        opts.set_memtable_factory(MemtableFactory::HashSkipList {
-            bucket_count: 65_536,
-            height: 4,
-            branching_factor: 4,
-        });
-    }
     opts
 }
 
 pub(crate) fn descriptors() -> impl Iterator<Item = ColumnFamilyDescriptor> {
     COLUMN_FAMILIES
         .iter()
-        .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name)))
+        .map(|name| ColumnFamilyDescriptor::new(*name, db_options(false)))
 }
 
 /// The sync write options: a write is acknowledged only after its WAL record
@@ -106,6 +78,17 @@ pub(crate) fn sync_write() -> WriteOptions {
     let mut wo = WriteOptions::default();
     // Durability: fsync the WAL before returning; acknowledgements depend on it.
     wo.set_sync(true);
+    wo.disable_wal(false);
+    wo
+}
+
+/// The write options of the stream index: written to the WAL (so that a
+/// crash keeps or loses chunks and watermark together) but not synced.
+fn index_write() -> WriteOptions {
+    let mut wo = WriteOptions::default();
+    // Durability: none needed; the index is re-derived from the log past its
+    // watermark on open, and the next synced append syncs this WAL record too.
+    wo.set_sync(false);
     wo.disable_wal(false);
     wo
 }
@@ -227,6 +210,20 @@ impl RocksBackend {
     }
 }
 
+fn decode_chunk(key: &[u8], value: &[u8]) -> Result<IndexChunk> {
+    let (stream, first) = split_named_key(key).ok_or(Error::BadKey {
+        after: Seq(0),
+        len: key.len(),
+    })?;
+    match chunk::decode_gaps(Seq(first), value) {
+        Some(seqs) => Ok(IndexChunk { stream, seqs }),
+        None => Err(Error::BadIndexChunk {
+            stream,
+            first: Seq(first),
+        }),
+    }
+}
+
 fn decode_log_key(key: &[u8], after: Seq) -> Result<Seq> {
     seq_from_key(key).ok_or(Error::BadKey {
         after,
@@ -246,15 +243,10 @@ fn read_opts_range(to: Seq) -> ReadOptions {
 impl Backend for RocksBackend {
     fn append(&self, batch: &RecordBatch) -> Result<()> {
         let log = self.cf(CF_LOG)?;
-        let index = self.cf(CF_INDEX)?;
-        let mut wb = WriteBatch::default();
-        let mut key = Vec::with_capacity(64);
-        for (seq, stream, frame) in batch.records() {
+        // Sized once: a record costs its frame, its key and a few header bytes.
+        let mut wb = WriteBatch::with_capacity_bytes(batch.bytes() + 32 * batch.len() + 64);
+        for (seq, _, frame) in batch.records() {
             wb.put_cf(log, seq_key(seq), frame);
-            key.clear();
-            name_prefix(stream, &mut key);
-            key.extend_from_slice(&seq_key(seq));
-            wb.put_cf(index, &key, []);
         }
         // Durability: one fsync for the whole batch; acks wait for it.
         self.db
@@ -317,54 +309,73 @@ impl Backend for RocksBackend {
         iter.status().map_err(storage("scan"))
     }
 
-    fn stream_seqs(
-        &self,
-        stream: &str,
-        from: Seq,
-    ) -> Result<Box<dyn Iterator<Item = Result<Seq>> + Send + '_>> {
+    fn put_index(&self, chunks: &[IndexChunk], upto: Seq) -> Result<()> {
+        let index = self.cf(CF_INDEX)?;
+        let meta = self.cf(CF_META)?;
+        let mut wb = WriteBatch::default();
+        let mut value = Vec::new();
+        for chunk in chunks {
+            let Some(first) = chunk.first() else {
+                continue;
+            };
+            value.clear();
+            chunk::encode_gaps(&chunk.seqs, &mut value);
+            wb.put_cf(index, named_key(&chunk.stream, first.0), &value);
+        }
+        wb.put_cf(meta, META_INDEX_UPTO, seq_key(upto));
+        self.db
+            .write_opt(wb, &index_write())
+            .map_err(storage("put index"))
+    }
+
+    fn index_upto(&self) -> Result<Option<Seq>> {
+        match self.get_meta(META_INDEX_UPTO)? {
+            None => Ok(None),
+            Some(bytes) => seq_from_key(&bytes).map(Some).ok_or(Error::BadMetadata {
+                key: META_INDEX_UPTO,
+            }),
+        }
+    }
+
+    fn stream_chunks(&self, stream: &str, from: Seq) -> Result<IndexChunks<'_>> {
         let cf = self.cf(CF_INDEX)?;
         let mut prefix = Vec::with_capacity(2 + stream.len());
         name_prefix(stream, &mut prefix);
-        let start = named_key(stream, from.0);
-        let mut ro = ReadOptions::default();
-        // Prefix mode: the hash memtable serves one stream's bucket.
-        ro.set_prefix_same_as_start(true);
+        // Start at the chunk keyed at or before `from`: it may hold `from`.
+        let mut start = named_key(stream, from.0);
+        let mut probe = self.db.raw_iterator_cf(cf);
+        probe.seek_for_prev(&start);
+        match probe.key() {
+            Some(key) if key.starts_with(&prefix) && key.len() == start.len() => {
+                start = key.to_vec();
+            }
+            _ => probe.status().map_err(storage("stream index seek"))?,
+        }
+        drop(probe);
         let iter = self
             .db
-            .iterator_cf_opt(cf, ro, IteratorMode::From(&start, Direction::Forward));
+            .iterator_cf(cf, IteratorMode::From(&start, Direction::Forward));
         Ok(Box::new(
             iter.map(|item| item.map_err(storage("stream index scan")))
                 .take_while(move |item| match item {
-                    Ok((key, _)) => key.starts_with(&prefix),
+                    Ok((key, _)) => key.starts_with(&prefix) && key.len() == prefix.len() + 8,
                     Err(_) => true,
                 })
                 .map(|item| {
-                    let (key, _) = item?;
-                    split_named_key(&key)
-                        .map(|(_, n)| Seq(n))
-                        .ok_or(Error::BadKey {
-                            after: Seq(0),
-                            len: key.len(),
-                        })
+                    let (key, value) = item?;
+                    decode_chunk(&key, &value)
                 }),
         ))
     }
 
-    fn index_entries(&self) -> Result<IndexEntries<'_>> {
+    fn index_chunks(&self) -> Result<IndexChunks<'_>> {
         let cf = self.cf(CF_INDEX)?;
         let mut ro = ReadOptions::default();
         ro.fill_cache(false);
-        // Every stream, in key order, across the hash memtable's buckets.
-        ro.set_total_order_seek(true);
         let iter = self.db.iterator_cf_opt(cf, ro, IteratorMode::Start);
         Ok(Box::new(iter.map(|item| {
-            let (key, _) = item.map_err(storage("stream index scan"))?;
-            split_named_key(&key)
-                .map(|(stream, n)| (stream, Seq(n)))
-                .ok_or(Error::BadKey {
-                    after: Seq(0),
-                    len: key.len(),
-                })
+            let (key, value) = item.map_err(storage("stream index scan"))?;
+            decode_chunk(&key, &value)
         })))
     }
 
@@ -441,13 +452,18 @@ impl Backend for RocksBackend {
             seq_key(truncation.after.next()),
             seq_key(truncation.last.next()),
         );
-        let mut key = Vec::with_capacity(64);
-        for (stream, seq) in &truncation.index_entries {
-            key.clear();
-            name_prefix(stream, &mut key);
-            key.extend_from_slice(&seq_key(*seq));
-            wb.delete_cf(index, &key);
+        for (stream, first) in &truncation.index_removed {
+            wb.delete_cf(index, named_key(stream, first.0));
         }
+        let mut value = Vec::new();
+        for chunk in &truncation.index_trimmed {
+            if let Some(first) = chunk.first() {
+                value.clear();
+                chunk::encode_gaps(&chunk.seqs, &mut value);
+                wb.put_cf(index, named_key(&chunk.stream, first.0), &value);
+            }
+        }
+        wb.put_cf(meta, META_INDEX_UPTO, seq_key(truncation.index_upto));
         for (name, id) in &truncation.checkpoints {
             wb.delete_cf(checkpoints, named_key(name, *id));
         }

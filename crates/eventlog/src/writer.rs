@@ -39,6 +39,7 @@ use crate::codec::{self, EnvelopeRef};
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::handoff::{AppendBatch, Handoff, Limits, Stage, Tail, Waiting};
+use crate::index::StreamIndex;
 use crate::types::{Appended, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 
 /// Metadata key of the clean-close watermark (u64 BE seq).
@@ -128,11 +129,13 @@ pub(crate) struct WriterConfig {
     pub(crate) max_batch_events: usize,
     pub(crate) max_batch_bytes: usize,
     pub(crate) checkpoint_generations: usize,
+    pub(crate) index_flush_events: usize,
 }
 
 /// Start the encoder and committer threads; returns their handles.
 pub(crate) fn spawn(
     backend: Arc<dyn Backend>,
+    index: Arc<StreamIndex>,
     commands: mpsc::Receiver<Command>,
     shared: &Arc<Shared>,
     tail: Tail,
@@ -150,6 +153,8 @@ pub(crate) fn spawn(
     let (to_replier, answers) = std_mpsc::channel::<Reply>();
     let committer = Committer {
         backend,
+        index,
+        index_flush_events: config.index_flush_events,
         handoff: Arc::clone(&handoff),
         replies: to_replier,
         shared: Arc::clone(shared),
@@ -315,6 +320,10 @@ impl Encoder {
 /// Stage two: makes batches durable, in order, and answers producers.
 struct Committer {
     backend: Arc<dyn Backend>,
+    /// Every durable record is indexed here before it is acknowledged.
+    index: Arc<StreamIndex>,
+    /// Entries the index holds in memory before they are written out.
+    index_flush_events: usize,
     handoff: Arc<Handoff>,
     /// To the replier thread.
     replies: std_mpsc::Sender<Reply>,
@@ -379,6 +388,9 @@ impl Committer {
         }
         match self.backend.append(batch) {
             Ok(()) => {
+                // Indexed before anyone learns of it: an acknowledged event
+                // is at once readable by stream.
+                let pending = self.index.record(batch);
                 self.durable = tail;
                 self.shared.last_seq.store(tail.last.0, Ordering::Release);
                 self.shared.batches.fetch_add(1, Ordering::AcqRel);
@@ -394,6 +406,9 @@ impl Committer {
                         let _ = reply.send(Ok(range));
                     }
                 }));
+                if pending >= self.index_flush_events {
+                    self.flush_index();
+                }
             }
             Err(e) => {
                 self.poison();
@@ -407,6 +422,15 @@ impl Committer {
                     }
                 }));
             }
+        }
+    }
+
+    /// Write the index entries held in memory to the store. A failure
+    /// poisons the log like any failed write (the store's state is unknown).
+    fn flush_index(&mut self) {
+        if let Err(e) = self.index.flush(self.backend.as_ref(), self.durable.last) {
+            tracing::error!(error = %e, "stream index write failed; poisoning the log");
+            self.poison();
         }
     }
 
@@ -472,6 +496,11 @@ impl Committer {
     fn close(&mut self) -> Result<()> {
         if self.poisoned {
             return Err(Error::Poisoned);
+        }
+        // A clean close leaves the whole index in the store: the next open
+        // re-reads nothing.
+        if self.index.pending() > 0 {
+            self.index.flush(self.backend.as_ref(), self.durable.last)?;
         }
         // Record how far the log was acknowledged, so that a later open can
         // tell a lost tail from a short log.

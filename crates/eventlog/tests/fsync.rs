@@ -60,11 +60,11 @@ fn given_a_truncation_when_applied_then_it_waited_for_an_fsync() -> Result<(), E
     backend.truncate(&Truncation {
         after: Seq(2),
         last: Seq(5),
-        index_entries: vec![
-            ("s".into(), Seq(3)),
-            ("s".into(), Seq(4)),
-            ("s".into(), Seq(5)),
-        ],
+        index_trimmed: vec![strand_eventlog::IndexChunk {
+            stream: "s".into(),
+            seqs: vec![Seq(1), Seq(2)],
+        }],
+        index_upto: Seq(2),
         ..Truncation::default()
     })?;
     assert_eq!(backend.wal_syncs().unwrap() - before, 1);

@@ -202,7 +202,7 @@ fn given_other_format_version_when_opened_then_unsupported_format() -> Result<()
             err,
             Error::UnsupportedFormat {
                 found: 9,
-                supported: 1
+                supported: strand_eventlog::FORMAT_VERSION
             }
         ));
     }
