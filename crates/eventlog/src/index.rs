@@ -2,7 +2,7 @@
 //!
 //! The store holds the index in *chunks* (a run of one stream's seqs under
 //! one key) up to a watermark, `upto`; the entries past it live here, in
-//! memory. The committer records each durable batch here before its
+//! memory. The writer's replier records each durable batch here before its
 //! producers are answered, and every so many entries writes them out in
 //! bulk, one chunk per stream, with the new watermark in the same atomic
 //! write ([`Backend::put_index`]). So an append's synced write carries its
@@ -142,8 +142,9 @@ impl StreamIndex {
     }
 
     /// Write every entry held here to the store, one chunk per stream, with
-    /// the watermark `upto` (the last seq recorded). Only the log's single
-    /// writer calls this, so nothing is recorded meanwhile.
+    /// the watermark `upto` (the last seq recorded). The thread that records
+    /// (the writer's replier, or an import) is the one that flushes, so
+    /// nothing is recorded meanwhile.
     ///
     /// # Errors
     /// Storage errors: the caller poisons the log (the entries stay here,

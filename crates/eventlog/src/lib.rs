@@ -33,6 +33,7 @@ mod backend;
 pub mod baseline;
 mod checkpoint;
 pub mod codec;
+mod delivery;
 mod error;
 mod export;
 #[cfg(feature = "failpoints")]

@@ -10,9 +10,11 @@
 //! load one fsync serves hundreds of appends, and the committer never waits
 //! for the encoder to be scheduled (`handoff.rs` says why).
 //!
-//! A third thread, the **replier**, sends the answers, in batch order, so the
-//! committer goes straight from one synced write to the next. The watermark
-//! (`last_seq`) is published before any answer of its batch is sent.
+//! A third thread, the **replier**, delivers each durable batch, in batch
+//! order (`delivery.rs`): it indexes the batch by stream, publishes the
+//! watermark (`last_seq`), then sends the answers, so the committer goes
+//! straight from one synced write to the next. It also writes the stream
+//! index out in bulk, and performs the clean close after the last batch.
 //!
 //! Safety of the pipeline: the committer writes batches strictly in seq order
 //! and, after a failed write, writes nothing ever again. So a batch encoded
@@ -36,6 +38,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::backend::{Backend, RecordBatch};
 use crate::checkpoint::{self, CheckpointId, NewCheckpoint};
 use crate::codec::{self, EnvelopeRef};
+use crate::delivery::Delivery;
 use crate::error::{Error, Result};
 use crate::frame;
 use crate::handoff::{AppendBatch, Handoff, Limits, Stage, Tail, Waiting};
@@ -116,6 +119,12 @@ impl WriterStats {
 }
 
 impl Shared {
+    /// Mark the log poisoned, for handles and watchers.
+    pub(crate) fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
+        self.status.send_modify(|status| status.poisoned = true);
+    }
+
     pub(crate) fn stats(&self) -> WriterStats {
         WriterStats {
             fsyncs: self.batches.load(Ordering::Acquire),
@@ -152,9 +161,13 @@ pub(crate) fn spawn(
     // Unbounded, but never longer than the requests the bounded queue admitted.
     let (to_replier, answers) = std_mpsc::channel::<Reply>();
     let committer = Committer {
+        delivery: Arc::new(Delivery {
+            backend: Arc::clone(&backend),
+            index,
+            shared: Arc::clone(shared),
+            index_flush_events: config.index_flush_events,
+        }),
         backend,
-        index,
-        index_flush_events: config.index_flush_events,
         handoff: Arc::clone(&handoff),
         replies: to_replier,
         shared: Arc::clone(shared),
@@ -320,10 +333,8 @@ impl Encoder {
 /// Stage two: makes batches durable, in order, and answers producers.
 struct Committer {
     backend: Arc<dyn Backend>,
-    /// Every durable record is indexed here before it is acknowledged.
-    index: Arc<StreamIndex>,
-    /// Entries the index holds in memory before they are written out.
-    index_flush_events: usize,
+    /// What the replier does with each durable batch (`delivery.rs`).
+    delivery: Arc<Delivery>,
     handoff: Arc<Handoff>,
     /// To the replier thread.
     replies: std_mpsc::Sender<Reply>,
@@ -349,7 +360,7 @@ impl Committer {
                     waiting,
                     tail,
                     ..
-                }) => self.commit(&batch, waiting, tail),
+                }) => self.commit(batch, waiting, tail),
                 Stage::Checkpoint { checkpoint, reply } => {
                     let outcome = self.checkpoint(&checkpoint);
                     self.reply(Box::new(move || {
@@ -357,9 +368,16 @@ impl Committer {
                     }));
                 }
                 Stage::Close { reply } => {
-                    // Through the replier, so it cannot overtake an earlier ack.
-                    let outcome = self.close();
+                    // On the replier, after every earlier batch was delivered
+                    // (indexed, acknowledged); nothing is written after it.
+                    let delivery = Arc::clone(&self.delivery);
+                    let (poisoned, last) = (self.poisoned, self.durable.last);
                     self.reply(Box::new(move || {
+                        let outcome = if poisoned {
+                            Err(Error::Poisoned)
+                        } else {
+                            delivery.close(last)
+                        };
                         let _ = reply.send(outcome);
                     }));
                     return;
@@ -376,8 +394,11 @@ impl Committer {
         }
     }
 
-    /// Write one batch with one sync, then answer its producers.
-    fn commit(&mut self, batch: &RecordBatch, waiting: Waiting, tail: Tail) {
+    /// Write one batch with one sync, then hand it to the replier, which
+    /// indexes it and answers its producers (`delivery.rs`).
+    fn commit(&mut self, batch: RecordBatch, waiting: Waiting, tail: Tail) {
+        // The replier poisons the log when an index write fails.
+        self.poisoned |= self.shared.poisoned.load(Ordering::Acquire);
         if self.poisoned {
             self.reply(Box::new(move || {
                 for (reply, _) in waiting {
@@ -386,29 +407,17 @@ impl Committer {
             }));
             return;
         }
-        match self.backend.append(batch) {
+        match self.backend.append(&batch) {
             Ok(()) => {
-                // Indexed before anyone learns of it: an acknowledged event
-                // is at once readable by stream.
-                let pending = self.index.record(batch);
                 self.durable = tail;
-                self.shared.last_seq.store(tail.last.0, Ordering::Release);
                 self.shared.batches.fetch_add(1, Ordering::AcqRel);
                 self.shared
                     .events
                     .fetch_add(batch.len() as u64, Ordering::AcqRel);
-                self.shared.status.send_replace(LogStatus {
-                    last_seq: tail.last,
-                    poisoned: false,
-                });
+                let delivery = Arc::clone(&self.delivery);
                 self.reply(Box::new(move || {
-                    for (reply, range) in waiting {
-                        let _ = reply.send(Ok(range));
-                    }
+                    delivery.deliver(&batch, waiting, tail.last);
                 }));
-                if pending >= self.index_flush_events {
-                    self.flush_index();
-                }
             }
             Err(e) => {
                 self.poison();
@@ -425,26 +434,15 @@ impl Committer {
         }
     }
 
-    /// Write the index entries held in memory to the store. A failure
-    /// poisons the log like any failed write (the store's state is unknown).
-    fn flush_index(&mut self) {
-        if let Err(e) = self.index.flush(self.backend.as_ref(), self.durable.last) {
-            tracing::error!(error = %e, "stream index write failed; poisoning the log");
-            self.poison();
-        }
-    }
-
     fn poison(&mut self) {
         // Never retry: a failed fsync may have dropped dirty pages, so a retry
         // that "succeeds" could acknowledge data that is not on disk.
         self.poisoned = true;
-        self.shared.poisoned.store(true, Ordering::Release);
-        self.shared
-            .status
-            .send_modify(|status| status.poisoned = true);
+        self.shared.poison();
     }
 
     fn checkpoint(&mut self, checkpoint: &NewCheckpoint) -> Result<CheckpointId> {
+        self.poisoned |= self.shared.poisoned.load(Ordering::Acquire);
         if self.poisoned {
             return Err(Error::Poisoned);
         }
@@ -491,21 +489,5 @@ impl Committer {
             seq: checkpoint.seq,
             checksum,
         })
-    }
-
-    fn close(&mut self) -> Result<()> {
-        if self.poisoned {
-            return Err(Error::Poisoned);
-        }
-        // A clean close leaves the whole index in the store: the next open
-        // re-reads nothing.
-        if self.index.pending() > 0 {
-            self.index.flush(self.backend.as_ref(), self.durable.last)?;
-        }
-        // Record how far the log was acknowledged, so that a later open can
-        // tell a lost tail from a short log.
-        self.backend
-            .put_meta(META_CLEAN_CLOSE, &self.durable.last.0.to_be_bytes())?;
-        self.backend.flush()
     }
 }
