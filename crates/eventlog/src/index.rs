@@ -91,8 +91,8 @@ impl StreamIndex {
     /// and indexed here.
     ///
     /// # Errors
-    /// Storage errors; with [`OnBadRecord::Refuse`], the first record past
-    /// `upto` that fails its checks.
+    /// With [`OnBadRecord::Refuse`], a storage error or the first record
+    /// past `upto` that fails its checks.
     pub(crate) fn load(
         backend: &dyn Backend,
         upto: Seq,
@@ -104,21 +104,20 @@ impl StreamIndex {
             ..Recent::default()
         };
         let mut failure = None;
-        backend.scan_with(
-            upto.next(),
-            last,
-            &mut |seq, bytes| match decode_record(seq, bytes) {
-                Ok((event, _, _)) => {
-                    recent.add(&event.stream, seq);
-                    ControlFlow::Continue(())
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    ControlFlow::Break(())
-                }
-            },
-        )?;
-        match failure {
+        let mut visit = |seq: Seq, bytes: &[u8]| match decode_record(seq, bytes) {
+            Ok((event, _, _)) => {
+                recent.add(&event.stream, seq);
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        };
+        let scanned = backend.scan_with(upto.next(), last, &mut visit);
+        // A block that cannot be read is damage like a record that fails
+        // its checks: a writer refuses it, a reader stops indexing there.
+        match scanned.err().or(failure) {
             Some(e) if on_bad == OnBadRecord::Refuse => Err(e),
             _ => Ok(Self {
                 recent: RwLock::new(recent),
