@@ -448,7 +448,7 @@ async fn given_continuous_random_kills_when_a_workflow_runs_then_it_completes_wi
             kill(engine, &targets[rng.index(targets.len())], tally).await;
         }
         let pause = Duration::from_millis(20 + rng.below(80));
-        tokio::time::sleep(pause).await;
+        tokio::time::sleep(pause).await; // the kill interval, under test
     })
     .await;
     tally.report("continuous random kills");

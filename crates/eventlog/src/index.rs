@@ -70,7 +70,13 @@ pub(crate) struct StreamIndex {
 /// format 1 has none: its index was written with each batch, so it is
 /// complete up to `last`. Neither has an empty log never written to.
 pub(crate) fn stored_upto(backend: &dyn Backend, format: u8, last: Seq) -> Result<Seq> {
-    match backend.index_upto()? {
+    resolve_upto(backend.index_upto()?, format, last)
+}
+
+/// [`stored_upto`] for a watermark already read (`verify` reads it before
+/// the records, while a live writer may move it on).
+pub(crate) fn resolve_upto(stored: Option<Seq>, format: u8, last: Seq) -> Result<Seq> {
+    match stored {
         Some(upto) => Ok(upto),
         None if format == 1 || last == Seq(0) => Ok(last),
         None => Err(Error::BadMetadata { key: "index_upto" }),

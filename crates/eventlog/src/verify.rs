@@ -3,6 +3,7 @@
 use crate::backend::Backend;
 use crate::checkpoint;
 use crate::error::{Error, Result};
+use crate::index;
 use crate::reader::{Records, decode_record};
 use crate::types::Seq;
 
@@ -100,11 +101,7 @@ pub(crate) fn verify(
         .and_then(|()| check_clean_close(report.last_seq, clean_close))
         .and_then(|()| {
             let last = report.last_seq.unwrap_or_default();
-            let upto = match upto? {
-                Some(upto) => upto,
-                None if format == 1 || last == Seq(0) => last,
-                None => return Err(Error::BadMetadata { key: "index_upto" }),
-            };
+            let upto = index::resolve_upto(upto?, format, last)?;
             check_index(backend, upto, last, &mut report.index_entries)
         })
         .and_then(|()| check_checkpoints(backend, report.last_seq, &mut report.checkpoints));
