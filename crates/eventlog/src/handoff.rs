@@ -58,6 +58,21 @@ struct Stages {
     queue: VecDeque<Stage>,
     /// The encoder is gone: once the queue is empty, the committer stops.
     done: bool,
+    /// The committer is blocked on `ready` (the queue was empty).
+    committer_waits: bool,
+    /// The encoder is blocked on `taken` (the open batch was full).
+    encoder_waits: bool,
+}
+
+impl Stages {
+    /// Wake the committer if it is blocked. A condvar notification is a
+    /// futex syscall even when nobody waits; the encoder adds to the open
+    /// batch once per request, so it signals only a committer that waits.
+    fn wake_committer(&mut self, ready: &Condvar) {
+        if std::mem::take(&mut self.committer_waits) {
+            ready.notify_one();
+        }
+    }
 }
 
 /// The stages between the two threads.
@@ -92,6 +107,7 @@ impl Handoff {
     pub(crate) fn wait_for_room(&self, limits: Limits) {
         let mut stages = self.lock();
         while full(stages.queue.back(), limits) {
+            stages.encoder_waits = true;
             stages = self
                 .taken
                 .wait(stages)
@@ -124,21 +140,23 @@ impl Handoff {
         // A batch whose only request was refused is not committed.
         if !open.batch.is_empty() {
             stages.queue.push_back(Stage::Append(open));
-            self.ready.notify_one();
+            stages.wake_committer(&self.ready);
         }
         outcome
     }
 
     /// Queue a stage that never merges (a checkpoint, the close).
     pub(crate) fn push(&self, stage: Stage) {
-        self.lock().queue.push_back(stage);
-        self.ready.notify_one();
+        let mut stages = self.lock();
+        stages.queue.push_back(stage);
+        stages.wake_committer(&self.ready);
     }
 
     /// The encoder is gone: the committer stops once the queue is empty.
     pub(crate) fn finish(&self) {
-        self.lock().done = true;
-        self.ready.notify_one();
+        let mut stages = self.lock();
+        stages.done = true;
+        stages.wake_committer(&self.ready);
     }
 
     /// The committer's next stage, waiting for one; `None` once the encoder
@@ -147,13 +165,17 @@ impl Handoff {
         let mut stages = self.lock();
         loop {
             if let Some(stage) = stages.queue.pop_front() {
+                let wake_encoder = std::mem::take(&mut stages.encoder_waits);
                 drop(stages);
-                self.taken.notify_one();
+                if wake_encoder {
+                    self.taken.notify_one();
+                }
                 return Some(stage);
             }
             if stages.done {
                 return None;
             }
+            stages.committer_waits = true;
             stages = self
                 .ready
                 .wait(stages)
@@ -161,3 +183,15 @@ impl Handoff {
         }
     }
 }
+
+#[cfg(test)]
+impl Handoff {
+    /// Whether the committer and the encoder are blocked, in that order.
+    fn waiters(&self) -> (bool, bool) {
+        let stages = self.lock();
+        (stages.committer_waits, stages.encoder_waits)
+    }
+}
+
+#[cfg(test)]
+mod tests;
