@@ -42,7 +42,9 @@ fn bench_log(dir: &Path) -> Result<std::path::PathBuf, Box<dyn std::error::Error
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = json_of(&out)?;
-    assert_eq!(doc.pointer("/strand/events"), Some(&Value::from(600)));
+    // Each round runs Strand twice (strand, raw, raw, strand).
+    assert_eq!(doc.pointer("/strand/runs"), Some(&Value::from(2)));
+    assert_eq!(doc.pointer("/strand/events"), Some(&Value::from(1200)));
     for key in ["/ratio_vs_raw_batch", "/ratio_vs_raw_single"] {
         let ratio = doc.pointer(key).and_then(Value::as_f64);
         assert!(ratio.is_some_and(|r| r > 0.0), "{key} in {doc}");
