@@ -3,8 +3,10 @@
 //! the StateManager, and records every acknowledged seq and payload in a side
 //! file the moment the acknowledgement arrives. The parent SIGKILLs it, at a
 //! random moment or while the writer is held right before a synced write,
-//! right after one, or on either side of a checkpoint write; then reopens the
-//! log and checks:
+//! right after one, or on either side of a checkpoint write or of a bulk
+//! stream-index write (the child writes its index out every
+//! [`INDEX_FLUSH_EVENTS`] events, so every cycle crosses several); then
+//! reopens the log and checks:
 //!
 //! - acknowledged ⊆ recovered, each acknowledged payload byte for byte;
 //! - recovered is the gap-free prefix `1..=last` with no event twice;
@@ -47,6 +49,9 @@ const SHORT_CYCLES: u64 = 25;
 /// replay stays short.
 const CYCLES_PER_LOG: u64 = 25;
 const CHILD_ENV: &str = "STRAND_CRASH_CHILD";
+/// The child's `LogOptions::index_flush_events`: small, so that index
+/// writes happen every few batches and a kill can land on either side.
+const INDEX_FLUSH_EVENTS: usize = 64;
 
 /// How a cycle's child dies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,12 +63,14 @@ enum Kill {
 }
 
 impl Kill {
-    const ALL: [Kill; 5] = [
+    const ALL: [Kill; 7] = [
         Kill::Random,
         Kill::HeldAt(FailPoint::AppendBeforeWrite),
         Kill::HeldAt(FailPoint::AppendAfterWrite),
         Kill::HeldAt(FailPoint::CheckpointBeforeWrite),
         Kill::HeldAt(FailPoint::CheckpointAfterWrite),
+        Kill::HeldAt(FailPoint::IndexBeforeWrite),
+        Kill::HeldAt(FailPoint::IndexAfterWrite),
     ];
 
     fn name(self) -> &'static str {
@@ -72,7 +79,10 @@ impl Kill {
             Kill::HeldAt(FailPoint::AppendBeforeWrite) => "before-synced-write",
             Kill::HeldAt(FailPoint::AppendAfterWrite) => "after-synced-write",
             Kill::HeldAt(FailPoint::CheckpointBeforeWrite) => "before-checkpoint-write",
-            Kill::HeldAt(_) => "after-checkpoint-write",
+            Kill::HeldAt(FailPoint::CheckpointAfterWrite) => "after-checkpoint-write",
+            Kill::HeldAt(FailPoint::IndexBeforeWrite) => "before-index-write",
+            Kill::HeldAt(FailPoint::IndexAfterWrite) => "after-index-write",
+            Kill::HeldAt(_) => "unknown-fail-point",
         }
     }
 
@@ -119,7 +129,10 @@ fn child(spec: &str) {
     let cycle: u64 = cycle.parse().unwrap();
     let kill = Kill::from_name(kill);
     let points = FailPoints::new();
-    let log = EventLog::open(dir, LogOptions::default().failpoints(points.clone())).unwrap();
+    let options = LogOptions::default()
+        .index_flush_events(INDEX_FLUSH_EVENTS)
+        .failpoints(points.clone());
+    let log = EventLog::open(dir, options).unwrap();
     let side = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -325,11 +338,16 @@ fn check(dir: &Path, side: &Path, figures: &mut Figures) {
     let last = log.last_seq().get();
 
     let mut workers = HashSet::new();
+    let mut streams: HashMap<String, Vec<u64>> = HashMap::new();
     let mut expected = 1;
     for event in log.read_range(Seq::FIRST, Seq(last)).unwrap() {
         let event = event.unwrap();
         assert_eq!(event.seq.get(), expected, "a gap before seq {expected}");
         expected += 1;
+        streams
+            .entry(event.stream.clone())
+            .or_default()
+            .push(event.seq.get());
         if let DomainEvent::WorkerSpawned { worker, .. } =
             codec::decode(event.kind, &event.body).unwrap()
             && !workers.insert(worker)
@@ -355,6 +373,18 @@ fn check(dir: &Path, side: &Path, figures: &mut Figures) {
         figures.duplicated, 0,
         "an event recovered or acknowledged twice"
     );
+
+    // The stream index (stored chunks up to its watermark, the rest rebuilt
+    // on open) lists each stream's seqs exactly as the log holds them.
+    for (stream, seqs) in &streams {
+        let indexed: Vec<u64> = log
+            .read_stream(stream, Seq::FIRST)
+            .unwrap()
+            .map(|event| event.unwrap().seq.get())
+            .collect();
+        assert_eq!(&indexed, seqs, "stream {stream} read through the index");
+    }
+    assert_eq!(log.streams().unwrap().len(), streams.len());
 
     let report = log.verify(&mut |_| {});
     assert!(report.ok, "verify after a kill: {report:?}");
