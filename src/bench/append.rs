@@ -16,7 +16,7 @@
 //! the median of the rounds' ratios; every round is in the output. Each
 //! round runs a, c, c, a and compares the two a's with the two c's: which
 //! side runs first matters here (measured over 24 alternating rounds, the
-//! side that ran second was 2–8 % faster, and the ratio of strand-first
+//! side that ran second was 2–9 % faster, and the ratio of strand-first
 //! rounds averaged 0.81 against 0.91), so a round that only alternated
 //! would tilt the median towards whichever order had more rounds.
 //! `warmup` rounds (default 1) run first and are reported but not counted:
