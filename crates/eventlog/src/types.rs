@@ -68,7 +68,8 @@ impl SeqRange {
 }
 
 /// An acknowledged append: its seqs, and the time the writer stamped on
-/// every event of its batch (the `at_ms` a replay will see).
+/// every event of it (the `at_ms` a replay will see; never before the
+/// previous append's while one writer runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
     /// The seqs assigned, contiguous.
