@@ -79,6 +79,13 @@ struct BatchEntry {
     frame: Range<usize>,
 }
 
+/// A point in a [`RecordBatch`] to roll back to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchMark {
+    arena: usize,
+    entries: usize,
+}
+
 impl RecordBatch {
     /// Number of records in the batch.
     pub fn len(&self) -> usize {
@@ -131,18 +138,18 @@ impl RecordBatch {
         self.staged = Some(Staged(Box::new(staged)));
     }
 
-    /// Append every record of `other` (whose seqs follow this batch's).
-    /// The staged form, if any, stays valid: it covers a prefix.
-    pub(crate) fn extend_from(&mut self, other: &RecordBatch) {
-        let base = self.arena.len();
-        self.arena.extend_from_slice(&other.arena);
-        let shift = |r: &Range<usize>| r.start + base..r.end + base;
-        self.entries
-            .extend(other.entries.iter().map(|e| BatchEntry {
-                seq: e.seq,
-                stream: shift(&e.stream),
-                frame: shift(&e.frame),
-            }));
+    pub(crate) fn mark(&self) -> BatchMark {
+        BatchMark {
+            arena: self.arena.len(),
+            entries: self.entries.len(),
+        }
+    }
+
+    pub(crate) fn rollback(&mut self, mark: BatchMark) {
+        self.arena.truncate(mark.arena);
+        self.entries.truncate(mark.entries);
+        // It may hold records rolled back; `append` rebuilds what it lacks.
+        self.staged = None;
     }
 
     /// Add a record whose frame is written by `write_frame` into the arena.

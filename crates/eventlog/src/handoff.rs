@@ -37,6 +37,8 @@ pub(crate) struct AppendBatch {
     pub(crate) waiting: Waiting,
     /// The log's tail once this batch is durable.
     pub(crate) tail: Tail,
+    /// The commit time stamped on its events (when it was opened).
+    pub(crate) at_ms: u64,
 }
 
 /// What the encoder hands to the committer, in order.
@@ -90,15 +92,9 @@ pub(crate) struct Limits {
     pub(crate) bytes: usize,
 }
 
-impl Limits {
-    /// Whether `batch` is full: no request joins it.
-    pub(crate) fn reached_by(self, batch: &RecordBatch) -> bool {
-        batch.len() >= self.events || batch.bytes() >= self.bytes
-    }
-}
-
 fn full(stage: Option<&Stage>, limits: Limits) -> bool {
-    matches!(stage, Some(Stage::Append(open)) if limits.reached_by(&open.batch))
+    matches!(stage, Some(Stage::Append(open))
+        if open.batch.len() >= limits.events || open.batch.bytes() >= limits.bytes)
 }
 
 impl Handoff {
@@ -119,12 +115,11 @@ impl Handoff {
         }
     }
 
-    /// Run `add` on the open append batch, opening one (ending at `tail`)
-    /// when the newest stage is not an append batch. `add` runs under the
-    /// lock the committer takes batches with: keep it to a copy, so that a
-    /// preempted encoder never holds the committer up for long.
+    /// Run `add` on the open append batch, opening one (ending at `tail`,
+    /// stamped `now()`) when the newest stage is not an append batch.
     pub(crate) fn with_open_batch<T>(
         &self,
+        now: impl FnOnce() -> u64,
         tail: Tail,
         add: impl FnOnce(&mut AppendBatch) -> T,
     ) -> T {
@@ -137,6 +132,7 @@ impl Handoff {
                     batch: RecordBatch::default(),
                     waiting: Vec::new(),
                     tail,
+                    at_ms: now(),
                 }
             }
         };

@@ -68,8 +68,7 @@ impl SeqRange {
 }
 
 /// An acknowledged append: its seqs, and the time the writer stamped on
-/// every event of it (the `at_ms` a replay will see; never before the
-/// previous append's while one writer runs).
+/// every event of its batch (the `at_ms` a replay will see).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
     /// The seqs assigned, contiguous.

@@ -188,9 +188,6 @@ pub(crate) fn spawn(
         },
         next_seq: tail.last.next(),
         chain: tail.chain,
-        last_at_ms: 0,
-        batch_full: false,
-        scratch: RecordBatch::default(),
     };
     let replier = std::thread::Builder::new()
         .name("strand-log-reply".into())
@@ -227,13 +224,6 @@ struct Encoder {
     next_seq: Seq,
     /// Chain value for the next staged event.
     chain: u32,
-    /// The `at_ms` stamped on the previous append.
-    last_at_ms: u64,
-    /// The open batch reached its limits when this thread last added to it.
-    batch_full: bool,
-    /// The records of the append being framed, before they join the open
-    /// batch (kept for its memory).
-    scratch: RecordBatch,
 }
 
 impl Encoder {
@@ -241,12 +231,8 @@ impl Encoder {
     fn run(mut self) {
         loop {
             // Take no request while the waiting batch is full: the queue
-            // fills, and producers wait (backpressure). Only this thread
-            // fills the batch, so it knows when to check (and takes the
-            // committer's lock once per request, not twice).
-            if std::mem::take(&mut self.batch_full) {
-                self.handoff.wait_for_room(self.limits);
-            }
+            // fills, and producers wait (backpressure).
+            self.handoff.wait_for_room(self.limits);
             let Some(command) = self.commands.blocking_recv() else {
                 break;
             };
@@ -277,42 +263,39 @@ impl Encoder {
             let _ = reply.send(Err(Error::Poisoned));
             return;
         }
-        // Framed here, outside the handoff's lock: under it, the records are
-        // only copied into the open batch and staged.
-        let (first, chain) = (self.next_seq, self.chain);
-        let at_ms = self.stamp();
-        self.scratch.clear();
-        let range = match self.encode(at_ms, events) {
-            Ok(range) => range,
-            Err(e) => {
-                self.next_seq = first;
-                self.chain = chain;
-                let _ = reply.send(Err(e));
-                return;
+        let handoff = Arc::clone(&self.handoff);
+        handoff.with_open_batch(now_ms, self.tail(), |open| {
+            let mark = open.batch.mark();
+            let (first, chain) = (self.next_seq, self.chain);
+            match self.encode(&mut open.batch, open.at_ms, events) {
+                Ok(range) => {
+                    // Off the committer's thread: it only writes the batch.
+                    self.backend.stage(&mut open.batch);
+                    open.waiting.push((
+                        reply,
+                        Appended {
+                            range,
+                            at_ms: open.at_ms,
+                        },
+                    ));
+                    open.tail = self.tail();
+                }
+                Err(e) => {
+                    open.batch.rollback(mark);
+                    self.next_seq = first;
+                    self.chain = chain;
+                    let _ = reply.send(Err(e));
+                }
             }
-        };
-        let (tail, scratch, backend) = (self.tail(), &self.scratch, &self.backend);
-        let limits = self.limits;
-        self.batch_full = self.handoff.with_open_batch(tail, |open| {
-            open.batch.extend_from(scratch);
-            // Off the committer's thread: it only writes the batch.
-            backend.stage(&mut open.batch);
-            open.waiting.push((reply, Appended { range, at_ms }));
-            open.tail = tail;
-            limits.reached_by(&open.batch)
         });
     }
 
-    /// The time stamped on an append's events: the wall clock in ms, but
-    /// never before the previous append's, so `at_ms` never goes backwards
-    /// along the log while this writer runs.
-    fn stamp(&mut self) -> u64 {
-        self.last_at_ms = self.last_at_ms.max(now_ms());
-        self.last_at_ms
-    }
-
-    /// Frame `events` into the scratch batch, assigning seqs and chaining.
-    fn encode(&mut self, at_ms: u64, events: &[NewEvent]) -> Result<SeqRange> {
+    fn encode(
+        &mut self,
+        batch: &mut RecordBatch,
+        at_ms: u64,
+        events: &[NewEvent],
+    ) -> Result<SeqRange> {
         if events.is_empty() {
             return Err(Error::EmptyAppend);
         }
@@ -338,13 +321,11 @@ impl Encoder {
                 body: &event.body,
             };
             let chain = self.chain;
-            let crc = self
-                .scratch
-                .push_with(self.next_seq, &event.stream, |arena| {
-                    frame::encode_with(arena, chain, |buf| {
-                        codec::encode_into(&envelope, buf).map_err(Error::Encode)
-                    })
-                })?;
+            let crc = batch.push_with(self.next_seq, &event.stream, |arena| {
+                frame::encode_with(arena, chain, |buf| {
+                    codec::encode_into(&envelope, buf).map_err(Error::Encode)
+                })
+            })?;
             self.chain = crc;
             self.next_seq = self.next_seq.next();
         }

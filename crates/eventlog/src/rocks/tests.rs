@@ -62,24 +62,28 @@ fn given_records_added_after_staging_when_appended_then_every_record_is_written_
 }
 
 #[test]
-fn given_a_staged_batch_extended_with_another_when_appended_then_every_record_is_written_once() {
+fn given_staged_records_rolled_back_when_appended_then_only_the_kept_ones_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let backend = RocksBackend::open(dir.path(), OpenMode::Create).unwrap();
-    let mut open = RecordBatch::default();
-    push(&mut open, 1, b"one");
-    backend.stage(&mut open);
-    let mut next = RecordBatch::default();
-    push(&mut next, 2, b"two");
-    push(&mut next, 3, b"three");
+    let mut batch = RecordBatch::default();
+    push(&mut batch, 1, b"kept");
+    let mark = batch.mark();
+    push(&mut batch, 2, b"refused");
+    push(&mut batch, 3, b"refused");
+    backend.stage(&mut batch);
+    batch.rollback(mark);
+    // As many records as were staged, so a stale staged form would pass
+    // for complete.
+    push(&mut batch, 2, b"two");
+    push(&mut batch, 3, b"three");
+    backend.stage(&mut batch);
 
-    open.extend_from(&next);
-    backend.stage(&mut open);
-    backend.append(&mut open).unwrap();
+    backend.append(&mut batch).unwrap();
 
     assert_eq!(
         stored(&backend),
         [
-            (1, b"one".to_vec()),
+            (1, b"kept".to_vec()),
             (2, b"two".to_vec()),
             (3, b"three".to_vec())
         ]
