@@ -9,7 +9,6 @@
 //! Backends store opaque bytes: framing, checksums, chaining and seq
 //! assignment all live above this trait, so every backend gets them for free.
 
-use std::any::Any;
 use std::ops::{ControlFlow, Range};
 
 use crate::error::Result;
@@ -51,25 +50,10 @@ pub type IndexChunks<'a> = Box<dyn Iterator<Item = Result<IndexChunk>> + Send + 
 ///
 /// One arena holds every frame and stream name, so building a batch does not
 /// allocate per record once the arena has grown to its working size.
-///
-/// A batch may also carry its store's own write form, *staged* record by
-/// record as the writer's encoder adds them ([`Backend::stage`]), so that
-/// the committer's synced write has no per-record work left.
 #[derive(Debug, Default)]
 pub struct RecordBatch {
     arena: Vec<u8>,
     entries: Vec<BatchEntry>,
-    staged: Option<Staged>,
-}
-
-/// A store's write form of a batch's first records, opaque to everything
-/// but the backend that built it.
-pub(crate) struct Staged(Box<dyn Any + Send>);
-
-impl std::fmt::Debug for Staged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Staged")
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -124,18 +108,6 @@ impl RecordBatch {
     pub(crate) fn clear(&mut self) {
         self.arena.clear();
         self.entries.clear();
-        self.staged = None;
-    }
-
-    /// Take the staged write form, if the backend left one of type `T`.
-    pub(crate) fn take_staged<T: Any>(&mut self) -> Option<T> {
-        let Staged(staged) = self.staged.take()?;
-        staged.downcast::<T>().ok().map(|staged| *staged)
-    }
-
-    /// Keep `staged` as the write form of the batch's records so far.
-    pub(crate) fn set_staged<T: Any + Send>(&mut self, staged: T) {
-        self.staged = Some(Staged(Box::new(staged)));
     }
 
     pub(crate) fn mark(&self) -> BatchMark {
@@ -148,8 +120,6 @@ impl RecordBatch {
     pub(crate) fn rollback(&mut self, mark: BatchMark) {
         self.arena.truncate(mark.arena);
         self.entries.truncate(mark.entries);
-        // It may hold records rolled back; `append` rebuilds what it lacks.
-        self.staged = None;
     }
 
     /// Add a record whose frame is written by `write_frame` into the arena.
@@ -211,20 +181,11 @@ pub struct Truncation {
 /// Implementations must never turn a read error into an early end.
 pub trait Backend: Send + Sync + 'static {
     /// Durably write every record of `batch`, as one atomic unit. (The stream
-    /// index is written apart, in bulk: [`Backend::put_index`].) The batch
-    /// is left without its staged form.
+    /// index is written apart, in bulk: [`Backend::put_index`].)
     ///
     /// # Errors
     /// Any storage failure; the caller then poisons the log.
-    fn append(&self, batch: &mut RecordBatch) -> Result<()>;
-
-    /// Bring `batch`'s staged write form up to date with its records, so
-    /// that [`Backend::append`] only has to write it. The writer calls this
-    /// on its encoder thread as records arrive, taking the per-record work
-    /// off the thread that waits on the disk. The default stages nothing.
-    fn stage(&self, batch: &mut RecordBatch) {
-        let _ = batch;
-    }
+    fn append(&self, batch: &RecordBatch) -> Result<()>;
 
     /// The record with the lowest seq, if any.
     ///

@@ -412,7 +412,7 @@ pub(crate) fn import(
                 Ok::<u32, Error>(crc)
             })?;
             if batch.len() >= IMPORT_BATCH_RECORDS || batch.bytes() >= IMPORT_BATCH_BYTES {
-                backend.append(&mut batch)?;
+                backend.append(&batch)?;
                 if index.record(&batch) >= IMPORT_INDEX_ENTRIES {
                     index.flush(&backend, seq)?;
                 }
@@ -424,7 +424,7 @@ pub(crate) fn import(
         &mut |_, _| {},
     )?;
     if !batch.is_empty() {
-        backend.append(&mut batch)?;
+        backend.append(&batch)?;
         index.record(&batch);
     }
     index.flush(&backend, report.last_seq)?;

@@ -138,13 +138,10 @@ pub(crate) struct FaultyBackend {
 }
 
 impl Backend for FaultyBackend {
-    fn append(&self, batch: &mut RecordBatch) -> Result<()> {
+    fn append(&self, batch: &RecordBatch) -> Result<()> {
         self.points.hit(FailPoint::AppendBeforeWrite)?;
         self.inner.append(batch)?;
         self.points.hit(FailPoint::AppendAfterWrite)
-    }
-    fn stage(&self, batch: &mut RecordBatch) {
-        self.inner.stage(batch);
     }
     fn first_record(&self) -> Result<Option<RawRecord>> {
         self.inner.first_record()

@@ -93,10 +93,6 @@ fn index_write() -> WriteOptions {
     wo
 }
 
-/// Initial capacity of a staged `WriteBatch` (about 160 records of 200
-/// bytes, a busy group commit), so staging rarely reallocates.
-const STAGED_CAPACITY: usize = 64 * 1024;
-
 /// The log's RocksDB store.
 pub struct RocksBackend {
     db: DB,
@@ -195,26 +191,6 @@ impl RocksBackend {
             .map_err(storage("backup"))
     }
 
-    /// `batch`'s staged `WriteBatch` with every record of the batch in it:
-    /// the one staged so far (its records are the batch's first ones: a
-    /// rollback drops it) topped up with the rest, or a new one.
-    fn staged(&self, batch: &mut RecordBatch) -> Result<WriteBatch> {
-        let log = self.cf(CF_LOG)?;
-        let mut wb = batch
-            .take_staged::<WriteBatch>()
-            .filter(|wb| wb.len() <= batch.len())
-            // A record costs its frame, its key and a few header bytes; a
-            // batch staged as it grows starts at a typical group commit's size.
-            .unwrap_or_else(|| {
-                let needed = batch.bytes() + 32 * batch.len() + 64;
-                WriteBatch::with_capacity_bytes(needed.max(STAGED_CAPACITY))
-            });
-        for (seq, _, frame) in batch.records().skip(wb.len()) {
-            wb.put_cf(log, seq_key(seq), frame);
-        }
-        Ok(wb)
-    }
-
     fn cf(&self, name: &'static str) -> Result<&ColumnFamily> {
         self.db
             .cf_handle(name)
@@ -265,19 +241,17 @@ fn read_opts_range(to: Seq) -> ReadOptions {
 }
 
 impl Backend for RocksBackend {
-    fn append(&self, batch: &mut RecordBatch) -> Result<()> {
-        let wb = self.staged(batch)?;
+    fn append(&self, batch: &RecordBatch) -> Result<()> {
+        let log = self.cf(CF_LOG)?;
+        // Sized once: a record costs its frame, its key and a few header bytes.
+        let mut wb = WriteBatch::with_capacity_bytes(batch.bytes() + 32 * batch.len() + 64);
+        for (seq, _, frame) in batch.records() {
+            wb.put_cf(log, seq_key(seq), frame);
+        }
         // Durability: one fsync for the whole batch; acks wait for it.
         self.db
             .write_opt(wb, &sync_write())
             .map_err(storage("append"))
-    }
-
-    fn stage(&self, batch: &mut RecordBatch) {
-        // A missing column family is reported by `append`, which stages too.
-        if let Ok(wb) = self.staged(batch) {
-            batch.set_staged(wb);
-        }
     }
 
     fn first_record(&self) -> Result<Option<RawRecord>> {
@@ -542,4 +516,20 @@ impl Backend for RocksBackend {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_named_key_when_split_then_name_and_number_round_trip() {
+        let key = named_key("wf/etl", 42);
+        assert_eq!(split_named_key(&key), Some(("wf/etl".to_string(), 42)));
+        assert_eq!(split_named_key(&key[..5]), None);
+    }
+
+    #[test]
+    fn given_seqs_when_keyed_then_byte_order_is_seq_order() {
+        assert!(seq_key(Seq(255)) < seq_key(Seq(256)));
+        assert_eq!(seq_from_key(&seq_key(Seq(9))), Some(Seq(9)));
+        assert_eq!(seq_from_key(&[1, 2, 3]), None);
+    }
+}

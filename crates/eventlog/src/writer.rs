@@ -2,8 +2,7 @@
 //!
 //! Producers send [`Command`]s through a bounded queue (a full queue is
 //! backpressure). The **encoder** thread takes each command, assigns seqs,
-//! and frames its events into the *open* batch of the [`Handoff`], staging
-//! them in the store's write form as it goes (`Backend::stage`). The
+//! and frames its events into the *open* batch of the [`Handoff`]. The
 //! **committer** thread takes the open batch the moment it is free, writes
 //! it with one sync, and only then answers each producer with its seq
 //! range. While the committer waits on the disk for batch k, every append
@@ -168,7 +167,7 @@ pub(crate) fn spawn(
             shared: Arc::clone(shared),
             index_flush_events: config.index_flush_events,
         }),
-        backend: Arc::clone(&backend),
+        backend,
         handoff: Arc::clone(&handoff),
         replies: to_replier,
         shared: Arc::clone(shared),
@@ -178,7 +177,6 @@ pub(crate) fn spawn(
         poisoned: false,
     };
     let encoder = Encoder {
-        backend,
         commands,
         handoff,
         shared: Arc::clone(shared),
@@ -212,10 +210,8 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Stage one: assigns seqs and frames events into the open batch, and
-/// stages them in the store's write form (`Backend::stage`).
+/// Stage one: assigns seqs and frames events into the open batch.
 struct Encoder {
-    backend: Arc<dyn Backend>,
     commands: mpsc::Receiver<Command>,
     handoff: Arc<Handoff>,
     shared: Arc<Shared>,
@@ -269,8 +265,6 @@ impl Encoder {
             let (first, chain) = (self.next_seq, self.chain);
             match self.encode(&mut open.batch, open.at_ms, events) {
                 Ok(range) => {
-                    // Off the committer's thread: it only writes the batch.
-                    self.backend.stage(&mut open.batch);
                     open.waiting.push((
                         reply,
                         Appended {
@@ -402,7 +396,7 @@ impl Committer {
 
     /// Write one batch with one sync, then hand it to the replier, which
     /// indexes it and answers its producers (`delivery.rs`).
-    fn commit(&mut self, mut batch: RecordBatch, waiting: Waiting, tail: Tail) {
+    fn commit(&mut self, batch: RecordBatch, waiting: Waiting, tail: Tail) {
         // The replier poisons the log when an index write fails.
         self.poisoned |= self.shared.poisoned.load(Ordering::Acquire);
         if self.poisoned {
@@ -413,7 +407,7 @@ impl Committer {
             }));
             return;
         }
-        match self.backend.append(&mut batch) {
+        match self.backend.append(&batch) {
             Ok(()) => {
                 self.durable = tail;
                 self.shared.batches.fetch_add(1, Ordering::AcqRel);
