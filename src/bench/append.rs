@@ -59,7 +59,7 @@ pub struct AppendArgs {
     /// Where temporary directories go (default: the system's).
     #[arg(long)]
     pub tmp: Option<PathBuf>,
-    /// Rounds of a, c, c, a (each side first once); the ratio is their median.
+    /// Rounds of strand, raw, raw, strand; the ratio is their median.
     #[arg(long, default_value_t = 5)]
     pub rounds: u32,
     /// Rounds run first, reported but not counted in the median.
@@ -189,8 +189,8 @@ fn run_raw_batch(args: &AppendArgs, batch: u64) -> Result<baseline::BaselineRun,
     )?)
 }
 
-/// One round: Strand, raw, raw, Strand — each side runs once first and
-/// once second. With `keep`, Strand's first run writes there.
+/// One round: Strand, raw, raw, Strand — each side runs once before and
+/// once after the other. With `keep`, Strand's first run writes there.
 fn run_round(args: &AppendArgs, keep: Option<&Path>) -> Result<Round, CliError> {
     let tmp = tempdir(args)?;
     let first_dir = keep.map_or_else(|| tmp.path().join("strand-1"), Path::to_path_buf);
