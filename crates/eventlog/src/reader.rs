@@ -173,19 +173,24 @@ impl<'a> StreamRecords<'a> {
     }
 
     fn load(&self, seq: Seq) -> Result<Event> {
-        let bytes = self.backend.get(seq)?.ok_or_else(|| Error::IndexMismatch {
-            stream: self.stream.clone(),
-            seq,
-        })?;
-        let (event, _, _) = decode_record(seq, &bytes)?;
-        if event.stream != self.stream {
-            return Err(Error::IndexMismatch {
-                stream: self.stream.clone(),
-                seq,
-            });
-        }
-        Ok(event)
+        load_indexed(self.backend, &self.stream, seq)
     }
+}
+
+/// The event at `seq`, which the stream index lists under `stream`: checked
+/// as any record, and refused ([`Error::IndexMismatch`]) when it is missing
+/// or belongs to another stream.
+pub(crate) fn load_indexed(backend: &dyn Backend, stream: &str, seq: Seq) -> Result<Event> {
+    let mismatch = || Error::IndexMismatch {
+        stream: stream.to_owned(),
+        seq,
+    };
+    let bytes = backend.get(seq)?.ok_or_else(mismatch)?;
+    let (event, _, _) = decode_record(seq, &bytes)?;
+    if event.stream != stream {
+        return Err(mismatch());
+    }
+    Ok(event)
 }
 
 impl Iterator for StreamRecords<'_> {

@@ -4,7 +4,7 @@ use crate::backend::Backend;
 use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::index;
-use crate::reader::{Records, decode_record};
+use crate::reader::{Records, load_indexed};
 use crate::types::Seq;
 
 /// The outcome of verifying a log.
@@ -148,17 +148,7 @@ fn check_index(backend: &dyn Backend, upto: Seq, last: Seq, entries: &mut u64) -
             });
         }
         for &seq in chunk.seqs.iter().take_while(|seq| **seq <= upto) {
-            let bytes = backend.get(seq)?.ok_or_else(|| Error::IndexMismatch {
-                stream: chunk.stream.clone(),
-                seq,
-            })?;
-            let (event, _, _) = decode_record(seq, &bytes)?;
-            if event.stream != chunk.stream {
-                return Err(Error::IndexMismatch {
-                    stream: chunk.stream,
-                    seq,
-                });
-            }
+            load_indexed(backend, &chunk.stream, seq)?;
             *entries += 1;
         }
         previous = Some((chunk.stream, end));

@@ -101,6 +101,21 @@ fn stored_upto(dir: &Path) -> Option<Seq> {
         .unwrap()
 }
 
+/// A log at `dir` with `appends` appends (index written out every 4
+/// entries), closed cleanly and released for raw access.
+fn write_and_close(
+    dir: &Path,
+    model: &mut Model,
+    mix: &mut Mix,
+    appends: u64,
+) -> Result<(), Error> {
+    let log = EventLog::open(dir, options(4))?;
+    append(&log, model, mix, appends);
+    log.close_blocking()?;
+    drop(log);
+    Ok(())
+}
+
 fn assert_verified(dir: &Path, records: u64) {
     let report = EventLog::open_read_only(dir).unwrap().verify(&mut |_| {});
     assert!(report.ok, "{:?}", report.error);
@@ -235,10 +250,7 @@ fn format_marker(dir: &Path) -> Option<Vec<u8>> {
 fn given_format_1_log_when_opened_then_read_as_is_and_upgraded_by_a_writer() -> Result<(), Error> {
     let dir = tempfile::tempdir().unwrap();
     let (mut model, mut mix) = (Model::new(), Mix(42));
-    let log = EventLog::open(dir.path(), options(4))?;
-    append(&log, &mut model, &mut mix, 30);
-    log.close_blocking()?;
-    drop(log);
+    write_and_close(dir.path(), &mut model, &mut mix, 30)?;
     downgrade_to_format_1(dir.path(), &model);
 
     assert_reads(&EventLog::open_read_only(dir.path())?, &model);
@@ -267,10 +279,7 @@ fn given_damaged_index_when_verified_then_reported_and_a_writer_refuses_an_index
 -> Result<(), Error> {
     let dir = tempfile::tempdir().unwrap();
     let (mut model, mut mix) = (Model::new(), Mix(3));
-    let log = EventLog::open(dir.path(), options(4))?;
-    append(&log, &mut model, &mut mix, 20);
-    log.close_blocking()?;
-    drop(log);
+    write_and_close(dir.path(), &mut model, &mut mix, 20)?;
     let last = model.keys().last().copied().unwrap();
 
     let db = DB::open_cf(&Options::default(), dir.path(), CFS).unwrap();
