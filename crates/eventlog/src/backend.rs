@@ -99,9 +99,21 @@ impl RecordBatch {
         })
     }
 
+    /// The records as `(seq, frame)`: what a store writes.
+    pub fn frames(&self) -> impl Iterator<Item = (Seq, &[u8])> {
+        self.entries
+            .iter()
+            .map(|e| (e.seq, self.arena.get(e.frame.clone()).unwrap_or_default()))
+    }
+
     /// First and last seq of the batch, if any.
     pub fn seq_span(&self) -> Option<(Seq, Seq)> {
         Some((self.entries.first()?.seq, self.entries.last()?.seq))
+    }
+
+    /// Bytes the batch can hold before it must grow.
+    pub(crate) fn capacity(&self) -> usize {
+        self.arena.capacity()
     }
 
     /// Empty the batch, keeping its memory for the next one.

@@ -30,8 +30,9 @@ pub(crate) struct Delivery {
 
 impl Delivery {
     /// Deliver `batch`, durable up to `last`: index it, publish `last`, then
-    /// answer its producers; write the index out when enough has gathered.
-    pub(crate) fn deliver(&self, batch: &RecordBatch, waiting: Waiting, last: Seq) {
+    /// answer its producers (leaving `waiting` empty); write the index out
+    /// when enough has gathered.
+    pub(crate) fn deliver(&self, batch: &RecordBatch, waiting: &mut Waiting, last: Seq) {
         let pending = self.index.record(batch);
         self.shared.last_seq.store(last.0, Ordering::Release);
         self.shared
@@ -40,7 +41,7 @@ impl Delivery {
         // A failed write since this batch's sync poisoned the log: nothing
         // is acknowledged after that (the batch is durable, never acked).
         let poisoned = self.shared.poisoned.load(Ordering::Acquire);
-        for (reply, appended) in waiting {
+        for (reply, appended) in waiting.drain(..) {
             let _ = reply.send(if poisoned {
                 Err(Error::Poisoned)
             } else {

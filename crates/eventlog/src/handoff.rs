@@ -8,6 +8,11 @@
 //! buffered one sealed batches early and halved them). At most one append
 //! batch waits: when it is full, the encoder stops taking requests, so a
 //! full queue is still backpressure.
+//!
+//! Once a batch is delivered its buffers come back here, emptied, and the
+//! encoder fills them again: a new batch does not regrow its arena from
+//! nothing (a dozen reallocations and fresh pages per batch, some of them
+//! under the lock the committer waits on).
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -75,10 +80,28 @@ impl Stages {
     }
 }
 
+/// Spare buffers kept for new batches: one per batch in flight beyond the
+/// open one (committing, delivering).
+const SPARES: usize = 2;
+
+/// A spare batch larger than this is dropped, not kept: a rare huge batch
+/// does not pin its memory for the life of the log.
+const SPARE_MAX_BYTES: usize = 1 << 20;
+
+/// An append batch's buffers, emptied, to be filled again.
+#[derive(Default)]
+struct Buffers {
+    batch: RecordBatch,
+    waiting: Waiting,
+}
+
 /// The stages between the two threads.
 #[derive(Default)]
 pub(crate) struct Handoff {
     stages: Mutex<Stages>,
+    /// Buffers of delivered batches (a lock of their own: returning them
+    /// never contends with the committer taking a stage).
+    spares: Mutex<Vec<Buffers>>,
     /// Signalled when a stage is added or the encoder is done.
     ready: Condvar,
     /// Signalled when the committer takes a stage.
@@ -128,9 +151,10 @@ impl Handoff {
             Some(Stage::Append(open)) => open,
             other => {
                 stages.queue.extend(other);
+                let Buffers { batch, waiting } = self.spare();
                 AppendBatch {
-                    batch: RecordBatch::default(),
-                    waiting: Vec::new(),
+                    batch,
+                    waiting,
                     tail,
                     at_ms: now(),
                 }
@@ -143,6 +167,28 @@ impl Handoff {
             stages.wake_committer(&self.ready);
         }
         outcome
+    }
+
+    fn spare(&self) -> Buffers {
+        self.spares
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Give back a delivered batch's buffers (its producers answered), to be
+    /// filled by a later batch.
+    pub(crate) fn recycle(&self, mut batch: RecordBatch, mut waiting: Waiting) {
+        if batch.capacity() > SPARE_MAX_BYTES {
+            return;
+        }
+        batch.clear();
+        waiting.clear();
+        let mut spares = self.spares.lock().unwrap_or_else(PoisonError::into_inner);
+        if spares.len() < SPARES {
+            spares.push(Buffers { batch, waiting });
+        }
     }
 
     /// Queue a stage that never merges (a checkpoint, the close).

@@ -245,7 +245,7 @@ impl Backend for RocksBackend {
         let log = self.cf(CF_LOG)?;
         // Sized once: a record costs its frame, its key and a few header bytes.
         let mut wb = WriteBatch::with_capacity_bytes(batch.bytes() + 32 * batch.len() + 64);
-        for (seq, _, frame) in batch.records() {
+        for (seq, frame) in batch.frames() {
             wb.put_cf(log, seq_key(seq), frame);
         }
         // Durability: one fsync for the whole batch; acks wait for it.

@@ -415,8 +415,11 @@ impl Committer {
                     .events
                     .fetch_add(batch.len() as u64, Ordering::AcqRel);
                 let delivery = Arc::clone(&self.delivery);
+                let handoff = Arc::clone(&self.handoff);
+                let mut waiting = waiting;
                 self.reply(Box::new(move || {
-                    delivery.deliver(&batch, waiting, tail.last);
+                    delivery.deliver(&batch, &mut waiting, tail.last);
+                    handoff.recycle(batch, waiting);
                 }));
             }
             Err(e) => {

@@ -1,5 +1,6 @@
 //! The wake protocol: each side signals the other only when it waits, so
 //! these tests block one side for real and check that the other wakes it.
+//! Then the recycling of delivered batches' buffers.
 
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -132,4 +133,68 @@ fn given_a_committer_blocked_on_an_empty_handoff_when_a_checkpoint_is_pushed_the
     handoff.push(Stage::Close { reply });
 
     assert!(outcome(&committer));
+}
+
+fn take_batch(handoff: &Handoff) -> AppendBatch {
+    match handoff.take() {
+        Some(Stage::Append(open)) => open,
+        _ => panic!("expected an append batch"),
+    }
+}
+
+/// Add one record of `bytes` bytes (seq `seq`) to the open batch.
+fn add_sized(handoff: &Handoff, seq: u64, bytes: usize) {
+    handoff.with_open_batch(
+        || 1,
+        EMPTY,
+        |open| {
+            open.batch
+                .push_with(Seq(seq), "s", |arena| {
+                    arena.resize(arena.len() + bytes, 0xA7);
+                    Ok::<u32, ()>(0)
+                })
+                .unwrap();
+        },
+    );
+}
+
+#[test]
+fn given_a_delivered_batch_when_the_next_batch_opens_then_it_refills_those_buffers_empty() {
+    let handoff = Handoff::default();
+    for seq in 1..=100 {
+        add_sized(&handoff, seq, 256);
+    }
+    let delivered = take_batch(&handoff);
+    let grown = delivered.batch.capacity();
+    handoff.recycle(delivered.batch, delivered.waiting);
+
+    add_sized(&handoff, 101, 256);
+    let next = take_batch(&handoff);
+
+    assert_eq!(next.batch.capacity(), grown);
+    let frames: Vec<Seq> = next.batch.frames().map(|(seq, _)| seq).collect();
+    assert_eq!(frames, [Seq(101)]);
+    assert!(next.waiting.is_empty());
+}
+
+#[test]
+fn given_a_batch_larger_than_the_spare_bound_when_recycled_then_it_is_not_kept() {
+    let handoff = Handoff::default();
+    add_sized(&handoff, 1, SPARE_MAX_BYTES + 1);
+    let huge = take_batch(&handoff);
+    handoff.recycle(huge.batch, huge.waiting);
+
+    add_sized(&handoff, 2, 1);
+
+    assert!(take_batch(&handoff).batch.capacity() < SPARE_MAX_BYTES);
+}
+
+#[test]
+fn given_more_delivered_batches_than_spares_when_recycled_then_only_the_bound_is_kept() {
+    let handoff = Handoff::default();
+    for _ in 0..SPARES + 2 {
+        handoff.recycle(RecordBatch::default(), Vec::new());
+    }
+
+    assert_eq!(handoff.spares.lock().unwrap().len(), SPARES);
 }
