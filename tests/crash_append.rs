@@ -63,10 +63,12 @@ enum Kill {
 }
 
 impl Kill {
-    const ALL: [Kill; 7] = [
+    const ALL: [Kill; 9] = [
         Kill::Random,
         Kill::HeldAt(FailPoint::AppendBeforeWrite),
         Kill::HeldAt(FailPoint::AppendAfterWrite),
+        Kill::HeldAt(FailPoint::SyncBeforeSync),
+        Kill::HeldAt(FailPoint::SyncAfterSync),
         Kill::HeldAt(FailPoint::CheckpointBeforeWrite),
         Kill::HeldAt(FailPoint::CheckpointAfterWrite),
         Kill::HeldAt(FailPoint::IndexBeforeWrite),
@@ -76,8 +78,10 @@ impl Kill {
     fn name(self) -> &'static str {
         match self {
             Kill::Random => "random",
-            Kill::HeldAt(FailPoint::AppendBeforeWrite) => "before-synced-write",
-            Kill::HeldAt(FailPoint::AppendAfterWrite) => "after-synced-write",
+            Kill::HeldAt(FailPoint::AppendBeforeWrite) => "before-batch-write",
+            Kill::HeldAt(FailPoint::AppendAfterWrite) => "after-batch-write",
+            Kill::HeldAt(FailPoint::SyncBeforeSync) => "before-log-sync",
+            Kill::HeldAt(FailPoint::SyncAfterSync) => "after-log-sync",
             Kill::HeldAt(FailPoint::CheckpointBeforeWrite) => "before-checkpoint-write",
             Kill::HeldAt(FailPoint::CheckpointAfterWrite) => "after-checkpoint-write",
             Kill::HeldAt(FailPoint::IndexBeforeWrite) => "before-index-write",

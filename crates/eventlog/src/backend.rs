@@ -189,7 +189,8 @@ pub struct Truncation {
 
 /// What the event log needs from durable storage.
 ///
-/// Every method that writes must be durable (synced) when it returns `Ok`.
+/// Every method that writes must be durable (synced) when it returns `Ok`,
+/// except [`Backend::write`], which [`Backend::sync`] makes durable.
 /// Implementations must never turn a read error into an early end.
 pub trait Backend: Send + Sync + 'static {
     /// Durably write every record of `batch`, as one atomic unit. (The stream
@@ -198,6 +199,25 @@ pub trait Backend: Send + Sync + 'static {
     /// # Errors
     /// Any storage failure; the caller then poisons the log.
     fn append(&self, batch: &RecordBatch) -> Result<()>;
+
+    /// Write every record of `batch` as one atomic unit, in order after every
+    /// earlier write, but not yet durably: until a [`Backend::sync`] called
+    /// after this returns, a crash may lose the batch (whole), and with it
+    /// every later write, never an earlier one. Reads may see it at once:
+    /// the log hides records past its durable end from its readers.
+    ///
+    /// # Errors
+    /// Any storage failure; the caller then poisons the log.
+    fn write(&self, batch: &RecordBatch) -> Result<()>;
+
+    /// Make every [`Backend::write`] that returned before this call durable.
+    /// It may run while another thread writes: the group commit writes
+    /// batch k+1 while batch k is being synced.
+    ///
+    /// # Errors
+    /// Any storage failure; the caller then poisons the log (whether the
+    /// writes are durable is unknown).
+    fn sync(&self) -> Result<()>;
 
     /// The record with the lowest seq, if any.
     ///

@@ -22,10 +22,15 @@ use crate::types::Seq;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FailPoint {
-    /// An append fails before anything is written.
+    /// A batch write fails before anything is written.
     AppendBeforeWrite,
-    /// An append's write happens, then is reported failed (failed fsync).
+    /// A batch write happens, then is reported failed.
     AppendAfterWrite,
+    /// A sync of the log fails before syncing anything.
+    SyncBeforeSync,
+    /// A sync of the log happens, then is reported failed (a failed fsync:
+    /// the records may be on disk, but they are never acknowledged).
+    SyncAfterSync,
     /// A checkpoint write fails before anything is written.
     CheckpointBeforeWrite,
     /// A checkpoint's synced write happens, then is reported failed.
@@ -142,6 +147,16 @@ impl Backend for FaultyBackend {
         self.points.hit(FailPoint::AppendBeforeWrite)?;
         self.inner.append(batch)?;
         self.points.hit(FailPoint::AppendAfterWrite)
+    }
+    fn write(&self, batch: &RecordBatch) -> Result<()> {
+        self.points.hit(FailPoint::AppendBeforeWrite)?;
+        self.inner.write(batch)?;
+        self.points.hit(FailPoint::AppendAfterWrite)
+    }
+    fn sync(&self) -> Result<()> {
+        self.points.hit(FailPoint::SyncBeforeSync)?;
+        self.inner.sync()?;
+        self.points.hit(FailPoint::SyncAfterSync)
     }
     fn first_record(&self) -> Result<Option<RawRecord>> {
         self.inner.first_record()

@@ -48,6 +48,7 @@ mod reader;
 pub mod repair;
 mod rocks;
 mod staging;
+mod syncer;
 mod types;
 mod verify;
 mod writer;

@@ -513,16 +513,19 @@ impl EventLog {
     }
 
     /// Events with `from <= seq <= to`, checked one by one as they are read.
+    /// Reads end at the durable end ([`EventLog::last_seq`]): a batch the
+    /// writer has written but not yet synced is never seen.
     ///
     /// # Errors
     /// Storage errors opening the scan; the iterator yields record errors.
     pub fn read_range(&self, from: Seq, to: Seq) -> Result<Records<'_>> {
-        Records::new(self.inner.backend.as_ref(), from, to)
+        Records::new(self.inner.backend.as_ref(), from, to.min(self.last_seq()))
     }
 
     /// Visit the events with `from <= seq <= to` in order, each checked as by
     /// [`EventLog::read_range`], without copying stored bytes: the replay
     /// path. Returns the seq after the last event visited (`from` when none).
+    /// Like [`EventLog::read_range`], it ends at the durable end.
     ///
     /// # Errors
     /// Storage and record errors (converted into `E`), and whatever `visit`
@@ -533,6 +536,7 @@ impl EventLog {
         to: Seq,
         mut visit: impl FnMut(Event) -> std::result::Result<(), E>,
     ) -> std::result::Result<Seq, E> {
+        let to = to.min(self.last_seq());
         reader::for_each_event(self.inner.backend.as_ref(), from, to, &mut visit)
     }
 

@@ -82,15 +82,22 @@ pub(crate) fn sync_write() -> WriteOptions {
     wo
 }
 
-/// The write options of the stream index: written to the WAL (so that a
-/// crash keeps or loses chunks and watermark together) but not synced.
-fn index_write() -> WriteOptions {
+/// Write options for a write made durable later: into the WAL (in order
+/// with every other write), not synced.
+fn unsynced_write() -> WriteOptions {
     let mut wo = WriteOptions::default();
-    // Durability: none needed; the index is re-derived from the log past its
-    // watermark on open, and the next synced append syncs this WAL record too.
+    // Durability: deferred to the next sync of the WAL, which covers it.
     wo.set_sync(false);
     wo.disable_wal(false);
     wo
+}
+
+/// The write options of the stream index: written to the WAL (so that a
+/// crash keeps or loses chunks and watermark together) but not synced.
+fn index_write() -> WriteOptions {
+    // Durability: none needed; the index is re-derived from the log past its
+    // watermark on open, and the next sync of the log syncs this WAL record too.
+    unsynced_write()
 }
 
 /// The log's RocksDB store.
@@ -240,18 +247,39 @@ fn read_opts_range(to: Seq) -> ReadOptions {
     ro
 }
 
-impl Backend for RocksBackend {
-    fn append(&self, batch: &RecordBatch) -> Result<()> {
+impl RocksBackend {
+    fn log_batch(&self, batch: &RecordBatch) -> Result<WriteBatch> {
         let log = self.cf(CF_LOG)?;
         // Sized once: a record costs its frame, its key and a few header bytes.
         let mut wb = WriteBatch::with_capacity_bytes(batch.bytes() + 32 * batch.len() + 64);
         for (seq, frame) in batch.frames() {
             wb.put_cf(log, seq_key(seq), frame);
         }
+        Ok(wb)
+    }
+}
+
+impl Backend for RocksBackend {
+    fn append(&self, batch: &RecordBatch) -> Result<()> {
         // Durability: one fsync for the whole batch; acks wait for it.
         self.db
-            .write_opt(wb, &sync_write())
+            .write_opt(self.log_batch(batch)?, &sync_write())
             .map_err(storage("append"))
+    }
+
+    fn write(&self, batch: &RecordBatch) -> Result<()> {
+        // Durability: none yet; the WAL record reaches the OS before this
+        // returns (manual_wal_flush is off), and `sync` makes it durable.
+        self.db
+            .write_opt(self.log_batch(batch)?, &unsynced_write())
+            .map_err(storage("append"))
+    }
+
+    fn sync(&self) -> Result<()> {
+        // Durability: fsync the WAL up to every write that returned before
+        // this call (RocksDB's SyncWAL, safe beside concurrent writes);
+        // acknowledgements wait for it.
+        self.db.flush_wal(true).map_err(storage("sync"))
     }
 
     fn first_record(&self) -> Result<Option<RawRecord>> {

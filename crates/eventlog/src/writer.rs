@@ -1,29 +1,33 @@
-//! Group commit: a two-stage pipeline owns every write to the log.
+//! Group commit: a four-stage pipeline owns every write to the log.
 //!
 //! Producers send [`Command`]s through a bounded queue (a full queue is
 //! backpressure). The **encoder** thread takes each command, assigns seqs,
 //! and frames its events into the *open* batch of the [`Handoff`]. The
-//! **committer** thread takes the open batch the moment it is free, writes
-//! it with one sync, and only then answers each producer with its seq
-//! range. While the committer waits on the disk for batch k, every append
-//! that arrives joins batch k+1: alone, an append costs one fsync; under
-//! load one fsync serves hundreds of appends, and the committer never waits
-//! for the encoder to be scheduled (`handoff.rs` says why).
+//! **committer** thread takes the open batch the moment it is free and
+//! writes it to the store, not yet synced. The **syncer** (`syncer.rs`)
+//! syncs the log once for every batch written since its last sync, while the
+//! committer writes the next. Only then does the **replier** deliver each
+//! durable batch, in batch order (`delivery.rs`): it indexes the batch by
+//! stream, publishes the watermark (`last_seq`), then answers each producer
+//! with its seq range. It also writes the stream index out in bulk, and
+//! performs the clean close after the last batch.
 //!
-//! A third thread, the **replier**, delivers each durable batch, in batch
-//! order (`delivery.rs`): it indexes the batch by stream, publishes the
-//! watermark (`last_seq`), then sends the answers, so the committer goes
-//! straight from one synced write to the next. It also writes the stream
-//! index out in bulk, and performs the clean close after the last batch.
+//! While the disk syncs batch k, every append that arrives joins a later
+//! batch: alone, an append costs one fsync; under load one fsync serves
+//! hundreds of appends, and no stage waits for another to be scheduled
+//! while it has work (`handoff.rs` says why).
 //!
-//! Safety of the pipeline: the committer writes batches strictly in seq order
-//! and, after a failed write, writes nothing ever again. So a batch encoded
-//! after a failed one (its seqs follow the lost ones) never reaches storage,
-//! and no gap can be created. Such batches' producers get [`Error::Poisoned`].
+//! Safety of the pipeline: the committer writes batches strictly in seq
+//! order, each after the one before it returned, and after a failure writes
+//! nothing ever again; the store keeps writes in order, so a crash keeps a
+//! prefix of them. A batch is acknowledged only after a sync that started
+//! after its write returned. So no gap can be created, and a batch written
+//! after a failed one never is acknowledged: its producers get
+//! [`Error::Poisoned`].
 //!
-//! After a failed write the log is poisoned: the outcome of that write is
-//! unknown (an fsync that failed may or may not have persisted data), so no
-//! later append is acknowledged until the log is reopened and its tail is read
+//! After a failed write or sync the log is poisoned: the outcome is unknown
+//! (an fsync that failed may or may not have persisted data), so no later
+//! append is acknowledged until the log is reopened and its tail is read
 //! back from storage. Nothing here ever retries an fsync.
 
 use std::collections::HashMap;
@@ -43,6 +47,7 @@ use crate::error::{Error, Result};
 use crate::frame;
 use crate::handoff::{AppendBatch, Handoff, Limits, Stage, Tail, Waiting};
 use crate::index::StreamIndex;
+use crate::syncer::{Syncer, Written};
 use crate::types::{Appended, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 
 /// Metadata key of the clean-close watermark (u64 BE seq).
@@ -63,8 +68,8 @@ pub(crate) enum Command {
     },
 }
 
-/// Answers to send, in order, off the committer's thread.
-type Reply = Box<dyn FnOnce() + Send>;
+/// Answers to send, in order, off the committer's and syncer's threads.
+pub(crate) type Reply = Box<dyn FnOnce() + Send>;
 
 /// State the writer publishes to readers and handles.
 #[derive(Debug, Default)]
@@ -73,7 +78,7 @@ pub(crate) struct Shared {
     pub(crate) last_seq: AtomicU64,
     /// Set once a write fails; never cleared (reopen instead).
     pub(crate) poisoned: AtomicBool,
-    /// Synced writes of event batches (one fsync each).
+    /// Syncs of the log that made event batches durable (one fsync each).
     pub(crate) batches: AtomicU64,
     /// Events made durable since open.
     pub(crate) events: AtomicU64,
@@ -97,7 +102,8 @@ pub struct LogStatus {
 /// Counters of the writer since the log was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriterStats {
-    /// Synced batch writes (each one fsync).
+    /// Syncs that made appended events durable (each one fsync, covering
+    /// every batch written since the one before).
     pub fsyncs: u64,
     /// Events made durable.
     pub events: u64,
@@ -141,7 +147,7 @@ pub(crate) struct WriterConfig {
     pub(crate) index_flush_events: usize,
 }
 
-/// Start the encoder and committer threads; returns their handles.
+/// Start the writer's threads; returns their handles.
 pub(crate) fn spawn(
     backend: Arc<dyn Backend>,
     index: Arc<StreamIndex>,
@@ -158,20 +164,31 @@ pub(crate) fn spawn(
     // The newest batch stays open to the encoder until the committer is
     // free, so appends that arrive meanwhile join it.
     let handoff = Arc::new(Handoff::default());
-    // Unbounded, but never longer than the requests the bounded queue admitted.
+    // Both unbounded, but never longer than the requests the bounded queue
+    // admitted.
+    let (to_syncer, written) = std_mpsc::channel::<Written>();
     let (to_replier, answers) = std_mpsc::channel::<Reply>();
-    let committer = Committer {
-        delivery: Arc::new(Delivery {
-            backend: Arc::clone(&backend),
-            index,
-            shared: Arc::clone(shared),
-            index_flush_events: config.index_flush_events,
-        }),
-        backend,
+    let delivery = Arc::new(Delivery {
+        backend: Arc::clone(&backend),
+        index,
+        shared: Arc::clone(shared),
+        index_flush_events: config.index_flush_events,
+    });
+    let syncer = Syncer {
+        backend: Arc::clone(&backend),
+        delivery: Arc::clone(&delivery),
         handoff: Arc::clone(&handoff),
+        written,
         replies: to_replier,
         shared: Arc::clone(shared),
-        durable: tail,
+    };
+    let committer = Committer {
+        delivery,
+        backend,
+        handoff: Arc::clone(&handoff),
+        written: to_syncer,
+        shared: Arc::clone(shared),
+        last_written: tail,
         checkpoint_generations: config.checkpoint_generations,
         generations: HashMap::new(),
         poisoned: false,
@@ -194,6 +211,9 @@ pub(crate) fn spawn(
                 reply();
             }
         })?;
+    let syncer = std::thread::Builder::new()
+        .name("strand-log-sync".into())
+        .spawn(move || syncer.run())?;
     let committer = std::thread::Builder::new()
         .name("strand-log-commit".into())
         .spawn(move || committer.run())?;
@@ -201,7 +221,7 @@ pub(crate) fn spawn(
         .name("strand-log-encode".into())
         .spawn(move || encoder.run())?;
     // Joined in this order: each thread ends when the one before it is gone.
-    Ok(vec![encoder, committer, replier])
+    Ok(vec![encoder, committer, syncer, replier])
 }
 
 fn now_ms() -> u64 {
@@ -330,17 +350,18 @@ impl Encoder {
     }
 }
 
-/// Stage two: makes batches durable, in order, and answers producers.
+/// Stage two: writes batches, in order, and hands them to the syncer.
 struct Committer {
     backend: Arc<dyn Backend>,
-    /// What the replier does with each durable batch (`delivery.rs`).
+    /// What the replier does at the close (`delivery.rs`).
     delivery: Arc<Delivery>,
     handoff: Arc<Handoff>,
-    /// To the replier thread.
-    replies: std_mpsc::Sender<Reply>,
+    /// To the syncer thread.
+    written: std_mpsc::Sender<Written>,
     shared: Arc<Shared>,
-    /// Last durable seq and chain.
-    durable: Tail,
+    /// Last written seq and chain (durable once the syncer synced it; a
+    /// checkpoint's own synced write syncs everything written before it).
+    last_written: Tail,
     checkpoint_generations: usize,
     /// Stored generation ids per checkpoint name, oldest first. Loaded from
     /// storage at a name's first checkpoint, then kept here: only this
@@ -371,7 +392,7 @@ impl Committer {
                     // On the replier, after every earlier batch was delivered
                     // (indexed, acknowledged); nothing is written after it.
                     let delivery = Arc::clone(&self.delivery);
-                    let (poisoned, last) = (self.poisoned, self.durable.last);
+                    let (poisoned, last) = (self.poisoned, self.last_written.last);
                     self.reply(Box::new(move || {
                         let outcome = if poisoned {
                             Err(Error::Poisoned)
@@ -386,16 +407,21 @@ impl Committer {
         }
     }
 
+    /// Answer after every batch written before, through the syncer.
     fn reply(&self, reply: Reply) {
-        // The replier only stops after the committer; if it died, dropping
-        // the reply drops its senders and producers see `Error::Closed`.
-        if self.replies.send(reply).is_err() {
-            tracing::error!("log replier is gone");
+        self.hand_on(Written::Reply(reply));
+    }
+
+    fn hand_on(&self, written: Written) {
+        // The syncer only stops after the committer; if it died, dropping
+        // the item drops its senders and producers see `Error::Closed`.
+        if self.written.send(written).is_err() {
+            tracing::error!("log syncer is gone");
         }
     }
 
-    /// Write one batch with one sync, then hand it to the replier, which
-    /// indexes it and answers its producers (`delivery.rs`).
+    /// Write one batch, unsynced, and hand it to the syncer, which makes it
+    /// durable before the replier answers its producers.
     fn commit(&mut self, batch: RecordBatch, waiting: Waiting, tail: Tail) {
         // The replier poisons the log when an index write fails.
         self.poisoned |= self.shared.poisoned.load(Ordering::Acquire);
@@ -407,20 +433,14 @@ impl Committer {
             }));
             return;
         }
-        match self.backend.append(&batch) {
+        match self.backend.write(&batch) {
             Ok(()) => {
-                self.durable = tail;
-                self.shared.batches.fetch_add(1, Ordering::AcqRel);
-                self.shared
-                    .events
-                    .fetch_add(batch.len() as u64, Ordering::AcqRel);
-                let delivery = Arc::clone(&self.delivery);
-                let handoff = Arc::clone(&self.handoff);
-                let mut waiting = waiting;
-                self.reply(Box::new(move || {
-                    delivery.deliver(&batch, &mut waiting, tail.last);
-                    handoff.recycle(batch, waiting);
-                }));
+                self.last_written = tail;
+                self.hand_on(Written::Batch {
+                    batch,
+                    waiting,
+                    tail,
+                });
             }
             Err(e) => {
                 self.poison();
@@ -449,10 +469,10 @@ impl Committer {
         if self.poisoned {
             return Err(Error::Poisoned);
         }
-        if checkpoint.seq > self.durable.last {
+        if checkpoint.seq > self.last_written.last {
             return Err(Error::CheckpointAhead {
                 seq: checkpoint.seq,
-                last: self.durable.last,
+                last: self.last_written.last,
             });
         }
         if !self.generations.contains_key(&checkpoint.name) {

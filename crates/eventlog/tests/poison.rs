@@ -83,6 +83,36 @@ fn given_sync_fails_after_write_when_appending_then_not_acked_poisoned_and_reope
     Ok(())
 }
 
+#[test]
+fn given_the_log_sync_fails_when_appending_then_the_batch_is_not_acked_nor_read_and_reopen_is_consistent()
+-> Result<(), Error> {
+    for point in [FailPoint::SyncBeforeSync, FailPoint::SyncAfterSync] {
+        let dir = tempfile::tempdir().unwrap();
+        let points = FailPoints::new();
+        points.fail_after(point, 2);
+        let log = EventLog::open(dir.path(), LogOptions::default().failpoints(points))?;
+        log.append_blocking(vec![event(0)])?;
+        log.append_blocking(vec![event(1)])?;
+        let err = log.append_blocking(vec![event(2)]).unwrap_err();
+        assert!(
+            matches!(err, Error::WriteFailed { .. }),
+            "{point:?}: {err:?}"
+        );
+        assert_poisoned(&log);
+        // Written, but never durable as far as the log knows: not published.
+        assert_eq!(log.last_seq(), Seq(2), "{point:?}");
+        assert_eq!(log.read_range(Seq(1), Seq(u64::MAX))?.count(), 2);
+        drop(log);
+        // The unacknowledged record may or may not be on disk; everything
+        // acknowledged is, and the log is a valid, verifiable prefix.
+        let log = EventLog::open(dir.path(), LogOptions::default())?;
+        assert!(log.last_seq() >= Seq(2), "{point:?}");
+        let report = log.verify(&mut |_| {});
+        assert!(report.ok, "{point:?}: {:?}", report.error);
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_many_waiters_in_failed_batch_when_sync_fails_then_none_is_acked() -> Result<(), Error>
 {
