@@ -63,9 +63,10 @@ async fn given_appends_queued_behind_a_write_when_it_completes_then_few_fsyncs_s
     let stats = log.stats();
     assert_eq!(stats.events, 100);
     // Append 0 alone, then at most two batches for the 99 that waited: the
-    // one the encoder held and everything queued behind it.
+    // one the encoder held and everything queued behind it. One sync covers
+    // every batch written before it starts, so these may share syncs.
     assert!(
-        (2..=3).contains(&stats.fsyncs),
+        (1..=3).contains(&stats.fsyncs),
         "{} fsyncs for 100 appends",
         stats.fsyncs
     );
