@@ -63,8 +63,10 @@ async fn given_appends_through_the_actor_while_a_write_is_held_when_it_completes
     assert_eq!(seqs, (2..=100).collect::<Vec<_>>());
     let stats = log.stats();
     assert_eq!(stats.events, 100);
+    // The held append, then at most two batches; one sync covers every
+    // batch written before it starts, so they may share syncs.
     assert!(
-        (2..=3).contains(&stats.fsyncs),
+        (1..=3).contains(&stats.fsyncs),
         "{} fsyncs for 100 appends",
         stats.fsyncs
     );
