@@ -16,18 +16,7 @@ const EMPTY: Tail = Tail {
 
 /// Add one record (seq `seq`) to the open batch.
 fn add(handoff: &Handoff, seq: u64) {
-    handoff.with_open_batch(
-        || 1,
-        EMPTY,
-        |open| {
-            open.batch
-                .push_with(Seq(seq), "s", |arena| {
-                    arena.push(0xA7);
-                    Ok::<u32, ()>(0)
-                })
-                .unwrap();
-        },
-    );
+    add_sized(handoff, seq, 1);
 }
 
 /// Run `side` on its own thread; [`outcome`] awaits what it returns.
