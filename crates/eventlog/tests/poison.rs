@@ -58,7 +58,7 @@ fn given_write_fails_before_reaching_storage_when_appending_then_not_acked_and_p
 }
 
 #[test]
-fn given_sync_fails_after_write_when_appending_then_not_acked_poisoned_and_reopen_is_consistent()
+fn given_a_write_reported_failed_after_reaching_storage_when_appending_then_not_acked_poisoned_and_reopen_is_consistent()
 -> Result<(), Error> {
     let dir = tempfile::tempdir().unwrap();
     let points = FailPoints::new();
