@@ -1,6 +1,12 @@
 //! [`Engine`]: Strand embedded in a program. Open it on a data directory,
-//! register task handlers, run workflows; kill the process at any moment,
-//! open it again, and unfinished workflows resume where the log left them.
+//! register task handlers, start runs of workflows; kill the process at any
+//! moment, open it again, and unfinished runs resume where the log left them.
+//!
+//! A workflow (a file, or a DAG built in code) is a definition; each
+//! [`Engine::start`] is a new run of it, with its own id, input, state and
+//! history. A handler reads the run's input and its dependencies' outputs
+//! from its [`TaskContext`](strand_actors::orchestration::TaskContext), and
+//! what it returns is its own output, handed to its dependents.
 //!
 //! ```
 //! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -13,7 +19,8 @@
 //! let engine = Engine::builder(dir.path())
 //!     .workers(4)
 //!     .handler("greet", |cx: TaskContext| async move {
-//!         TaskResult::Ok(format!("hello from {}", cx.bead.as_str()))
+//!         let before = cx.output_of("a").and_then(|o| o.as_text()).unwrap_or("nobody");
+//!         TaskResult::Ok(format!("hello from {}, after {before}", cx.bead.as_str()))
 //!     })
 //!     .open()
 //!     .await?;
@@ -29,6 +36,8 @@
 //! "#)?;
 //! let outcome = engine.run(&workflow).await?;
 //! assert_eq!(outcome.status.as_str(), "completed");
+//! let b = engine.output(&outcome.run, "b").await?.expect("b completed");
+//! assert_eq!(b.as_text(), Some("hello from b, after hello from a, after nobody"));
 //! engine.shutdown().await?;
 //! # Ok(())
 //! # }
@@ -36,23 +45,71 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use strand_actors::orchestration::{
-    AffinityMode, Distribution, Handlers, RateLimiter, RateLimits, SchedulerLink, SchedulerMsg,
-    ShellHandler, Submission, TaskHandler, WorkflowBranch, WorkflowOutcome, names, queue_branch,
-    reconciler_branch, workflow_branch,
+    AffinityMode, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
+    RunOutcome, SchedulerLink, SchedulerMsg, ShellHandler, Started, Submission, TaskHandler,
+    WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch,
 };
 use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
 use strand_projections::{
-    StateManager, TaskAction, TaskSpec, WorkflowDag, WorkflowId, WorkflowSummary,
+    BeadId, DefinitionHash, Output, RunId, RunRecord, RunSummary, StateManager, TaskAction,
+    TaskSpec, WorkflowDag,
 };
 
 use crate::workflow::Workflow;
 
 /// How long a submission or a status query may take (a wait has no limit).
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A run's input: a JSON object.
+pub type RunInput = serde_json::Map<String, serde_json::Value>;
+
+/// The largest run input by default, as JSON text (1 MiB).
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 1024 * 1024;
+
+/// How many fresh ids a new run tries before giving up (they collide only
+/// within one second and one in 65,536).
+const FRESH_ID_TRIES: u32 = 8;
+
+/// A fresh, sortable run id for the definition `name`:
+/// `name-YYYYMMDDTHHMMSSZ-xxxx` (UTC, then 4 random hex digits).
+pub fn fresh_run_id(name: &str) -> RunId {
+    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    RunId::new(format!("{name}-{stamp}-{:04x}", fastrand::u16(..)))
+}
+
+/// The task specs of a workflow file, as the log records them.
+fn task_specs(workflow: &Workflow) -> Vec<TaskSpec> {
+    workflow
+        .tasks()
+        .iter()
+        .map(|task| TaskSpec {
+            id: task.id.clone(),
+            action: match &task.action {
+                crate::workflow::TaskAction::Run(command) => TaskAction::Run(command.clone()),
+                crate::workflow::TaskAction::Handler(name) => TaskAction::Handler(name.clone()),
+            },
+            priority: task.priority,
+            retries: task.retries,
+            timeout_ms: task
+                .timeout
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            affinity: task.affinity.clone(),
+        })
+        .collect()
+}
+
+/// The content hash of a workflow file's definition, as a run of it records.
+pub fn definition_hash(workflow: &Workflow) -> DefinitionHash {
+    DefinitionHash::of(workflow.name(), workflow.dag(), &task_specs(workflow))
+}
 
 /// Sets up an [`Engine`]. Defaults: 100 workers, a checkpoint every 60 s,
 /// shell commands (`run = "..."`) run by [`ShellHandler`].
@@ -70,9 +127,27 @@ pub struct EngineBuilder {
     handlers: Handlers,
     retry_backoff: Backoff,
     intensity: Intensity,
+    max_output_bytes: usize,
+    max_input_bytes: usize,
 }
 
 impl EngineBuilder {
+    /// The largest output a bead may produce (default 1 MiB); a larger one
+    /// fails its attempt, permanently.
+    #[must_use]
+    pub fn max_output_bytes(mut self, bytes: usize) -> Self {
+        self.max_output_bytes = bytes;
+        self
+    }
+
+    /// The largest run input, as JSON text (default 1 MiB); a larger one
+    /// is refused.
+    #[must_use]
+    pub fn max_input_bytes(mut self, bytes: usize) -> Self {
+        self.max_input_bytes = bytes;
+        self
+    }
+
     /// Restart intensity of every supervisor in the tree (default 3
     /// restarts in 5 s, as Elixir's): more restarts than `max_restarts`
     /// within `window` and a supervisor gives up and escalates. The worker
@@ -185,6 +260,7 @@ impl EngineBuilder {
             retry_backoff: self.retry_backoff,
             heartbeat_every: self.heartbeat.0,
             heartbeat_timeout: self.heartbeat.1,
+            max_output_bytes: self.max_output_bytes,
             intensity: self.intensity,
         };
         let options = RuntimeOptions {
@@ -206,6 +282,7 @@ impl EngineBuilder {
             runtime,
             scheduler,
             rate_limiter,
+            max_input_bytes: self.max_input_bytes,
         })
     }
 }
@@ -216,6 +293,7 @@ pub struct Engine {
     runtime: Runtime,
     scheduler: ChildHandle<SchedulerMsg>,
     rate_limiter: RateLimiter,
+    max_input_bytes: usize,
 }
 
 impl Engine {
@@ -244,61 +322,158 @@ impl Engine {
             handlers,
             retry_backoff: WorkflowBranch::default().retry_backoff,
             intensity: Intensity::default(),
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
         }
     }
 
-    /// Submit `workflow` under its name as id; a workflow of that id
-    /// already in the log is resumed, not submitted again. Returns once the
-    /// submission is durable.
+    /// Start a new run of `workflow` with `input` (overlaying the file's
+    /// `[input]` defaults), under a fresh id. Returns once the submission
+    /// is durable.
     ///
     /// # Errors
-    /// A refused submission; the log's errors.
-    pub async fn submit(&self, workflow: &Workflow) -> Result<WorkflowId, ActorError> {
-        let tasks = workflow
-            .tasks()
-            .iter()
-            .map(|task| TaskSpec {
-                id: task.id.clone(),
-                action: match &task.action {
-                    crate::workflow::TaskAction::Run(command) => TaskAction::Run(command.clone()),
-                    crate::workflow::TaskAction::Handler(name) => TaskAction::Handler(name.clone()),
-                },
-                priority: task.priority,
-                retries: task.retries,
-                timeout_ms: task
-                    .timeout
-                    .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
-                affinity: task.affinity.clone(),
-            })
-            .collect();
-        self.submit_dag(
-            WorkflowId::from(workflow.name()),
-            workflow.name(),
-            workflow.dag().clone(),
+    /// [`ActorError::BadInput`] (input over the bound),
+    /// [`ActorError::UnsatisfiableAffinity`]; a refused submission; the
+    /// log's errors.
+    pub async fn start(&self, workflow: &Workflow, input: RunInput) -> Result<RunId, ActorError> {
+        let mut tries = 0;
+        loop {
+            let id = fresh_run_id(workflow.name());
+            match self.submit_file(workflow, id, &input, Reuse::New).await {
+                Err(ActorError::RunExists { .. }) if tries < FRESH_ID_TRIES => tries += 1,
+                started => return Ok(started?.run),
+            }
+        }
+    }
+
+    /// The run `id` of `workflow` with `input`, idempotently: started if
+    /// the log has no such run, found again (resumed, or finished) if it
+    /// has one with the same definition and input.
+    ///
+    /// # Errors
+    /// [`ActorError::RunConflict`] when run `id` has another definition or
+    /// input (nothing is written); as [`Engine::start`].
+    pub async fn start_with_id(
+        &self,
+        workflow: &Workflow,
+        id: RunId,
+        input: RunInput,
+    ) -> Result<Started, ActorError> {
+        self.submit_file(workflow, id, &input, Reuse::Exact).await
+    }
+
+    /// The unfinished run of `workflow`'s name, resumed, or else a new
+    /// run with `input` under a fresh id: what `strand run FILE` does
+    /// without `--id`, so that killing it and running it again resumes.
+    ///
+    /// # Errors
+    /// [`ActorError::DefinitionChanged`] when the unfinished run has
+    /// another definition (nothing is written); as [`Engine::start`].
+    pub async fn resume_or_start(
+        &self,
+        workflow: &Workflow,
+        input: RunInput,
+    ) -> Result<Started, ActorError> {
+        let id = fresh_run_id(workflow.name());
+        self.submit_file(workflow, id, &input, Reuse::ResumeUnfinished)
+            .await
+    }
+
+    /// [`resume_or_start`](Self::resume_or_start) with no input: returns
+    /// the run's id.
+    ///
+    /// # Errors
+    /// As [`Engine::resume_or_start`].
+    pub async fn submit(&self, workflow: &Workflow) -> Result<RunId, ActorError> {
+        Ok(self.resume_or_start(workflow, RunInput::new()).await?.run)
+    }
+
+    async fn submit_file(
+        &self,
+        workflow: &Workflow,
+        id: RunId,
+        input: &RunInput,
+        reuse: Reuse,
+    ) -> Result<Started, ActorError> {
+        let mut full = workflow.input_defaults().clone();
+        full.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let input = self.input_text(&full)?;
+        let tasks = task_specs(workflow);
+        let submission = Submission {
+            run: id,
+            name: workflow.name().to_owned(),
+            definition: DefinitionHash::of(workflow.name(), workflow.dag(), &tasks),
+            dag: workflow.dag().clone(),
             tasks,
-        )
-        .await
+            input,
+            reuse,
+        };
+        self.send(submission).await
+    }
+
+    /// The input as JSON text, within the bound.
+    fn input_text(&self, input: &RunInput) -> Result<String, ActorError> {
+        let text = serde_json::to_string(input).map_err(|error| ActorError::BadInput {
+            reason: error.to_string(),
+        })?;
+        if text.len() > self.max_input_bytes {
+            return Err(ActorError::BadInput {
+                reason: format!(
+                    "it is {} bytes as JSON, more than the {}-byte bound",
+                    text.len(),
+                    self.max_input_bytes
+                ),
+            });
+        }
+        Ok(text)
     }
 
     /// Submit a workflow built in code: its DAG and one task spec per bead
-    /// (checked against each other before anything is written). An id
-    /// already in the log is resumed, not submitted again.
+    /// (checked against each other before anything is written), as run
+    /// `id` with no input. Idempotent: a run `id` with the same definition
+    /// is found again (resumed if unfinished); another definition under
+    /// `id` is refused.
     ///
     /// # Errors
-    /// A refused submission ([`ActorError::Projection`]); the log's errors.
+    /// [`ActorError::RunConflict`]; a refused submission
+    /// ([`ActorError::Projection`]); the log's errors.
     pub async fn submit_dag(
         &self,
-        id: WorkflowId,
+        id: RunId,
         name: &str,
         dag: WorkflowDag,
         tasks: Vec<TaskSpec>,
-    ) -> Result<WorkflowId, ActorError> {
+    ) -> Result<RunId, ActorError> {
+        self.submit_dag_with_input(id, name, dag, tasks, RunInput::new())
+            .await
+            .map(|started| started.run)
+    }
+
+    /// As [`submit_dag`](Self::submit_dag), with an input.
+    ///
+    /// # Errors
+    /// As [`Engine::submit_dag`]; [`ActorError::BadInput`].
+    pub async fn submit_dag_with_input(
+        &self,
+        id: RunId,
+        name: &str,
+        dag: WorkflowDag,
+        tasks: Vec<TaskSpec>,
+        input: RunInput,
+    ) -> Result<Started, ActorError> {
         let submission = Submission {
-            workflow: id,
+            run: id,
             name: name.to_owned(),
+            definition: DefinitionHash::of(name, &dag, &tasks),
             dag,
             tasks,
+            input: self.input_text(&input)?,
+            reuse: Reuse::Exact,
         };
+        self.send(submission).await
+    }
+
+    async fn send(&self, submission: Submission) -> Result<Started, ActorError> {
         self.scheduler
             .call(
                 |reply| SchedulerMsg::Submit(Box::new(submission), reply),
@@ -313,7 +488,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`ActorError::UnknownWorkflow`]; the tree stopped.
-    pub async fn wait(&self, workflow: &WorkflowId) -> Result<WorkflowOutcome, ActorError> {
+    pub async fn wait(&self, workflow: &RunId) -> Result<RunOutcome, ActorError> {
         let mut log = self.runtime.store().watch_status();
         let mut scheduler = self.scheduler.clone();
         loop {
@@ -355,16 +530,45 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::submit`] and [`Engine::wait`].
-    pub async fn run(&self, workflow: &Workflow) -> Result<WorkflowOutcome, ActorError> {
+    pub async fn run(&self, workflow: &Workflow) -> Result<RunOutcome, ActorError> {
         let id = self.submit(workflow).await?;
         self.wait(&id).await
     }
 
-    /// Every workflow in the log, from the state manager's projection.
+    /// One run, as the state manager's projection holds it.
     ///
     /// # Errors
     /// The state manager is not running.
-    pub async fn status(&self) -> Result<Vec<WorkflowSummary>, ActorError> {
+    pub async fn run_record(&self, run: &RunId) -> Result<Option<RunRecord>, ActorError> {
+        let run = run.clone();
+        self.runtime
+            .state()
+            .query(move |state: &StateManager| state.workflow(&run).cloned())
+            .await
+    }
+
+    /// The output of `bead` of `run`, once it completed.
+    ///
+    /// # Errors
+    /// [`ActorError::UnknownWorkflow`] for an unknown run; the state
+    /// manager is not running.
+    pub async fn output(&self, run: &RunId, bead: &str) -> Result<Option<Output>, ActorError> {
+        let record = self
+            .run_record(run)
+            .await?
+            .ok_or_else(|| ActorError::UnknownWorkflow {
+                workflow: run.as_str().to_owned(),
+            })?;
+        Ok(record
+            .bead(&BeadId::from(bead))
+            .and_then(|b| b.output.as_deref().cloned()))
+    }
+
+    /// Every run in the log, from the state manager's projection.
+    ///
+    /// # Errors
+    /// The state manager is not running.
+    pub async fn status(&self) -> Result<Vec<RunSummary>, ActorError> {
         self.runtime.state().query(StateManager::workflows).await
     }
 

@@ -48,7 +48,7 @@ use strand::actors::orchestration::names::{
 use strand::actors::orchestration::{TaskContext, TaskResult};
 use strand::engine::Engine;
 use strand::eventlog::Seq;
-use strand::projections::{DomainEvent, StateManager, WorkflowId, WorkflowStatus};
+use strand::projections::{DomainEvent, StateManager, RunId, RunStatus};
 use strand::replay::ReplayEngine;
 use strand::workflow::Workflow;
 
@@ -243,7 +243,7 @@ async fn await_back(engine: &Engine, tally: &mut Tally) {
 }
 
 /// Every bead of `workflow` completed exactly once (its events in the log).
-async fn completed_once(engine: &Engine, workflow: &WorkflowId, beads: usize) {
+async fn completed_once(engine: &Engine, workflow: &RunId, beads: usize) {
     let events = engine
         .runtime()
         .store()
@@ -310,7 +310,7 @@ where
             () = chaos(engine, &mut tally) => {}
         }
     };
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     // Chaos may have stopped mid-wave: everything killed comes back.
     await_back(engine, &mut tally).await;
     completed_once(engine, &id, beads).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use strand::actors::orchestration::{RateLimiterMsg, RateLimits, TaskContext, TaskError};
 use strand::actors::policy::Backoff;
 use strand::engine::Engine;
-use strand::projections::WorkflowStatus;
+use strand::projections::RunStatus;
 use strand::workflow::Workflow;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -133,7 +133,7 @@ async fn given_handlers_that_take_tokens_when_the_bucket_runs_dry_then_beads_ret
     let outcome = engine
         .run(&Workflow::from_toml_str("calls.toml", &toml)?)
         .await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     let last = engine.runtime().store().log().last_seq();
     engine.runtime().state().wait_applied(last).await?;
     let refusals = engine

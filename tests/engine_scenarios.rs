@@ -15,7 +15,7 @@ use std::time::Duration;
 use strand::actors::orchestration::{TaskContext, TaskError, TaskResult};
 use strand::actors::policy::Backoff;
 use strand::engine::{Engine, EngineBuilder};
-use strand::projections::{BeadState, DomainEvent, WorkflowStatus};
+use strand::projections::{BeadState, DomainEvent, RunStatus};
 use strand::workflow::Workflow;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -163,7 +163,7 @@ async fn given_a_ci_pipeline_when_run_then_every_bead_completes_once_after_its_d
         ],
     );
     let outcome = engine.run(&pipeline).await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     assert_eq!(outcome.counts.get(BeadState::Completed), 5);
     for bead in ["checkout", "lint", "build", "test", "package"] {
         assert_eq!(journal.count(bead), 1, "{bead} ran once");
@@ -180,7 +180,7 @@ async fn given_a_ci_pipeline_when_run_then_every_bead_completes_once_after_its_d
     ));
     // Running a finished workflow again runs nothing.
     let again = engine.run(&pipeline).await?;
-    assert_eq!(again.status, WorkflowStatus::Completed);
+    assert_eq!(again.status, RunStatus::Completed);
     assert_eq!(journal.runs().len(), 5);
     engine.shutdown().await?;
     Ok(())
@@ -200,7 +200,7 @@ async fn given_a_wide_fan_out_and_fan_in_when_run_then_the_join_runs_last_and_on
     let all: Vec<&str> = shards.iter().map(String::as_str).collect();
     tasks.push(("evaluate", "ok", &all, ""));
     let outcome = engine.run(&workflow("ml", &tasks)).await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     assert_eq!(outcome.counts.get(BeadState::Completed), 66);
     let runs = journal.runs();
     assert_eq!(runs.len(), 66);
@@ -230,7 +230,7 @@ async fn given_failures_panics_and_timeouts_when_retries_remain_then_the_bead_co
         ],
     );
     let outcome = engine.run(&etl).await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed, "{outcome:?}");
+    assert_eq!(outcome.status, RunStatus::Completed, "{outcome:?}");
     assert_eq!(
         journal.runs(),
         [
@@ -286,7 +286,7 @@ async fn given_a_poisoned_task_when_its_retries_run_out_then_the_workflow_fails_
         ],
     );
     let outcome = engine.run(&doomed).await?;
-    assert_eq!(outcome.status, WorkflowStatus::Failed);
+    assert_eq!(outcome.status, RunStatus::Failed);
     let reason = outcome.reason.unwrap();
     assert!(
         reason.contains("parse") && reason.contains("3 attempt"),
@@ -314,7 +314,7 @@ async fn given_a_permanent_error_when_retries_remain_then_the_workflow_fails_at_
             &[("validate", "fatal", &[], "retries = 5")],
         ))
         .await?;
-    assert_eq!(outcome.status, WorkflowStatus::Failed);
+    assert_eq!(outcome.status, RunStatus::Failed);
     assert_eq!(journal.count("validate"), 1);
     engine.shutdown().await?;
     Ok(())
@@ -328,7 +328,7 @@ async fn given_a_handler_name_nobody_registered_when_run_then_the_bead_fails_per
     let outcome = engine
         .run(&workflow("orphan", &[("x", "missing", &[], "retries = 3")]))
         .await?;
-    assert_eq!(outcome.status, WorkflowStatus::Failed);
+    assert_eq!(outcome.status, RunStatus::Failed);
     assert!(outcome.reason.unwrap().contains("no handler"));
     engine.shutdown().await?;
     Ok(())
@@ -347,7 +347,7 @@ async fn given_a_completed_workflow_when_run_again_after_reopen_then_nothing_rer
     engine.shutdown().await?;
     let engine = builder(dir.path(), &journal).open().await?;
     let outcome = engine.run(&first).await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     assert_eq!(journal.runs().len(), 2, "nothing ran twice");
     let status = engine.status().await?;
     assert_eq!(status.len(), 1);
@@ -395,7 +395,7 @@ async fn given_a_worker_killed_mid_bead_when_the_reconciler_ticks_then_the_bead_
         .unwrap()
         .kill();
     let outcome = tokio::time::timeout(Duration::from_secs(20), engine.wait(&id)).await??;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     assert_eq!(started.recv().await, Some(2));
     let reasons: Vec<String> = events(&engine, "victim")
         .await
@@ -464,7 +464,7 @@ async fn given_the_scheduler_killed_mid_workflow_when_restarted_then_the_workflo
     gate.notify_one();
     assert_eq!(started.recv().await, Some(("a".to_owned(), 2)));
     let outcome = tokio::time::timeout(Duration::from_secs(20), waiter).await???;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     let log = events(&engine, "restart").await;
     assert_eq!(completions(&log).get("a"), Some(&1));
     Arc::into_inner(engine).unwrap().shutdown().await?;
@@ -477,7 +477,7 @@ async fn given_the_scheduler_killed_mid_workflow_when_restarted_then_the_workflo
 async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_without_a_write()
 -> TestResult {
     use strand::dag::{DependencyType, WorkflowDag};
-    use strand::projections::{TaskAction, TaskSpec, WorkflowId};
+    use strand::projections::{TaskAction, TaskSpec, RunId};
     let spec = |id: &str| TaskSpec {
         id: id.into(),
         action: TaskAction::Handler("ok".to_owned()),
@@ -496,7 +496,7 @@ async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_wit
 
     let refused = engine
         .submit_dag(
-            WorkflowId::from("bad"),
+            RunId::from("bad"),
             "bad",
             dag.clone(),
             vec![spec("first")],
@@ -510,13 +510,13 @@ async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_wit
 
     let id = engine
         .submit_dag(
-            WorkflowId::from("coded"),
+            RunId::from("coded"),
             "coded",
             dag,
             vec![spec("first"), spec("second")],
         )
         .await?;
-    assert_eq!(engine.wait(&id).await?.status, WorkflowStatus::Completed);
+    assert_eq!(engine.wait(&id).await?.status, RunStatus::Completed);
     assert_eq!(journal.runs().len(), 2);
     engine.shutdown().await?;
     Ok(())
@@ -547,7 +547,7 @@ async fn given_a_wedged_worker_when_heartbeats_stop_then_the_attempt_is_timed_ou
     let outcome = engine
         .run(&workflow("wedge", &[("w", "wedged", &[], "")]))
         .await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     let log = events(&engine, "wedge").await;
     let timed_out: Vec<&str> = log
         .iter()
@@ -608,7 +608,7 @@ async fn given_the_workflow_supervisor_killed_mid_workflow_when_restarted_then_w
         .kill();
     assert_eq!(started.recv().await, Some(2));
     let outcome = tokio::time::timeout(Duration::from_secs(20), waiter).await???;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     Arc::into_inner(engine).unwrap().shutdown().await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use strand::actors::orchestration::{AffinityMode, Distribution, TaskContext};
 use strand::engine::{Engine, EngineBuilder};
-use strand::projections::{DomainEvent, WorkflowStatus};
+use strand::projections::{DomainEvent, RunStatus};
 use strand::workflow::Workflow;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -144,7 +144,7 @@ async fn given_hard_affinity_when_beads_ask_for_a_label_then_only_labelled_worke
         .open()
         .await?;
     let outcome = engine.run(&workflow("mixed", &refs)).await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     for (bead, worker) in placements(&engine, "mixed").await {
         if bead.starts_with("train") {
             assert_eq!(worker, "worker-003-gpu", "{bead}");
@@ -177,7 +177,7 @@ async fn given_soft_affinity_and_no_labelled_worker_when_run_then_any_worker_run
     let outcome = engine
         .run(&workflow("soft", &[("t", &[], "affinity = \"gpu\"")]))
         .await?;
-    assert_eq!(outcome.status, WorkflowStatus::Completed);
+    assert_eq!(outcome.status, RunStatus::Completed);
     assert_eq!(placements(&engine, "soft").await[0].1, "worker-000");
     engine.shutdown().await?;
     Ok(())

@@ -22,7 +22,7 @@ use strand_actors::orchestration::TaskContext;
 use strand_eventlog::baseline::{self, rate};
 use strand_eventlog::{EventLog, LogOptions, NewEvent};
 use strand_projections::synthetic::{HistoryParams, history};
-use strand_projections::{StateManager, WorkflowStatus, codec};
+use strand_projections::{StateManager, RunStatus, codec};
 use strand_replay::ReplayEngine;
 
 use crate::cli::{CliError, Context, Status};
@@ -103,7 +103,7 @@ async fn throughput(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::
     let elapsed = start.elapsed();
     let after = log.stats();
     engine.shutdown().await?;
-    if outcome.status != WorkflowStatus::Completed {
+    if outcome.status != RunStatus::Completed {
         return Err(bench_error(format!(
             "the bench workflow ended {:?}",
             outcome.status
@@ -174,7 +174,7 @@ async fn ready(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::Value
     let opened = start.elapsed();
     // Answered once the scheduler has rebuilt and recovered.
     let _ = engine
-        .wait(&strand_projections::WorkflowId::from("no such workflow"))
+        .wait(&strand_projections::RunId::from("no such workflow"))
         .await;
     let scheduler_ready = start.elapsed();
     let workflows = engine.status().await?.len();

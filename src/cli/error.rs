@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use strand_actors::ActorError;
+
 /// Why a command could not run to completion.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -18,11 +20,29 @@ pub enum CliError {
     /// Encoding or decoding a domain event failed.
     #[error(transparent)]
     Projection(strand_projections::ProjectionError),
-    /// No workflow with this id in the state.
-    #[error("no workflow {id:?} in the log")]
+    /// No run with this id in the state (exit 2).
+    #[error("no run {id:?} in the log")]
     UnknownWorkflow {
         /// The id asked for.
         id: String,
+    },
+    /// The run has no bead of this id (exit 2).
+    #[error("run {run:?} has no bead {bead:?}")]
+    UnknownBead {
+        /// The run.
+        run: String,
+        /// The bead asked for.
+        bead: String,
+    },
+    /// The bead has not completed, so it has no output (exit 1).
+    #[error("bead {bead:?} of run {run:?} is {state}: it has no output yet")]
+    NoOutput {
+        /// The run.
+        run: String,
+        /// The bead.
+        bead: String,
+        /// Its state.
+        state: strand_projections::BeadState,
     },
     /// A workflow file that cannot be read or is refused (exit 2); the error
     /// names the file and line.
@@ -70,7 +90,15 @@ impl CliError {
         match self {
             CliError::Usage { .. }
             | CliError::Workflow(_)
-            | CliError::Log(strand_eventlog::Error::NotFound { .. }) => 2,
+            | CliError::UnknownWorkflow { .. }
+            | CliError::UnknownBead { .. }
+            | CliError::Log(strand_eventlog::Error::NotFound { .. })
+            | CliError::Actors(
+                ActorError::RunConflict { .. }
+                | ActorError::DefinitionChanged { .. }
+                | ActorError::UnsatisfiableAffinity { .. }
+                | ActorError::BadInput { .. },
+            ) => 2,
             _ => 1,
         }
     }

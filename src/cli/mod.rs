@@ -8,6 +8,7 @@
 //! `run(&Args, &mut Context) -> Result<Status, CliError>`, a variant in
 //! [`Command`] (or [`crate::bench::BenchCommand`]) and a match arm in [`dispatch`].
 
+pub mod bead_output;
 pub mod checkpoint;
 pub mod dag;
 mod error;
@@ -17,6 +18,8 @@ mod progress;
 pub mod repair;
 pub mod replay;
 pub mod run;
+pub mod runs;
+mod shown;
 pub mod status;
 pub mod transfer;
 
@@ -57,12 +60,16 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a workflow file durably, or resume it (kill it, run it again).
+    /// Start a run of a workflow file durably, or resume one (kill it, run it again).
     Run(run::RunArgs),
+    /// List runs, newest first.
+    Runs(runs::RunsArgs),
+    /// Print one bead's output, raw.
+    Output(bead_output::OutputArgs),
     /// Inspect the event log: verify, dump, stats.
     #[command(subcommand)]
     Log(log::LogCommand),
-    /// Workflows and their beads, from the replayed StateManager projection.
+    /// Runs and their beads, from the replayed StateManager projection.
     Status(status::StatusArgs),
     /// Rebuild the state from the newest valid checkpoint plus the log tail.
     Replay(replay::ReplayArgs),
@@ -90,6 +97,8 @@ pub enum Command {
 pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError> {
     match command {
         Command::Run(args) => run::run(args, ctx),
+        Command::Runs(args) => runs::run(args, ctx),
+        Command::Output(args) => bead_output::run(args, ctx),
         Command::Log(cmd) => log::run(cmd, ctx),
         Command::Status(args) => status::run(args, ctx),
         Command::Replay(args) => replay::run(args, ctx),

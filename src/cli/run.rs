@@ -1,33 +1,72 @@
-//! `strand run FILE [--workers N]`: run a workflow durably, or resume it.
+//! `strand run FILE [--id RUN] [--input KEY=VALUE]... [--input-file F]`:
+//! start a run of a workflow durably, or resume one.
 //!
-//! The workflow's id is its name: running the same file again on the same
-//! `--data` resumes it (finished beads are not run again); running it after
-//! it finished prints its outcome. Exit 0 when it completed, 1 when it
-//! failed, 2 for a bad file or argument (nothing is written then).
+//! - With `--id`: idempotent. An unfinished run of that id resumes, a
+//!   finished one reports its outcome and runs nothing, and the same id with
+//!   another definition or input is refused (exit 2, nothing written).
+//! - Without: the unfinished run of this definition's name resumes if there
+//!   is one (kill it, run it again, it resumes), else a new run starts under
+//!   a fresh, sortable id (`name-YYYYMMDDTHHMMSSZ-xxxx`). An unfinished run
+//!   of a changed definition is refused, naming both hashes.
+//!
+//! The input is the file's `[input]` defaults, overlaid by `--input-file`
+//! (a JSON object), overlaid by each `--input KEY=VALUE` (VALUE as JSON when
+//! it parses as JSON, else as a string). Exit 0 when the run completed, 1
+//! when it failed, 2 for a bad file, argument or input (nothing written).
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde_json::json;
-use strand_projections::{BeadState, WorkflowId, WorkflowStatus};
+use strand_actors::orchestration::Distribution;
+use strand_projections::{BeadState, RunId, RunStatus};
 
 use crate::cli::progress::Bar;
+use crate::cli::shown::final_outputs;
 use crate::cli::{CliError, Context, Status};
-use crate::engine::Engine;
+use crate::engine::{Engine, RunInput};
 use crate::workflow::Workflow;
+
+/// `--distribution`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DistributionArg {
+    /// Beads in the order they became ready.
+    Fifo,
+    /// Beads by task priority, higher first.
+    Priority,
+    /// Beads in order, workers in rotation.
+    RoundRobin,
+}
 
 /// `strand run` arguments.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The workflow file (TOML).
     pub file: PathBuf,
-    /// Beads run at once.
+    /// Unlabelled workers: beads run at once.
     #[arg(long, default_value_t = 100)]
     pub workers: usize,
+    /// The run's id: idempotent (resumes or reports that run).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// An input value, `KEY=VALUE` (repeatable); VALUE is JSON when it
+    /// parses as JSON, else a string.
+    #[arg(long = "input", value_name = "KEY=VALUE")]
+    pub input: Vec<String>,
+    /// A JSON object of input values (under the `--input` ones).
+    #[arg(long, value_name = "FILE")]
+    pub input_file: Option<PathBuf>,
+    /// How ready beads are ordered (default: priority when any task sets
+    /// one, else FIFO).
+    #[arg(long, value_enum)]
+    pub distribution: Option<DistributionArg>,
+    /// Labelled workers for tasks with `affinity`, `LABEL=COUNT` (repeatable).
+    #[arg(long = "worker-label", value_name = "LABEL=COUNT")]
+    pub worker_label: Vec<String>,
 }
 
 /// Beads of `workflow` completed so far, as the state manager sees them.
-async fn completed(engine: &Engine, workflow: &WorkflowId) -> u64 {
+async fn completed(engine: &Engine, workflow: &RunId) -> u64 {
     let workflow = workflow.clone();
     engine
         .runtime()
@@ -41,10 +80,77 @@ async fn completed(engine: &Engine, workflow: &WorkflowId) -> u64 {
         .unwrap_or(0)
 }
 
+/// The run's input from `--input-file` and `--input`.
+fn input(args: &RunArgs) -> Result<RunInput, CliError> {
+    let mut input = RunInput::new();
+    if let Some(path) = &args.input_file {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::File {
+            path: path.clone(),
+            source,
+        })?;
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(object)) => input.extend(object),
+            Ok(_) => {
+                return Err(CliError::Usage {
+                    name: "--input-file",
+                    reason: format!("{} does not hold a JSON object", path.display()),
+                });
+            }
+            Err(error) => {
+                return Err(CliError::Usage {
+                    name: "--input-file",
+                    reason: format!("{} is not JSON: {error}", path.display()),
+                });
+            }
+        }
+    }
+    for pair in &args.input {
+        let Some((key, value)) = pair.split_once('=').filter(|(key, _)| !key.is_empty()) else {
+            return Err(CliError::Usage {
+                name: "--input",
+                reason: format!("{pair:?} is not KEY=VALUE"),
+            });
+        };
+        let value = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        input.insert(key.to_owned(), value);
+    }
+    Ok(input)
+}
+
+/// `--worker-label LABEL=COUNT` pairs.
+fn worker_labels(args: &RunArgs) -> Result<Vec<(String, usize)>, CliError> {
+    args.worker_label
+        .iter()
+        .map(|pair| {
+            let parsed = pair.split_once('=').and_then(|(label, count)| {
+                let count = count.parse::<usize>().ok().filter(|c| *c > 0)?;
+                (!label.is_empty()).then(|| (label.to_owned(), count))
+            });
+            parsed.ok_or_else(|| CliError::Usage {
+                name: "--worker-label",
+                reason: format!("{pair:?} is not LABEL=COUNT with COUNT at least 1"),
+            })
+        })
+        .collect()
+}
+
+/// The distribution asked for, or priority when the file sets any.
+fn distribution(args: &RunArgs, workflow: &Workflow) -> Distribution {
+    match args.distribution {
+        Some(DistributionArg::Fifo) => Distribution::Fifo,
+        Some(DistributionArg::Priority) => Distribution::Priority,
+        Some(DistributionArg::RoundRobin) => Distribution::RoundRobin,
+        None if workflow.tasks().iter().any(|t| t.priority != 0) => Distribution::Priority,
+        None => Distribution::Fifo,
+    }
+}
+
 /// Run the command.
 ///
 /// # Errors
-/// A bad workflow file (exit 2); log and runtime errors.
+/// A bad workflow file, argument or input, a refused run id (exit 2); log
+/// and runtime errors.
 pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     if args.workers == 0 {
         return Err(CliError::Usage {
@@ -52,57 +158,89 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
             reason: "must be at least 1".into(),
         });
     }
+    if args.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+        return Err(CliError::Usage {
+            name: "--id",
+            reason: "a run id may not be empty".into(),
+        });
+    }
     // Refused before anything is opened or written.
     let workflow = Workflow::from_file(&args.file)?;
+    let input = input(args)?;
+    let labelled = worker_labels(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
     let bar = Bar::new(ctx, workflow.name(), "beads");
     let total = u64::try_from(workflow.tasks().len()).unwrap_or(u64::MAX);
-    let outcome = runtime.block_on(async {
-        let engine = Engine::builder(&ctx.data)
+    let (outcome, existing, record) = runtime.block_on(async {
+        let mut builder = Engine::builder(&ctx.data)
             .workers(args.workers)
-            .open()
-            .await?;
-        let outcome = match engine.submit(&workflow).await {
-            Ok(id) if !bar.is_drawn() => engine.wait(&id).await,
-            Ok(id) => {
-                let waiting = engine.wait(&id);
+            .distribution(distribution(args, &workflow));
+        for (label, count) in labelled {
+            builder = builder.labelled_workers(label, count);
+        }
+        let engine = builder.open().await?;
+        let started = match &args.id {
+            Some(id) => {
+                engine
+                    .start_with_id(&workflow, RunId::from(id.as_str()), input)
+                    .await
+            }
+            None => engine.resume_or_start(&workflow, input).await,
+        };
+        let outcome = match started {
+            Ok(started) if !bar.is_drawn() => engine
+                .wait(&started.run)
+                .await
+                .map(|outcome| (outcome, started.existing)),
+            Ok(started) => {
+                let waiting = engine.wait(&started.run);
                 tokio::pin!(waiting);
                 let mut log = engine.runtime().store().watch_status();
-                loop {
+                let outcome = loop {
                     tokio::select! {
                         outcome = &mut waiting => break outcome,
                         changed = log.changed() => {
                             if changed.is_err() {
                                 break waiting.await;
                             }
-                            bar.update(completed(&engine, &id).await, total);
+                            bar.update(completed(&engine, &started.run).await, total);
                         }
                     }
-                }
+                };
+                outcome.map(|outcome| (outcome, started.existing))
             }
             Err(e) => Err(e),
         };
         bar.finish();
+        let record = match &outcome {
+            Ok((outcome, _)) => engine.run_record(&outcome.run).await.ok().flatten(),
+            Err(_) => None,
+        };
         engine.shutdown().await?;
-        outcome
+        outcome.map(|(outcome, existing)| (outcome, existing, record))
     })?;
     let counts = outcome.counts;
     let beads: serde_json::Map<String, serde_json::Value> = BeadState::ALL
         .iter()
         .map(|&s| (s.as_str().to_owned(), json!(counts.get(s))))
         .collect();
+    let outputs = record.as_ref().map(final_outputs).unwrap_or_default();
     let doc = json!({
-        "workflow": outcome.workflow.as_str(),
+        "run": outcome.run.as_str(),
+        "workflow": workflow.name(),
+        "existing": existing,
         "state": outcome.status.as_str(),
         "beads": beads,
         "reason": outcome.reason,
+        "outputs": outputs,
     });
     let mut text = format!(
-        "workflow {}: {} ({} completed, {} failed)",
-        outcome.workflow.as_str(),
+        "run {} of {}: {} ({} completed, {} failed)",
+        outcome.run.as_str(),
+        workflow.name(),
         outcome.status.as_str(),
         counts.get(BeadState::Completed),
         counts.get(BeadState::Failed) + counts.get(BeadState::TimedOut),
@@ -112,7 +250,7 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
         text.push_str(reason);
     }
     ctx.emit(&doc, &text)?;
-    Ok(if outcome.status == WorkflowStatus::Completed {
+    Ok(if outcome.status == RunStatus::Completed {
         Status::Ok
     } else {
         Status::Problem

@@ -18,7 +18,7 @@ use toml::de::{DeTable, DeValue};
 use super::{MAX_RETRIES, Task, TaskAction, Workflow, WorkflowError, duration};
 
 /// Keys allowed at the top of a workflow file.
-const WORKFLOW_KEYS: &[&str] = &["name", "task"];
+const WORKFLOW_KEYS: &[&str] = &["name", "input", "task"];
 
 /// Keys allowed in a `[[task]]`.
 const TASK_KEYS: &[&str] = &[
@@ -30,6 +30,9 @@ const TASK_KEYS: &[&str] = &[
 #[derive(Deserialize)]
 struct RawWorkflow {
     name: Spanned<String>,
+    /// `[input]`: the defaults of a run's input.
+    #[serde(default)]
+    input: toml::Table,
     #[serde(default)]
     task: Vec<RawTask>,
 }
@@ -122,9 +125,15 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Workflow, WorkflowError> {
     }
     let dependency_lines = parser.check_dependencies(&raw.task, &by_id)?;
     let dag = parser.graph(&tasks, &dependency_lines)?;
+    let input = raw
+        .input
+        .into_iter()
+        .map(|(key, value)| (key, json_of(value)))
+        .collect();
     Ok(Workflow {
         source: file.to_owned(),
         name,
+        input,
         tasks,
         by_id,
         dag,
@@ -218,6 +227,14 @@ impl Parser<'_> {
         let line = self.lines.of(&raw.id.span());
         if raw.id.get_ref().trim().is_empty() {
             return Err(self.invalid(&raw.id.span(), "id", "a task id may not be empty"));
+        }
+        if raw.id.get_ref().contains(['/', '\0']) || raw.id.get_ref().starts_with('.') {
+            return Err(self.invalid(
+                &raw.id.span(),
+                "id",
+                "a task id may not contain `/` or start with `.` (it names its output's file \
+                 in a dependent's $STRAND_DEPS_DIR)",
+            ));
         }
         let id = BeadId::from(raw.id.get_ref().as_str());
         let action = match (&raw.run, &raw.handler) {
@@ -423,5 +440,24 @@ impl Parser<'_> {
             }
             Err(other) => Err(graph_error(other)),
         }
+    }
+}
+
+/// A TOML value as JSON (a run's input is a JSON object). A date or time
+/// becomes its RFC 3339 text.
+fn json_of(value: toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(text) => serde_json::Value::String(text),
+        toml::Value::Integer(number) => serde_json::Value::from(number),
+        toml::Value::Float(number) => serde_json::Value::from(number),
+        toml::Value::Boolean(flag) => serde_json::Value::Bool(flag),
+        toml::Value::Datetime(at) => serde_json::Value::String(at.to_string()),
+        toml::Value::Array(items) => items.into_iter().map(json_of).collect(),
+        toml::Value::Table(table) => serde_json::Value::Object(
+            table
+                .into_iter()
+                .map(|(key, value)| (key, json_of(value)))
+                .collect(),
+        ),
     }
 }

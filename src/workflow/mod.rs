@@ -4,6 +4,8 @@
 //!
 //! ```toml
 //! name = "etl"
+//! [input]                           # a run's input defaults (a JSON object)
+//! region = "eu"
 //! [[task]]
 //! id = "extract"
 //! run = "sh -c 'echo extracting'"   # or handler = "name" (library)
@@ -111,6 +113,8 @@ pub struct Workflow {
     source: String,
     /// `name = "..."`.
     name: String,
+    /// `[input]`: the defaults of a run's input.
+    input: serde_json::Map<String, serde_json::Value>,
     /// The tasks in file order.
     tasks: Vec<Task>,
     /// Task id -> position in `tasks`.
@@ -158,6 +162,12 @@ impl Workflow {
     /// The workflow's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The defaults of a run's input (`[input]`), overlaid by the input a
+    /// run is given.
+    pub fn input_defaults(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.input
     }
 
     /// Where the workflow was loaded from.

@@ -102,6 +102,53 @@ pub enum ActorError {
         /// The id asked for.
         workflow: String,
     },
+    /// A run of this id exists with another definition or input.
+    #[error(
+        "run {run:?} exists with another {differs}: a run id names one definition \
+         and one input; use another id"
+    )]
+    RunConflict {
+        /// The run.
+        run: String,
+        /// What differs.
+        differs: RunDifference,
+    },
+    /// A new run was asked for under an id the log holds already.
+    #[error("run {run:?} exists already")]
+    RunExists {
+        /// The run.
+        run: String,
+    },
+    /// An unfinished run of this definition name holds another definition.
+    #[error(
+        "run {run:?} of {name:?} is unfinished with definition {existing}, and this \
+         definition is {submitted}: pass --id to start a separate run, or cancel \
+         {run:?} first"
+    )]
+    DefinitionChanged {
+        /// The unfinished run.
+        run: String,
+        /// The definition's name.
+        name: String,
+        /// The short hash of the unfinished run's definition.
+        existing: String,
+        /// The short hash of the definition submitted.
+        submitted: String,
+    },
+    /// No worker can run a task with hard affinity to this label.
+    #[error("task {bead:?} needs a worker labelled {label:?} and there is none (add one, e.g. --worker-label {label}=1)")]
+    UnsatisfiableAffinity {
+        /// The task.
+        bead: String,
+        /// The label no worker has.
+        label: String,
+    },
+    /// A run's input is not usable.
+    #[error("bad run input: {reason}")]
+    BadInput {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A child does not answer state inspection.
     #[error("{child} does not expose its state")]
     NotInspectable {
@@ -112,3 +159,22 @@ pub enum ActorError {
 
 /// The runtime's result type.
 pub type Result<T, E = ActorError> = std::result::Result<T, E>;
+
+/// What differs between a run and a submission under its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunDifference {
+    /// The definition (its content hash).
+    Definition,
+    /// The input.
+    Input,
+}
+
+impl std::fmt::Display for RunDifference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Definition => "definition",
+            Self::Input => "input",
+        })
+    }
+}

@@ -62,7 +62,7 @@ mod supervisor;
 
 pub use context::{Context, ErrorHistory, ErrorRecord};
 pub use durable::{Durable, DurableActor, DurableContext, DurableMsg, DurableOptions};
-pub use error::{ActorError, Result};
+pub use error::{ActorError, Result, RunDifference};
 pub use runtime::{Runtime, RuntimeOptions, names};
 pub use state_manager::{StateManagerActor, StateManagerHandle, StateManagerMsg};
 pub use store::{EVENT_STORE, EventStore, EventStoreActor, StoreMsg, decode, encode};

@@ -3,9 +3,10 @@
 
 use strand_dag::{BeadId, DagError};
 
-use crate::ids::{WorkerId, WorkflowId};
+use crate::definition::DefinitionHash;
+use crate::ids::{RunId, WorkerId};
 use crate::kind::EventKind;
-use crate::lifecycle::{BeadState, WorkflowStatus};
+use crate::lifecycle::{BeadState, RunStatus};
 
 /// Everything that can go wrong when encoding or decoding an event, or when
 /// applying one to a projection, snapshotting it or restoring it.
@@ -29,7 +30,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow named.
-        workflow: WorkflowId,
+        workflow: RunId,
     },
     /// A workflow with this id was already submitted.
     #[error("seq {seq}: workflow `{workflow}` was already submitted")]
@@ -37,7 +38,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow named.
-        workflow: WorkflowId,
+        workflow: RunId,
     },
     /// The submission is inconsistent.
     #[error("seq {seq}: bad submission of workflow `{workflow}`: {defect}")]
@@ -45,7 +46,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow submitted.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// What is wrong with it.
         defect: SubmissionDefect,
     },
@@ -55,7 +56,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead named.
         bead: BeadId,
     },
@@ -65,7 +66,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The bead's state before the event.
@@ -82,7 +83,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// One blocking dependency (the smallest id) that has not completed.
@@ -96,7 +97,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The attempt the state implies.
@@ -110,9 +111,9 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// How it finished.
-        status: WorkflowStatus,
+        status: RunStatus,
     },
     /// The workflow was declared completed while one of its beads was not.
     #[error("seq {seq}: workflow `{workflow}` cannot complete: bead `{bead}` is {state}")]
@@ -120,7 +121,7 @@ pub enum ProjectionError {
         /// The event's seq.
         seq: u64,
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// One bead (the smallest id) that has not completed.
         bead: BeadId,
         /// That bead's state.
@@ -265,6 +266,14 @@ pub enum SubmissionDefect {
     /// A node of the DAG has no task.
     #[error("node `{0}` of the graph has no task")]
     MissingTask(BeadId),
+    /// The submission's definition hash is not the hash of what it holds.
+    #[error("its definition hash {claimed} is not the hash of its definition, {actual}")]
+    DefinitionHash {
+        /// The hash the submission carries.
+        claimed: DefinitionHash,
+        /// The hash of its name, graph and tasks.
+        actual: DefinitionHash,
+    },
 }
 
 /// What makes a decoded snapshot impossible.
@@ -273,12 +282,12 @@ pub enum SubmissionDefect {
 pub enum SnapshotDefect {
     /// Two workflows have this id, or they are not in id order.
     #[error("workflow `{0}` is duplicated or out of order")]
-    WorkflowOrder(WorkflowId),
+    WorkflowOrder(RunId),
     /// A workflow's tasks or bead records do not match its graph's nodes.
     #[error("workflow `{workflow}`: {detail}")]
     WorkflowShape {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// Which list does not match.
         detail: &'static str,
     },

@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 use strand_dag::{BeadId, WorkflowDag};
 
-use crate::ids::{WorkerId, WorkflowId};
+use crate::definition::DefinitionHash;
+use crate::ids::{RunId, WorkerId};
 use crate::kind::EventKind;
+use crate::output::Output;
 
 /// What a task does when it runs.
 ///
@@ -81,7 +83,7 @@ pub enum DomainEvent {
     /// A workflow was accepted. Its beads start `pending`.
     WorkflowSubmitted {
         /// The new workflow; unique within the log.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// Its human-readable name (the workflow file's `name`).
         name: String,
         /// Its beads and their dependencies; validated (no cycle).
@@ -92,19 +94,19 @@ pub enum DomainEvent {
     /// Every bead of the workflow completed.
     WorkflowCompleted {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
     },
     /// The workflow was given up on.
     WorkflowFailed {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// Why.
         reason: String,
     },
     /// The workflow was cancelled.
     WorkflowCancelled {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// Why.
         reason: String,
     },
@@ -113,14 +115,14 @@ pub enum DomainEvent {
     /// worker went away before starting it.
     BeadReady {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
     },
     /// A ready bead was assigned to a worker.
     BeadScheduled {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The worker it was assigned to.
@@ -129,7 +131,7 @@ pub enum DomainEvent {
     /// A worker started an attempt of a scheduled bead.
     BeadStarted {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The worker running it.
@@ -140,7 +142,7 @@ pub enum DomainEvent {
     /// The running attempt succeeded.
     BeadCompleted {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The attempt that succeeded (the current one).
@@ -151,7 +153,7 @@ pub enum DomainEvent {
     /// The running attempt failed.
     BeadFailed {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The attempt that failed (the current one).
@@ -164,7 +166,7 @@ pub enum DomainEvent {
     /// A retry of a failed or timed-out bead was planned.
     BeadRetryScheduled {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// When the retry is due, in milliseconds since the Unix epoch.
@@ -174,7 +176,7 @@ pub enum DomainEvent {
     /// started.
     BeadTimedOut {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// The attempt that timed out: the current attempt of a running bead,
@@ -187,7 +189,7 @@ pub enum DomainEvent {
     /// A bead was cancelled.
     BeadCancelled {
         /// The workflow.
-        workflow: WorkflowId,
+        workflow: RunId,
         /// The bead.
         bead: BeadId,
         /// Why.
@@ -294,6 +296,37 @@ pub enum DomainEvent {
         /// How the child failed on it.
         reason: String,
     },
+    /// A run of a workflow definition was accepted. Its beads start
+    /// `pending`. Supersedes `WorkflowSubmitted`, which still folds (as a
+    /// run whose input is `{}`).
+    RunSubmitted {
+        /// The new run; unique within the log.
+        run: RunId,
+        /// Its definition's name (the workflow file's `name`).
+        name: String,
+        /// The content hash of `(name, dag, tasks)`; the projection checks it.
+        definition: DefinitionHash,
+        /// Its beads and their dependencies; validated (no cycle).
+        dag: WorkflowDag,
+        /// One task per node of `dag`, in any order.
+        tasks: Vec<TaskSpec>,
+        /// The run's input: a JSON object, as text.
+        input: String,
+    },
+    /// The running attempt succeeded with this output. Supersedes
+    /// `BeadCompleted`, which still folds (its text as a `text/plain` output).
+    BeadCompletedWithOutput {
+        /// The run.
+        run: RunId,
+        /// The bead.
+        bead: BeadId,
+        /// The attempt that succeeded (the current one).
+        attempt: u32,
+        /// What it produced, passed to its dependents.
+        output: Output,
+        /// The end of what it logged (a shell task's stderr), for status.
+        log_tail: String,
+    },
 }
 
 impl DomainEvent {
@@ -324,6 +357,8 @@ impl DomainEvent {
             Self::CheckpointTaken { .. } => EventKind::CheckpointTaken,
             Self::RateLimited { .. } => EventKind::RateLimited,
             Self::EventQuarantined { .. } => EventKind::EventQuarantined,
+            Self::RunSubmitted { .. } => EventKind::RunSubmitted,
+            Self::BeadCompletedWithOutput { .. } => EventKind::BeadCompletedWithOutput,
         }
     }
 
@@ -343,7 +378,11 @@ impl DomainEvent {
             | Self::BeadFailed { workflow, .. }
             | Self::BeadRetryScheduled { workflow, .. }
             | Self::BeadTimedOut { workflow, .. }
-            | Self::BeadCancelled { workflow, .. } => prefixed("workflow/", workflow.as_str()),
+            | Self::BeadCancelled { workflow, .. }
+            | Self::RunSubmitted { run: workflow, .. }
+            | Self::BeadCompletedWithOutput { run: workflow, .. } => {
+                prefixed("workflow/", workflow.as_str())
+            }
             Self::WorkerSpawned { worker, .. } | Self::WorkerDied { worker, .. } => {
                 prefixed("worker/", worker.as_str())
             }
@@ -361,7 +400,7 @@ impl DomainEvent {
     }
 
     /// The workflow a workflow or bead event is about; `None` for the others.
-    pub fn workflow(&self) -> Option<&WorkflowId> {
+    pub fn workflow(&self) -> Option<&RunId> {
         match self {
             Self::WorkflowSubmitted { workflow, .. }
             | Self::WorkflowCompleted { workflow }
@@ -374,7 +413,9 @@ impl DomainEvent {
             | Self::BeadFailed { workflow, .. }
             | Self::BeadRetryScheduled { workflow, .. }
             | Self::BeadTimedOut { workflow, .. }
-            | Self::BeadCancelled { workflow, .. } => Some(workflow),
+            | Self::BeadCancelled { workflow, .. }
+            | Self::RunSubmitted { run: workflow, .. }
+            | Self::BeadCompletedWithOutput { run: workflow, .. } => Some(workflow),
             Self::WorkerSpawned { .. }
             | Self::WorkerDied { .. }
             | Self::ActorStarted { .. }

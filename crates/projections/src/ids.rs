@@ -1,4 +1,4 @@
-//! [`WorkflowId`] and [`WorkerId`]: the names of workflows and workers.
+//! [`RunId`] and [`WorkerId`]: the names of workflows and workers.
 //!
 //! Bead ids are [`strand_dag::BeadId`], shared with the DAG crate.
 
@@ -75,7 +75,7 @@ string_id! {
     ///
     /// Ids order lexicographically by their bytes; every listing of workflows
     /// is sorted in that order.
-    WorkflowId
+    RunId
 }
 
 string_id! {

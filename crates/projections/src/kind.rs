@@ -89,6 +89,10 @@ event_kinds! {
     RateLimited = 23 => "rate_limited",
     /// [`DomainEvent::EventQuarantined`](crate::DomainEvent::EventQuarantined).
     EventQuarantined = 24 => "event_quarantined",
+    /// [`DomainEvent::RunSubmitted`](crate::DomainEvent::RunSubmitted).
+    RunSubmitted = 25 => "run_submitted",
+    /// [`DomainEvent::BeadCompletedWithOutput`](crate::DomainEvent::BeadCompletedWithOutput).
+    BeadCompletedWithOutput = 26 => "bead_completed_with_output",
 }
 
 impl EventKind {

@@ -25,11 +25,11 @@
 //! use strand_dag::{BeadId, WorkflowDag};
 //! use strand_projections::{
 //!     BeadState, DomainEvent, EventMeta, Projection, StateManager, TaskAction, TaskSpec, WorkerId,
-//!     WorkflowId,
+//!     RunId,
 //! };
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let (workflow, bead, worker) = (WorkflowId::from("etl"), BeadId::from("extract"), WorkerId::from("w1"));
+//! let (workflow, bead, worker) = (RunId::from("etl"), BeadId::from("extract"), WorkerId::from("w1"));
 //! let mut dag = WorkflowDag::new();
 //! dag.add_node(bead.clone())?;
 //! let task = TaskSpec {
@@ -67,27 +67,32 @@
 //! ```
 
 pub mod codec;
+mod definition;
 mod error;
 mod event;
 mod hash;
 mod ids;
 mod kind;
 mod lifecycle;
+mod output;
 mod projection;
 mod state;
 pub mod synthetic;
 
+pub use definition::DefinitionHash;
 pub use error::{ProjectionError, SnapshotDefect, SubmissionDefect};
 pub use event::{BreakerState, DomainEvent, TaskAction, TaskSpec};
 pub use hash::{ParseStateHashError, StateHash};
-pub use ids::{WorkerId, WorkflowId};
+pub use ids::{RunId, WorkerId};
 pub use kind::EventKind;
-pub use lifecycle::{BeadState, WorkflowStatus};
+pub use output::{APPLICATION_JSON, Output, TEXT_PLAIN};
+pub use lifecycle::{BeadState, RunStatus};
 pub use projection::{EventMeta, Projection};
 pub use state::{
+    EMPTY_INPUT,
     BeadCounts, BeadRecord, CheckpointRecord, ChildSupervision, EscalationRecord, RateLimitCount,
     RunningBead, StateManager, SupervisionRecord, SupervisorEscalations, WorkerBead, WorkerRecord,
-    WorkerView, WorkflowRecord, WorkflowSummary,
+    WorkerView, RunRecord, RunSummary,
 };
 /// Re-exported so callers need not depend on `strand-dag` for ids.
 pub use strand_dag::{BeadId, DagError, DependencyType, WorkflowDag};

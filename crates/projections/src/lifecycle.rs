@@ -1,4 +1,4 @@
-//! [`BeadState`] and [`WorkflowStatus`]: where a bead and a workflow are in
+//! [`BeadState`] and [`RunStatus`]: where a bead and a workflow are in
 //! their lifecycles.
 //!
 //! Both are part of snapshot format version 1 (bincode writes the variant
@@ -85,7 +85,7 @@ impl fmt::Display for BeadState {
 /// The status of one workflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum WorkflowStatus {
+pub enum RunStatus {
     /// Submitted and not finished: its beads move.
     Running,
     /// Every bead completed. Final.
@@ -96,7 +96,7 @@ pub enum WorkflowStatus {
     Cancelled,
 }
 
-impl WorkflowStatus {
+impl RunStatus {
     /// The `snake_case` name (`running`, `completed`, `failed`, `cancelled`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -113,7 +113,7 @@ impl WorkflowStatus {
     }
 }
 
-impl fmt::Display for WorkflowStatus {
+impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

@@ -8,13 +8,13 @@
 use strand_projections::synthetic::{HistoryParams, history};
 use strand_projections::{
     BeadId, BreakerState, DependencyType, DomainEvent, EventKind, EventMeta, Projection,
-    StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, WorkflowId,
+    StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, RunId,
 };
 
 /// A small hand-written history touching every part of the state.
 #[expect(clippy::too_many_lines, reason = "a literal list of events")]
 fn fixed_history() -> Vec<DomainEvent> {
-    let wf = WorkflowId::from("etl");
+    let wf = RunId::from("etl");
     let (a, b) = (BeadId::from("extract"), BeadId::from("load"));
     let worker = WorkerId::from("worker-1");
     let mut dag = WorkflowDag::new();

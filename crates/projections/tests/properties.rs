@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use strand_projections::synthetic::{HistoryParams, history, history_len_hint};
 use strand_projections::{
     BeadId, BeadState, DependencyType, DomainEvent, EventMeta, Projection, ProjectionError,
-    StateHash, StateManager, WorkflowStatus,
+    StateHash, StateManager, RunStatus,
 };
 
 /// Small random history shapes: every field from 0 (or 1) to a little.
@@ -140,8 +140,8 @@ proptest! {
         let workflows = state.workflows();
         prop_assert_eq!(workflows.len(), params.workflows);
         for summary in &workflows {
-            prop_assert!(summary.status != WorkflowStatus::Running, "{} still running", summary.id);
-            if summary.status == WorkflowStatus::Completed {
+            prop_assert!(summary.status != RunStatus::Running, "{} still running", summary.id);
+            if summary.status == RunStatus::Completed {
                 prop_assert_eq!(summary.counts.completed, summary.counts.total);
             }
         }

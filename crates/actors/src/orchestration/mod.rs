@@ -10,12 +10,15 @@ pub mod shell;
 pub mod tree;
 pub mod worker;
 
-pub use handler::{Handlers, TaskContext, TaskError, TaskHandler, TaskResult};
+pub use handler::{
+    DEFAULT_LOG_TAIL_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DependencyOutputs, Handlers, IntoOutput, Json,
+    LogTail, TaskContext, TaskError, TaskHandler, TaskResult,
+};
 pub use placement::{AffinityMode, Distribution};
 pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterMsg, RateLimits};
 pub use reconciler::{Reconciler, ReconcilerMsg, SchedulerLink};
 pub use scheduler::{
-    LOST_ATTEMPT, Scheduler, SchedulerMsg, SchedulerOptions, Submission, WorkflowOutcome,
+    LOST_ATTEMPT, Reuse, RunOutcome, Scheduler, SchedulerMsg, SchedulerOptions, Started, Submission,
 };
 pub use shell::ShellHandler;
 pub use tree::{WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch};

@@ -57,6 +57,11 @@ impl Placement {
         self.distribution
     }
 
+    /// How a task's affinity binds it.
+    pub fn affinity(&self) -> AffinityMode {
+        self.affinity
+    }
+
     /// The idle worker to run a bead with `affinity`, if any may.
     pub fn pick(&mut self, workers: &[Candidate<'_>], affinity: Option<&str>) -> Option<usize> {
         let n = workers.len();

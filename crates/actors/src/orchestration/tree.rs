@@ -21,6 +21,7 @@ use ractor::Actor;
 use strand_projections::WorkerId;
 
 use crate::context::Context;
+use crate::orchestration::handler::DEFAULT_MAX_OUTPUT_BYTES;
 use crate::orchestration::handler::Handlers;
 use crate::orchestration::placement::{AffinityMode, Distribution};
 use crate::orchestration::rate_limiter::{RateLimiter, RateLimiterActor, RateLimits};
@@ -69,6 +70,8 @@ pub struct WorkflowBranch {
     pub heartbeat_every: Duration,
     /// An attempt without a heartbeat for this long is lost (30 s).
     pub heartbeat_timeout: Duration,
+    /// The largest output a bead may produce (default 1 MiB).
+    pub max_output_bytes: usize,
     /// Restart intensity of the branch's supervisors (default 3 in 5 s).
     /// The worker pool allows at least one restart per worker in the window:
     /// a pool of 100 losing a tenth of its workers is not a crash loop.
@@ -90,6 +93,7 @@ impl Default for WorkflowBranch {
             },
             heartbeat_every: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(30),
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             intensity: Intensity::default(),
         }
     }
@@ -136,6 +140,7 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
         retry_backoff: branch.retry_backoff,
         heartbeat_every: branch.heartbeat_every,
         heartbeat_timeout: branch.heartbeat_timeout,
+        max_output_bytes: branch.max_output_bytes,
     };
     let scheduler = ChildSpec::new(names::SCHEDULER, move |cx: ChildContext| {
         let options = options.clone();

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use strand_projections::{BeadId, TaskAction, WorkerId, WorkflowId};
+use strand_projections::{BeadId, Output, RunId, TaskAction, WorkerId};
 
-use crate::orchestration::handler::{Handlers, TaskContext, TaskError};
+use crate::orchestration::handler::{DependencyOutputs, Handlers, LogTail, TaskContext, TaskError};
 use crate::orchestration::rate_limiter::RateLimiter;
 use crate::orchestration::scheduler::SchedulerMsg;
 
@@ -18,8 +18,8 @@ use crate::orchestration::scheduler::SchedulerMsg;
 /// are durable before it is sent.
 #[derive(Debug)]
 pub struct Assignment {
-    /// The workflow.
-    pub workflow: WorkflowId,
+    /// The run.
+    pub run: RunId,
     /// The bead.
     pub bead: BeadId,
     /// The attempt being started.
@@ -28,6 +28,12 @@ pub struct Assignment {
     pub action: TaskAction,
     /// Its time limit.
     pub timeout: Option<Duration>,
+    /// The run's input (a JSON object, as text).
+    pub input: Arc<str>,
+    /// The outputs of the bead's blocking dependencies.
+    pub dependencies: DependencyOutputs,
+    /// The largest output the attempt may produce.
+    pub max_output_bytes: usize,
     /// How often the worker tells the scheduler it is still on it.
     pub heartbeat_every: Duration,
     /// Where the outcome (and the heartbeats) go.
@@ -38,7 +44,12 @@ pub struct Assignment {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttemptOutcome {
     /// It completed with this output.
-    Completed(String),
+    Completed {
+        /// What it produced.
+        output: Output,
+        /// The tail of its log.
+        log_tail: String,
+    },
     /// It failed (an error or a panic of the handler).
     Failed(TaskError),
     /// It ran past its time limit and was dropped.
@@ -50,8 +61,8 @@ pub enum AttemptOutcome {
 pub struct Finished {
     /// The worker that ran it.
     pub worker: WorkerId,
-    /// The workflow.
-    pub workflow: WorkflowId,
+    /// The run.
+    pub run: RunId,
     /// The bead.
     pub bead: BeadId,
     /// The attempt.
@@ -98,20 +109,21 @@ impl WorkerState {
                 assignment.action
             )));
         };
+        let log = LogTail::default();
         let context = TaskContext {
             rate_limiter: self.rate_limiter.clone(),
-            workflow: assignment.workflow.clone(),
+            run: assignment.run.clone(),
             bead: assignment.bead.clone(),
             attempt: assignment.attempt,
-            idempotency_key: format!(
-                "{}/{}/{}",
-                assignment.workflow.as_str(),
-                assignment.bead.as_str(),
-                assignment.attempt
-            ),
+            idempotency_key: format!("{}/{}", assignment.run.as_str(), assignment.bead.as_str()),
             action: assignment.action.clone(),
             timeout: assignment.timeout,
+            input: Arc::clone(&assignment.input),
+            dependencies: Arc::clone(&assignment.dependencies),
+            max_output_bytes: assignment.max_output_bytes,
+            log: log.clone(),
         };
+        let max = assignment.max_output_bytes;
         // A panicking handler fails its attempt, not the worker.
         let attempt = AssertUnwindSafe(handler.run(context)).catch_unwind();
         let limited = async {
@@ -123,7 +135,17 @@ impl WorkerState {
                 None => attempt.await,
             };
             match ran {
-                Ok(Ok(output)) => AttemptOutcome::Completed(output),
+                // Checked here too: a handler's output has no other bound.
+                Ok(Ok(output)) if output.len() > max => {
+                    AttemptOutcome::Failed(TaskError::permanent(format!(
+                        "the task's output ({} bytes) is larger than the {max}-byte bound",
+                        output.len()
+                    )))
+                }
+                Ok(Ok(output)) => AttemptOutcome::Completed {
+                    output,
+                    log_tail: log.text(),
+                },
                 Ok(Err(error)) => AttemptOutcome::Failed(error),
                 Err(panic) => AttemptOutcome::Failed(TaskError::retryable(format!(
                     "handler panicked: {}",
@@ -177,7 +199,7 @@ impl Actor for BeadWorker {
         let outcome = state.run(&assignment).await;
         let finished = Finished {
             worker: state.id.clone(),
-            workflow: assignment.workflow,
+            run: assignment.run,
             bead: assignment.bead,
             attempt: assignment.attempt,
             outcome,

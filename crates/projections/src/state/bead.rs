@@ -9,15 +9,16 @@ use serde::{Serialize, Serializer};
 use crate::ids::WorkerId;
 use crate::kind::EventKind;
 use crate::lifecycle::BeadState;
+use crate::output::Output;
 use crate::state::worker::Interner;
 
 /// What the projection knows about one bead.
 ///
 /// Laid out for replay: one 64-byte cache line, with the rarely set fields
-/// (planned retry, cancel reason) boxed out of line and worker ids shared
+/// (planned retry, cancel reason, log tail) boxed out of line and worker ids shared
 /// rather than copied. Serializes (snapshot and JSON) as `state, attempts,
 /// worker, output, last_error, retryable, retry_at_ms, cancel_reason,
-/// updated_at_ms`, in that order: part of snapshot format version 1.
+/// updated_at_ms, log_tail`, in that order: part of snapshot format version 2.
 #[derive(Clone, Debug)]
 #[repr(align(64))]
 pub struct BeadRecord {
@@ -32,8 +33,9 @@ pub struct BeadRecord {
     /// The worker it was last scheduled on or started by; cleared when it
     /// becomes ready again. Shared by every record that names it.
     pub worker: Option<Arc<WorkerId>>,
-    /// The output of the attempt that completed it.
-    pub output: Option<Box<str>>,
+    /// The output of the attempt that completed it; shared with the
+    /// dependents it is handed to.
+    pub output: Option<Arc<Output>>,
     /// The error of the last failed attempt, or the reason of the last timeout.
     pub last_error: Option<Box<str>>,
     /// The rarely set fields; see [`retry_at_ms`](Self::retry_at_ms) and
@@ -46,6 +48,7 @@ pub struct BeadRecord {
 struct BeadDetail {
     retry_at_ms: Option<u64>,
     cancel_reason: Option<String>,
+    log_tail: Option<String>,
 }
 
 impl BeadRecord {
@@ -72,16 +75,18 @@ impl BeadRecord {
         state: BeadState,
         attempts: u32,
         worker: Option<Arc<WorkerId>>,
-        output: Option<String>,
+        output: Option<Output>,
         last_error: Option<String>,
         retryable: bool,
         retry_at_ms: Option<u64>,
         cancel_reason: Option<String>,
         updated_at_ms: u64,
+        log_tail: Option<String>,
     ) -> Self {
         let detail = BeadDetail {
             retry_at_ms,
             cancel_reason,
+            log_tail,
         };
         Self {
             state,
@@ -89,7 +94,7 @@ impl BeadRecord {
             attempts,
             updated_at_ms,
             worker,
-            output: output.map(String::into_boxed_str),
+            output: output.map(Arc::new),
             last_error: last_error.map(String::into_boxed_str),
             detail: (detail != BeadDetail::default()).then(|| Box::new(detail)),
         }
@@ -110,6 +115,11 @@ impl BeadRecord {
         self.detail.as_ref()?.cancel_reason.as_deref()
     }
 
+    /// The end of what the completing attempt logged (a shell task's stderr).
+    pub fn log_tail(&self) -> Option<&str> {
+        self.detail.as_ref()?.log_tail.as_deref()
+    }
+
     fn detail_mut(&mut self) -> &mut BeadDetail {
         self.detail.get_or_insert_with(Box::default)
     }
@@ -127,6 +137,7 @@ impl PartialEq for BeadRecord {
             && self.retryable == other.retryable
             && self.retry_at_ms() == other.retry_at_ms()
             && self.cancel_reason() == other.cancel_reason()
+            && self.log_tail() == other.log_tail()
             && self.updated_at_ms == other.updated_at_ms
     }
 }
@@ -135,16 +146,17 @@ impl Eq for BeadRecord {}
 
 impl Serialize for BeadRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("BeadRecord", 9)?;
+        let mut out = serializer.serialize_struct("BeadRecord", 10)?;
         out.serialize_field("state", &self.state)?;
         out.serialize_field("attempts", &self.attempts)?;
         out.serialize_field("worker", &self.worker_id())?;
-        out.serialize_field("output", &self.output)?;
+        out.serialize_field("output", &self.output.as_deref())?;
         out.serialize_field("last_error", &self.last_error)?;
         out.serialize_field("retryable", &self.retryable)?;
         out.serialize_field("retry_at_ms", &self.retry_at_ms())?;
         out.serialize_field("cancel_reason", &self.cancel_reason())?;
         out.serialize_field("updated_at_ms", &self.updated_at_ms)?;
+        out.serialize_field("log_tail", &self.log_tail())?;
         out.end()
     }
 }
@@ -322,16 +334,20 @@ impl BeadSlot<'_> {
         Ok(Effect::None)
     }
 
-    /// `BeadCompleted`: from running, for the current attempt. The caller
-    /// releases the bead's blocking dependents.
+    /// `BeadCompleted`, `BeadCompletedWithOutput`: from running, for the
+    /// current attempt. The caller releases the bead's blocking dependents.
     pub(crate) fn completed(
         &mut self,
         at_ms: u64,
         attempt: u32,
-        output: String,
+        output: Output,
+        log_tail: String,
     ) -> Result<Effect, Refusal> {
         self.check_running(EventKind::BeadCompleted, attempt)?;
-        self.record.output = Some(output.into_boxed_str());
+        self.record.output = Some(Arc::new(output));
+        if !log_tail.is_empty() {
+            self.record.detail_mut().log_tail = Some(log_tail);
+        }
         self.enter(BeadState::Completed, at_ms);
         Ok(Effect::Completed)
     }

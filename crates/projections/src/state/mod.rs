@@ -26,18 +26,33 @@ pub use supervision::{
     ChildSupervision, EscalationRecord, SupervisionRecord, SupervisorEscalations,
 };
 pub use worker::{WorkerBead, WorkerRecord, WorkerView};
-pub use workflow::{WorkflowRecord, WorkflowSummary};
+pub use workflow::{RunRecord, RunSummary};
 
 use crate::codec;
-use crate::error::ProjectionError;
+use crate::definition::DefinitionHash;
+use crate::output::Output;
+use crate::error::{ProjectionError, SubmissionDefect};
 use crate::event::{DomainEvent, TaskSpec};
 use crate::hash::{StateHash, StateHasher};
-use crate::ids::WorkflowId;
-use crate::lifecycle::{BeadState, WorkflowStatus};
+use crate::ids::RunId;
+use crate::lifecycle::{BeadState, RunStatus};
 use crate::projection::{EventMeta, Projection};
 use bead::{BeadSlot, Effect, Refusal};
 use supervision::{ChildEvent, Supervision};
 use worker::{Interner, Workers};
+
+/// The input of a run submitted without one (and of every submission from
+/// before runs): the empty JSON object.
+pub const EMPTY_INPUT: &str = "{}";
+
+/// The fields of a submission, as the fold takes them.
+struct Submitted {
+    name: String,
+    definition: DefinitionHash,
+    dag: WorkflowDag,
+    tasks: Vec<TaskSpec>,
+    input: String,
+}
 
 /// The last checkpoint recorded by a `CheckpointTaken` event.
 ///
@@ -76,7 +91,7 @@ pub struct StateManager {
     /// Number of events applied since seq 1 (snapshots carry it).
     events_applied: u64,
     /// Workflows by id.
-    workflows: FxHashMap<WorkflowId, WorkflowRecord>,
+    workflows: FxHashMap<RunId, RunRecord>,
     /// Workers by id.
     workers: Workers,
     /// Supervision counters.
@@ -91,7 +106,7 @@ pub struct StateManager {
 
 impl Projection for StateManager {
     const NAME: &'static str = "state_manager";
-    const SNAPSHOT_VERSION: u32 = 1;
+    const SNAPSHOT_VERSION: u32 = 2;
 
     fn empty() -> Self {
         Self::default()
@@ -156,18 +171,47 @@ impl StateManager {
                 name,
                 dag,
                 tasks,
-            } => self.submit(seq, at_ms, workflow, name, dag, tasks),
+            } => {
+                // A submission from before runs: its definition is what it
+                // holds, its input empty.
+                let definition = DefinitionHash::of(&name, &dag, &tasks);
+                let submission = Submitted {
+                    name,
+                    definition,
+                    dag,
+                    tasks,
+                    input: EMPTY_INPUT.to_owned(),
+                };
+                self.submit(seq, at_ms, workflow, submission)
+            }
+            DomainEvent::RunSubmitted {
+                run,
+                name,
+                definition,
+                dag,
+                tasks,
+                input,
+            } => {
+                let submission = Submitted {
+                    name,
+                    definition,
+                    dag,
+                    tasks,
+                    input,
+                };
+                self.submit(seq, at_ms, run, submission)
+            }
             DomainEvent::WorkflowCompleted { workflow } => {
-                self.finish(seq, at_ms, workflow, WorkflowStatus::Completed, None)
+                self.finish(seq, at_ms, workflow, RunStatus::Completed, None)
             }
             DomainEvent::WorkflowFailed { workflow, reason } => {
-                self.finish(seq, at_ms, workflow, WorkflowStatus::Failed, Some(reason))
+                self.finish(seq, at_ms, workflow, RunStatus::Failed, Some(reason))
             }
             DomainEvent::WorkflowCancelled { workflow, reason } => self.finish(
                 seq,
                 at_ms,
                 workflow,
-                WorkflowStatus::Cancelled,
+                RunStatus::Cancelled,
                 Some(reason),
             ),
             DomainEvent::BeadReady { workflow, bead } => {
@@ -194,7 +238,16 @@ impl StateManager {
                 attempt,
                 output,
             } => self.on_bead(seq, workflow, bead, |mut slot| {
-                slot.completed(at_ms, attempt, output)
+                slot.completed(at_ms, attempt, Output::text(output), String::new())
+            }),
+            DomainEvent::BeadCompletedWithOutput {
+                run,
+                bead,
+                attempt,
+                output,
+                log_tail,
+            } => self.on_bead(seq, run, bead, |mut slot| {
+                slot.completed(at_ms, attempt, output, log_tail)
             }),
             DomainEvent::BeadFailed {
                 workflow,
@@ -317,20 +370,37 @@ impl StateManager {
         }
     }
 
-    /// `WorkflowSubmitted`: a new workflow, every bead pending.
+    /// `RunSubmitted` (or `WorkflowSubmitted`): a new run, every bead
+    /// pending. Its definition hash must be that of what it holds.
     fn submit(
         &mut self,
         seq: u64,
         at_ms: u64,
-        workflow: WorkflowId,
-        name: String,
-        dag: WorkflowDag,
-        tasks: Vec<TaskSpec>,
+        workflow: RunId,
+        submission: Submitted,
     ) -> Result<(), ProjectionError> {
         if self.workflows.contains_key(&workflow) {
             return Err(ProjectionError::DuplicateWorkflow { seq, workflow });
         }
-        match WorkflowRecord::submitted(workflow.clone(), name, dag, tasks, at_ms) {
+        let Submitted {
+            name,
+            definition,
+            dag,
+            tasks,
+            input,
+        } = submission;
+        let actual = DefinitionHash::of(&name, &dag, &tasks);
+        if actual != definition {
+            return Err(ProjectionError::BadSubmission {
+                seq,
+                workflow,
+                defect: SubmissionDefect::DefinitionHash {
+                    claimed: definition,
+                    actual,
+                },
+            });
+        }
+        match RunRecord::submitted(workflow.clone(), name, definition, input, dag, tasks, at_ms) {
             Ok(record) => {
                 self.workflows.insert(workflow, record);
                 Ok(())
@@ -349,8 +419,8 @@ impl StateManager {
         &mut self,
         seq: u64,
         at_ms: u64,
-        workflow: WorkflowId,
-        status: WorkflowStatus,
+        workflow: RunId,
+        status: RunStatus,
         reason: Option<String>,
     ) -> Result<(), ProjectionError> {
         let Some(record) = self.workflows.get_mut(&workflow) else {
@@ -364,7 +434,7 @@ impl StateManager {
                 status,
             });
         }
-        if status == WorkflowStatus::Completed
+        if status == RunStatus::Completed
             && record.counts.completed != record.counts.total
             && let Some((bead, state)) = record.first_incomplete()
         {
@@ -385,7 +455,7 @@ impl StateManager {
     fn on_bead(
         &mut self,
         seq: u64,
-        workflow: WorkflowId,
+        workflow: RunId,
         bead: BeadId,
         transition: impl FnOnce(BeadSlot<'_>) -> Result<Effect, Refusal>,
     ) -> Result<(), ProjectionError> {

@@ -6,20 +6,20 @@ use serde::Serialize;
 use strand_dag::BeadId;
 
 use crate::event::TaskSpec;
-use crate::ids::{WorkerId, WorkflowId};
-use crate::lifecycle::{BeadState, WorkflowStatus};
+use crate::ids::{WorkerId, RunId};
+use crate::lifecycle::{BeadState, RunStatus};
 use crate::state::CheckpointRecord;
 use crate::state::StateManager;
 use crate::state::bead::{BeadCounts, BeadRecord};
 use crate::state::supervision::{ChildSupervision, SupervisionRecord, SupervisorEscalations};
 use crate::state::worker::{WorkerBead, WorkerRecord, WorkerView};
-use crate::state::workflow::{WorkflowRecord, WorkflowSummary};
+use crate::state::workflow::{RunRecord, RunSummary};
 
 /// A running bead, as the reconciler sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunningBead {
     /// The workflow.
-    pub workflow: WorkflowId,
+    pub workflow: RunId,
     /// The bead.
     pub bead: BeadId,
     /// The worker running it.
@@ -41,11 +41,11 @@ pub struct RateLimitCount {
 
 impl StateManager {
     /// Every workflow's summary, sorted by id.
-    pub fn workflows(&self) -> Vec<WorkflowSummary> {
-        let mut out: Vec<WorkflowSummary> = self
+    pub fn workflows(&self) -> Vec<RunSummary> {
+        let mut out: Vec<RunSummary> = self
             .workflows
             .values()
-            .map(WorkflowRecord::summary)
+            .map(RunRecord::summary)
             .collect();
         out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         out
@@ -56,28 +56,33 @@ impl StateManager {
         self.workflows.len()
     }
 
+    /// Every run, in no particular order.
+    pub fn runs(&self) -> impl Iterator<Item = &RunRecord> + '_ {
+        self.workflows.values()
+    }
+
     /// One workflow: its graph, tasks and bead records.
-    pub fn workflow(&self, workflow: &WorkflowId) -> Option<&WorkflowRecord> {
+    pub fn workflow(&self, workflow: &RunId) -> Option<&RunRecord> {
         self.workflows.get(workflow)
     }
 
     /// One bead's record.
-    pub fn bead(&self, workflow: &WorkflowId, bead: &BeadId) -> Option<&BeadRecord> {
+    pub fn bead(&self, workflow: &RunId, bead: &BeadId) -> Option<&BeadRecord> {
         self.workflows.get(workflow)?.bead(bead)
     }
 
     /// One bead's task.
-    pub fn task(&self, workflow: &WorkflowId, bead: &BeadId) -> Option<&TaskSpec> {
+    pub fn task(&self, workflow: &RunId, bead: &BeadId) -> Option<&TaskSpec> {
         self.workflows.get(workflow)?.task(bead)
     }
 
     /// A workflow's beads per state. O(1).
-    pub fn bead_counts(&self, workflow: &WorkflowId) -> Option<BeadCounts> {
+    pub fn bead_counts(&self, workflow: &RunId) -> Option<BeadCounts> {
         Some(self.workflows.get(workflow)?.counts())
     }
 
     /// A workflow's beads in `state`, sorted by id; empty for an unknown workflow.
-    pub fn beads_in_state(&self, workflow: &WorkflowId, state: BeadState) -> Vec<BeadId> {
+    pub fn beads_in_state(&self, workflow: &RunId, state: BeadState) -> Vec<BeadId> {
         self.workflows
             .get(workflow)
             .map(|record| record.beads_in_state(state))
@@ -85,12 +90,12 @@ impl StateManager {
     }
 
     /// A workflow's pending beads whose blocking dependencies have all
-    /// completed (see [`WorkflowRecord::unblocked_pending`]); empty for an
+    /// completed (see [`RunRecord::unblocked_pending`]); empty for an
     /// unknown workflow.
-    pub fn unblocked_pending(&self, workflow: &WorkflowId) -> Vec<BeadId> {
+    pub fn unblocked_pending(&self, workflow: &RunId) -> Vec<BeadId> {
         self.workflows
             .get(workflow)
-            .map(WorkflowRecord::unblocked_pending)
+            .map(RunRecord::unblocked_pending)
             .unwrap_or_default()
     }
 
@@ -119,7 +124,7 @@ impl StateManager {
     pub fn workers(&self) -> Vec<WorkerView> {
         // Worker -> its best bead so far: running before scheduled, then the
         // smallest (workflow, bead).
-        let mut held: FxHashMap<&WorkerId, (u8, &WorkflowId, &BeadId, BeadState)> =
+        let mut held: FxHashMap<&WorkerId, (u8, &RunId, &BeadId, BeadState)> =
             FxHashMap::default();
         for record in self.running_workflows() {
             for (bead, state) in record.beads() {
@@ -229,9 +234,9 @@ impl StateManager {
     }
 
     /// Workflows still running, in no particular order.
-    fn running_workflows(&self) -> impl Iterator<Item = &WorkflowRecord> + '_ {
+    fn running_workflows(&self) -> impl Iterator<Item = &RunRecord> + '_ {
         self.workflows
             .values()
-            .filter(|record| record.status == WorkflowStatus::Running)
+            .filter(|record| record.status == RunStatus::Running)
     }
 }

@@ -1,13 +1,15 @@
 //! The canonical snapshot form of a [`StateManager`]: snapshot format
-//! version 1.
+//! version 2 (version 1 had no definition, input or log tail, and text
+//! outputs; a version-1 checkpoint is skipped and the log replayed).
 //!
 //! Format (bincode, pinned configuration, see [`crate::codec`]):
 //!
 //! ```text
-//! version u32 (1)
+//! version u32 (2)
 //! applied_seq u64, events_applied u64
-//! workflows:   [ { id, name, status, submitted_at_ms, finished_at_ms, reason,
-//!                  dag, tasks (by bead id), beads (BeadRecord, by bead id) } ] by id
+//! runs:        [ { id, name, definition, input, status, submitted_at_ms,
+//!                  finished_at_ms, reason, dag, tasks (by bead id),
+//!                  beads (BeadRecord, by bead id) } ] by id
 //! workers:     [ (id, WorkerRecord) ] by id
 //! children:    [ (supervisor, child, SupervisionRecord) ] by (supervisor, child)
 //! escalations: [ (supervisor, EscalationRecord) ] by supervisor
@@ -24,13 +26,15 @@ use serde::{Deserialize, Serialize};
 use strand_dag::WorkflowDag;
 
 use crate::error::{ProjectionError, SnapshotDefect};
+use crate::definition::DefinitionHash;
 use crate::event::TaskSpec;
-use crate::ids::{WorkerId, WorkflowId};
-use crate::lifecycle::{BeadState, WorkflowStatus};
+use crate::ids::{RunId, WorkerId};
+use crate::output::Output;
+use crate::lifecycle::{BeadState, RunStatus};
 use crate::state::bead::BeadRecord;
 use crate::state::supervision::{EscalationRecord, Supervision, SupervisionRecord};
 use crate::state::worker::{Interner, WorkerRecord};
-use crate::state::workflow::WorkflowRecord;
+use crate::state::workflow::RunRecord;
 use crate::state::{CheckpointRecord, StateManager};
 
 /// The snapshot, borrowed from the state (for encoding and hashing).
@@ -48,9 +52,11 @@ pub(crate) struct SnapshotRef<'a> {
 
 #[derive(Serialize)]
 struct WorkflowRef<'a> {
-    id: &'a WorkflowId,
+    id: &'a RunId,
     name: &'a str,
-    status: WorkflowStatus,
+    definition: DefinitionHash,
+    input: &'a str,
+    status: RunStatus,
     submitted_at_ms: u64,
     finished_at_ms: Option<u64>,
     reason: Option<&'a str>,
@@ -75,9 +81,11 @@ pub(crate) struct SnapshotOwned {
 /// A workflow as decoded; same shape as [`WorkflowRef`].
 #[derive(Deserialize)]
 pub(crate) struct WorkflowOwned {
-    pub(crate) id: WorkflowId,
+    pub(crate) id: RunId,
     pub(crate) name: String,
-    pub(crate) status: WorkflowStatus,
+    pub(crate) definition: DefinitionHash,
+    pub(crate) input: String,
+    pub(crate) status: RunStatus,
     pub(crate) submitted_at_ms: u64,
     pub(crate) finished_at_ms: Option<u64>,
     pub(crate) reason: Option<String>,
@@ -92,12 +100,13 @@ pub(crate) struct BeadOwned {
     state: BeadState,
     attempts: u32,
     worker: Option<WorkerId>,
-    output: Option<String>,
+    output: Option<Output>,
     last_error: Option<String>,
     retryable: bool,
     retry_at_ms: Option<u64>,
     cancel_reason: Option<String>,
     updated_at_ms: u64,
+    log_tail: Option<String>,
 }
 
 impl BeadOwned {
@@ -113,6 +122,7 @@ impl BeadOwned {
             self.retry_at_ms,
             self.cancel_reason,
             self.updated_at_ms,
+            self.log_tail,
         )
     }
 }
@@ -127,6 +137,8 @@ impl StateManager {
             .map(|workflow| WorkflowRef {
                 id: &workflow.id,
                 name: &workflow.name,
+                definition: workflow.definition,
+                input: &workflow.input,
                 status: workflow.status,
                 submitted_at_ms: workflow.submitted_at_ms,
                 finished_at_ms: workflow.finished_at_ms,
@@ -186,7 +198,7 @@ impl StateManager {
             events_applied: events,
             ..Self::default()
         };
-        let mut previous: Option<WorkflowId> = None;
+        let mut previous: Option<RunId> = None;
         for workflow in snapshot.workflows {
             if previous
                 .as_ref()
@@ -197,7 +209,7 @@ impl StateManager {
             previous = Some(workflow.id.clone());
             let id = workflow.id.clone();
             let record =
-                WorkflowRecord::restored(workflow, &mut state.interned).map_err(|detail| {
+                RunRecord::restored(workflow, &mut state.interned).map_err(|detail| {
                     inconsistent(SnapshotDefect::WorkflowShape {
                         workflow: id.clone(),
                         detail,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use strand_dag::BeadId;
 
 use crate::error::ProjectionError;
-use crate::ids::{WorkerId, WorkflowId};
+use crate::ids::{WorkerId, RunId};
 use crate::lifecycle::BeadState;
 
 /// What the projection knows about one worker.
@@ -111,7 +111,7 @@ pub struct WorkerView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WorkerBead {
     /// The workflow.
-    pub workflow: WorkflowId,
+    pub workflow: RunId,
     /// The bead.
     pub bead: BeadId,
     /// Scheduled or running.

@@ -1,14 +1,18 @@
-//! Workflows: [`WorkflowRecord`] (a submitted workflow, its tasks and bead
+//! Workflows: [`RunRecord`] (a submitted workflow, its tasks and bead
 //! records) and the per-workflow summary.
+
+use std::sync::Arc;
 
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use strand_dag::{BeadId, DagError, WorkflowDag};
 
+use crate::definition::DefinitionHash;
 use crate::error::SubmissionDefect;
 use crate::event::TaskSpec;
-use crate::ids::WorkflowId;
-use crate::lifecycle::{BeadState, WorkflowStatus};
+use crate::ids::RunId;
+use crate::lifecycle::{BeadState, RunStatus};
+use crate::output::Output;
 use crate::state::bead::{BeadCounts, BeadRecord, BeadSlot};
 use crate::state::index::{BeadIndex, IndexError};
 use crate::state::snapshot::WorkflowOwned;
@@ -20,13 +24,17 @@ use crate::state::worker::Interner;
 /// Beads are kept in id order; every listing below is in that order.
 /// Serializes (for JSON) as its summary fields, its graph and its beads.
 #[derive(Clone, Debug)]
-pub struct WorkflowRecord {
+pub struct RunRecord {
     /// The workflow's id.
-    pub(crate) id: WorkflowId,
-    /// Its name.
+    pub(crate) id: RunId,
+    /// Its definition's name.
     pub(crate) name: String,
+    /// Its definition's content hash.
+    pub(crate) definition: DefinitionHash,
+    /// Its input: a JSON object, as text.
+    pub(crate) input: Arc<str>,
     /// Running, or how it finished.
-    pub(crate) status: WorkflowStatus,
+    pub(crate) status: RunStatus,
     /// `at_ms` of the submission.
     pub(crate) submitted_at_ms: u64,
     /// `at_ms` of the event that finished it.
@@ -49,16 +57,22 @@ pub struct WorkflowRecord {
     pub(crate) waiting: Vec<u32>,
 }
 
-impl WorkflowRecord {
+impl RunRecord {
     /// A new workflow from its submission: every bead pending, never attempted.
     ///
     /// # Errors
     ///
     /// The defect when the graph is not a DAG or the tasks are not exactly
     /// its nodes.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per field of the submission"
+    )]
     pub(crate) fn submitted(
-        id: WorkflowId,
+        id: RunId,
         name: String,
+        definition: DefinitionHash,
+        input: String,
         dag: WorkflowDag,
         tasks: Vec<TaskSpec>,
         at_ms: u64,
@@ -77,7 +91,9 @@ impl WorkflowRecord {
         let mut record = Self {
             id,
             name,
-            status: WorkflowStatus::Running,
+            definition,
+            input: Arc::from(input),
+            status: RunStatus::Running,
             submitted_at_ms: at_ms,
             finished_at_ms: None,
             reason: None,
@@ -105,6 +121,8 @@ impl WorkflowRecord {
         let WorkflowOwned {
             id,
             name,
+            definition,
+            input,
             status,
             submitted_at_ms,
             finished_at_ms,
@@ -133,6 +151,8 @@ impl WorkflowRecord {
         let mut record = Self {
             id,
             name,
+            definition,
+            input: Arc::from(input),
             status,
             submitted_at_ms,
             finished_at_ms,
@@ -220,14 +240,14 @@ impl WorkflowRecord {
     }
 
     /// Marks the workflow finished at `at_ms`.
-    pub(crate) fn finish(&mut self, status: WorkflowStatus, at_ms: u64, reason: Option<String>) {
+    pub(crate) fn finish(&mut self, status: RunStatus, at_ms: u64, reason: Option<String>) {
         self.status = status;
         self.finished_at_ms = Some(at_ms);
         self.reason = reason;
     }
 
     /// The workflow's id.
-    pub fn id(&self) -> &WorkflowId {
+    pub fn id(&self) -> &RunId {
         &self.id
     }
 
@@ -236,8 +256,40 @@ impl WorkflowRecord {
         &self.name
     }
 
+    /// The content hash of its definition.
+    pub fn definition(&self) -> DefinitionHash {
+        self.definition
+    }
+
+    /// Its input: a JSON object, as text.
+    pub fn input(&self) -> &Arc<str> {
+        &self.input
+    }
+
+    /// The outputs of the blocking dependencies of `bead` that completed,
+    /// sorted by id: what the bead is handed when it runs.
+    pub fn dependency_outputs(&self, bead: &BeadId) -> Vec<(BeadId, Arc<Output>)> {
+        let Ok(dependencies) = self.dag.dependencies(bead) else {
+            return Vec::new();
+        };
+        let mut outputs: Vec<(BeadId, Arc<Output>)> = dependencies
+            .into_iter()
+            .filter(|dependency| {
+                self.dag
+                    .edge(dependency, bead)
+                    .is_some_and(strand_dag::DependencyType::is_blocking)
+            })
+            .filter_map(|dependency| {
+                let output = self.bead(&dependency)?.output.clone()?;
+                Some((dependency, output))
+            })
+            .collect();
+        outputs.sort_by(|a, b| a.0.cmp(&b.0));
+        outputs
+    }
+
     /// Running, or how it finished.
-    pub fn status(&self) -> WorkflowStatus {
+    pub fn status(&self) -> RunStatus {
         self.status
     }
 
@@ -325,10 +377,11 @@ impl WorkflowRecord {
     }
 
     /// The workflow's summary.
-    pub fn summary(&self) -> WorkflowSummary {
-        WorkflowSummary {
+    pub fn summary(&self) -> RunSummary {
+        RunSummary {
             id: self.id.clone(),
             name: self.name.clone(),
+            definition: self.definition,
             status: self.status,
             counts: self.counts,
             submitted_at_ms: self.submitted_at_ms,
@@ -395,7 +448,7 @@ struct BeadJson<'a> {
     record: &'a BeadRecord,
 }
 
-impl Serialize for WorkflowRecord {
+impl Serialize for RunRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let beads: Vec<BeadJson<'_>> = self
             .tasks
@@ -407,9 +460,11 @@ impl Serialize for WorkflowRecord {
                 record,
             })
             .collect();
-        let mut out = serializer.serialize_struct("WorkflowRecord", 9)?;
+        let mut out = serializer.serialize_struct("RunRecord", 11)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("name", &self.name)?;
+        out.serialize_field("definition", &self.definition)?;
+        out.serialize_field("input", &RawJson(&self.input))?;
         out.serialize_field("status", &self.status)?;
         out.serialize_field("counts", &self.counts)?;
         out.serialize_field("submitted_at_ms", &self.submitted_at_ms)?;
@@ -423,13 +478,15 @@ impl Serialize for WorkflowRecord {
 
 /// One line of `strand status`: a workflow and its bead counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct WorkflowSummary {
+pub struct RunSummary {
     /// The workflow's id.
-    pub id: WorkflowId,
-    /// Its name.
+    pub id: RunId,
+    /// Its definition's name.
     pub name: String,
+    /// Its definition's content hash.
+    pub definition: DefinitionHash,
     /// Running, or how it finished.
-    pub status: WorkflowStatus,
+    pub status: RunStatus,
     /// Beads per state.
     pub counts: BeadCounts,
     /// When it was submitted.
@@ -438,4 +495,17 @@ pub struct WorkflowSummary {
     pub finished_at_ms: Option<u64>,
     /// Why it failed or was cancelled.
     pub reason: Option<String>,
+}
+
+/// A run's input in JSON output: the object itself when it parses, else
+/// the text (a log written by another program may hold anything).
+struct RawJson<'a>(&'a str);
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<serde_json::Value>(self.0) {
+            Ok(value) => value.serialize(serializer),
+            Err(_) => serializer.serialize_str(self.0),
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use strand_dag::{BeadId, DependencyType, WorkflowDag};
 
 use crate::event::{DomainEvent, TaskAction, TaskSpec};
-use crate::ids::{WorkerId, WorkflowId};
+use crate::ids::{WorkerId, RunId};
 use crate::synthetic::HistoryParams;
 use crate::synthetic::rng::SplitMix64;
 
@@ -80,7 +80,7 @@ impl Context<'_> {
 
 /// A workflow being walked through its lifecycle.
 pub(crate) struct Live {
-    id: WorkflowId,
+    id: RunId,
     /// Bead ids by index (sorted: the names are zero-padded).
     names: Vec<BeadId>,
     /// Blocking dependents of each bead.
@@ -109,7 +109,7 @@ impl Live {
     /// the `BeadReady` of its roots (lazily, as flights). Returns `None` when
     /// the workflow has no bead (it is completed at once).
     pub(crate) fn submit(number: usize, cx: &mut Context<'_>) -> Option<Self> {
-        let id = WorkflowId::from(format!("wf-{number:05}"));
+        let id = RunId::from(format!("wf-{number:05}"));
         let count = cx.params.beads_per_workflow;
         let names: Vec<BeadId> = (0..count).map(bead_name).collect();
         let mut dag = WorkflowDag::new();
@@ -280,7 +280,7 @@ impl Live {
     fn finish(
         &mut self,
         mut flight: Flight,
-        workflow: WorkflowId,
+        workflow: RunId,
         bead: BeadId,
         cx: &mut Context<'_>,
     ) -> Outcome {

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use strand_projections::codec;
 use strand_projections::{
     BeadId, BreakerState, DependencyType, DomainEvent, TaskAction, TaskSpec, WorkerId, WorkflowDag,
-    WorkflowId,
+    RunId,
 };
 
 fn text() -> impl Strategy<Value = String> {
@@ -66,7 +66,7 @@ fn task_strategy() -> impl Strategy<Value = TaskSpec> {
 
 #[expect(clippy::too_many_lines, reason = "one strategy per event kind")]
 fn event_strategy() -> impl Strategy<Value = DomainEvent> {
-    let wf = || text().prop_map(WorkflowId::new);
+    let wf = || text().prop_map(RunId::new);
     let bead = || text().prop_map(BeadId::new);
     let worker = || text().prop_map(WorkerId::new);
     let breaker = prop_oneof![

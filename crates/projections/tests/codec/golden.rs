@@ -1,7 +1,7 @@
 //! Golden bytes: the encoding of representative events is frozen.
 
 use strand_projections::codec;
-use strand_projections::{BeadId, DomainEvent, TaskAction, TaskSpec, WorkflowId};
+use strand_projections::{BeadId, DomainEvent, TaskAction, TaskSpec, RunId};
 
 use crate::small_dag;
 
@@ -10,7 +10,7 @@ fn given_bead_completed_when_encoded_then_bytes_are_frozen() {
     // Golden bytes of log format version 1. If this fails, the format
     // changed: that needs a new format version, not a new golden.
     let event = DomainEvent::BeadCompleted {
-        workflow: WorkflowId::from("wf"),
+        workflow: RunId::from("wf"),
         bead: BeadId::from("b"),
         attempt: 2,
         output: "ok".into(),
@@ -30,7 +30,7 @@ fn given_bead_completed_when_encoded_then_bytes_are_frozen() {
 #[test]
 fn given_workflow_submitted_when_encoded_then_bytes_are_frozen() {
     let event = DomainEvent::WorkflowSubmitted {
-        workflow: WorkflowId::from("w"),
+        workflow: RunId::from("w"),
         name: "n".into(),
         dag: small_dag(),
         tasks: vec![TaskSpec {

@@ -2,7 +2,7 @@
 
 use strand_projections::codec::{self, MAX_EVENT_LEN};
 use strand_projections::{
-    BeadId, DependencyType, DomainEvent, EventKind, ProjectionError, WorkflowId,
+    BeadId, DependencyType, DomainEvent, EventKind, ProjectionError, RunId,
 };
 
 use crate::{one_of_each, small_dag};
@@ -78,7 +78,7 @@ fn given_cyclic_graph_in_submission_when_decoded_then_decode_error() {
     )
     .unwrap();
     let event = DomainEvent::WorkflowSubmitted {
-        workflow: WorkflowId::from("w"),
+        workflow: RunId::from("w"),
         name: "n".into(),
         dag,
         tasks: vec![],
@@ -100,7 +100,7 @@ fn given_cyclic_graph_in_submission_when_decoded_then_decode_error() {
 #[test]
 fn given_output_over_bound_when_encoded_then_too_large_and_buffer_untouched() {
     let event = DomainEvent::BeadCompleted {
-        workflow: WorkflowId::from("w"),
+        workflow: RunId::from("w"),
         bead: BeadId::from("b"),
         attempt: 1,
         output: "x".repeat(MAX_EVENT_LEN),

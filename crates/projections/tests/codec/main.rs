@@ -10,7 +10,7 @@ mod hostile;
 mod kinds;
 
 use strand_projections::{
-    BeadId, BreakerState, DependencyType, DomainEvent, WorkerId, WorkflowDag, WorkflowId,
+    BeadId, BreakerState, DependencyType, DomainEvent, WorkerId, WorkflowDag, RunId,
 };
 
 /// The graph `a -> b` (blocking).
@@ -31,7 +31,7 @@ fn small_dag() -> WorkflowDag {
 #[expect(clippy::too_many_lines, reason = "one event per kind")]
 fn one_of_each() -> Vec<DomainEvent> {
     let (workflow, bead, worker) = (
-        WorkflowId::from("wf"),
+        RunId::from("wf"),
         BeadId::from("b"),
         WorkerId::from("w"),
     );

@@ -17,7 +17,7 @@ mod workflows;
 
 use strand_projections::{
     BeadId, BeadRecord, BeadState, DependencyType, DomainEvent, EventMeta, Projection,
-    ProjectionError, StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, WorkflowId,
+    ProjectionError, StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, RunId,
 };
 
 /// The `at_ms` of the first event applied by a [`Harness`].
@@ -123,8 +123,8 @@ fn id(bead: &str) -> BeadId {
 }
 
 /// The fixture workflow's id.
-fn wf() -> WorkflowId {
-    WorkflowId::from("wf")
+fn wf() -> RunId {
+    RunId::from("wf")
 }
 
 /// The fixture worker.
@@ -172,7 +172,7 @@ fn task(bead: &str) -> TaskSpec {
 }
 
 /// Submission of the fixture workflow under `workflow`.
-fn submit_fixture(workflow: &WorkflowId) -> DomainEvent {
+fn submit_fixture(workflow: &RunId) -> DomainEvent {
     DomainEvent::WorkflowSubmitted {
         workflow: workflow.clone(),
         name: "fixture".into(),

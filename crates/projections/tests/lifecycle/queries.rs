@@ -1,13 +1,13 @@
 //! The read-only queries the scheduler, the reconciler and `strand status` use.
 
-use strand_projections::{BeadState, DomainEvent, WorkflowId, WorkflowStatus};
+use strand_projections::{BeadState, DomainEvent, RunId, RunStatus};
 
 use crate::{Harness, id, ready, scheduled, submit_fixture, w1, wf};
 
 #[test]
 fn given_two_workflows_when_listed_then_summaries_sorted_by_id_with_counts() {
     let mut harness = Harness::new();
-    harness.ok(submit_fixture(&WorkflowId::from("zeta")));
+    harness.ok(submit_fixture(&RunId::from("zeta")));
     harness.ok(submit_fixture(&wf()));
     harness.complete("a");
     harness.ok(ready("b"));
@@ -24,7 +24,7 @@ fn given_two_workflows_when_listed_then_summaries_sorted_by_id_with_counts() {
     );
     assert_eq!(counts.get(BeadState::Completed), 1);
     assert_eq!(summaries[1].counts.pending, 4);
-    assert_eq!(summaries[0].status, WorkflowStatus::Running);
+    assert_eq!(summaries[0].status, RunStatus::Running);
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn given_beads_in_several_states_when_filtered_by_state_then_sorted_ids() {
     assert!(
         harness
             .state
-            .beads_in_state(&WorkflowId::from("x"), BeadState::Ready)
+            .beads_in_state(&RunId::from("x"), BeadState::Ready)
             .is_empty()
     );
 }

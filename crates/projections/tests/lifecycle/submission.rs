@@ -1,8 +1,8 @@
 //! `WorkflowSubmitted`: a new workflow, its tasks exactly its graph's nodes.
 
 use strand_projections::{
-    BeadState, DagError, DomainEvent, ProjectionError, SubmissionDefect, WorkflowRecord,
-    WorkflowStatus,
+    BeadState, DagError, DomainEvent, ProjectionError, SubmissionDefect, RunRecord,
+    RunStatus,
 };
 
 use crate::{Harness, T0, dag, fixture_dag, id, submit_fixture, task, wf};
@@ -11,7 +11,7 @@ use crate::{Harness, T0, dag, fixture_dag, id, submit_fixture, task, wf};
 fn given_empty_state_when_workflow_submitted_then_every_bead_pending_never_attempted() {
     let harness = Harness::with_workflow();
     let record = harness.state.workflow(&wf()).unwrap();
-    assert_eq!(record.status(), WorkflowStatus::Running);
+    assert_eq!(record.status(), RunStatus::Running);
     assert_eq!(record.name(), "fixture");
     assert_eq!(record.submitted_at_ms(), T0 + 1);
     assert_eq!(record.finished_at_ms(), None);
@@ -108,7 +108,7 @@ fn given_empty_graph_when_submitted_then_workflow_can_complete_at_once() {
     });
     harness.ok(DomainEvent::WorkflowCompleted { workflow: wf() });
     assert_eq!(
-        harness.state.workflow(&wf()).map(WorkflowRecord::status),
-        Some(WorkflowStatus::Completed)
+        harness.state.workflow(&wf()).map(RunRecord::status),
+        Some(RunStatus::Completed)
     );
 }

@@ -1,7 +1,7 @@
 //! `WorkflowCompleted` (every bead completed), `WorkflowFailed`,
 //! `WorkflowCancelled` (from running), and no event after the end.
 
-use strand_projections::{BeadState, DomainEvent, ProjectionError, WorkflowId, WorkflowStatus};
+use strand_projections::{BeadState, DomainEvent, ProjectionError, RunId, RunStatus};
 
 use crate::{Harness, cancelled, id, ready, wf};
 
@@ -31,7 +31,7 @@ fn given_every_bead_completed_when_workflow_completed_then_completed_at_event_ti
     }
     harness.ok(complete_workflow());
     let record = harness.state.workflow(&wf()).unwrap();
-    assert_eq!(record.status(), WorkflowStatus::Completed);
+    assert_eq!(record.status(), RunStatus::Completed);
     assert_eq!(record.finished_at_ms(), Some(harness.last_at_ms()));
     assert_eq!(record.reason(), None);
 }
@@ -72,8 +72,8 @@ fn given_cancelled_bead_when_workflow_completed_then_incomplete() {
 #[test]
 fn given_running_workflow_when_failed_or_cancelled_then_finished_with_reason() {
     for (event, status, reason) in [
-        (fail_workflow(), WorkflowStatus::Failed, "bead b failed"),
-        (cancel_workflow(), WorkflowStatus::Cancelled, "operator"),
+        (fail_workflow(), RunStatus::Failed, "bead b failed"),
+        (cancel_workflow(), RunStatus::Cancelled, "operator"),
     ] {
         let mut harness = Harness::with_workflow();
         harness.ok(ready("a"));
@@ -102,7 +102,7 @@ fn given_finished_workflow_when_any_workflow_or_bead_event_then_workflow_finishe
         assert!(
             matches!(
                 error,
-                ProjectionError::WorkflowFinished { status: WorkflowStatus::Cancelled, ref workflow, .. } if *workflow == wf()
+                ProjectionError::WorkflowFinished { status: RunStatus::Cancelled, ref workflow, .. } if *workflow == wf()
             ),
             "{error:?}"
         );
@@ -112,7 +112,7 @@ fn given_finished_workflow_when_any_workflow_or_bead_event_then_workflow_finishe
 #[test]
 fn given_unknown_workflow_when_workflow_or_bead_event_then_unknown_workflow() {
     let mut harness = Harness::with_workflow();
-    let other = WorkflowId::from("nope");
+    let other = RunId::from("nope");
     for event in [
         DomainEvent::BeadReady {
             workflow: other.clone(),

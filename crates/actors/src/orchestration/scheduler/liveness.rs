@@ -3,7 +3,7 @@
 //! worker died or went silent.
 
 use ractor::ActorStatus;
-use strand_projections::{BeadId, BeadState, DomainEvent, WorkerId, WorkflowId, WorkflowStatus};
+use strand_projections::{BeadId, BeadState, DomainEvent, WorkerId, RunId, RunStatus};
 
 use super::{LOST_ATTEMPT, SchedulerState, Worker, ms};
 use crate::error::Result;
@@ -41,11 +41,11 @@ impl SchedulerState {
     /// Recover every unfinished workflow: lost attempts are timed out and
     /// made ready again, ready beads queued, the rest advanced.
     pub(super) async fn recover(&mut self) -> Result<()> {
-        let running: Vec<WorkflowId> = self
+        let running: Vec<RunId> = self
             .state
             .workflows()
             .into_iter()
-            .filter(|w| w.status == WorkflowStatus::Running)
+            .filter(|w| w.status == RunStatus::Running)
             .map(|w| w.id)
             .collect();
         for workflow in running {
@@ -90,13 +90,13 @@ impl SchedulerState {
     /// budget, as recovery does for attempts lost with the process.
     pub(super) async fn lose(
         &mut self,
-        workflow: &WorkflowId,
+        workflow: &RunId,
         bead: &BeadId,
         attempt: u32,
         reason: String,
     ) -> Result<()> {
         let current = self.state.workflow(workflow).is_some_and(|r| {
-            r.status() == WorkflowStatus::Running
+            r.status() == RunStatus::Running
                 && r.bead(bead)
                     .is_some_and(|b| b.state == BeadState::Running && b.attempts == attempt)
         });

@@ -20,16 +20,18 @@ mod liveness;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
+
 use strand_projections::{
-    BeadCounts, BeadId, BeadRecord, BeadState, DomainEvent, EventMeta, Projection, StateManager,
-    TaskSpec, WorkerId, WorkflowDag, WorkflowId, WorkflowRecord, WorkflowStatus,
+    BeadCounts, BeadId, BeadRecord, BeadState, DefinitionHash, DomainEvent, EventMeta, Projection,
+    RunId, RunRecord, RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
 };
 
 use crate::context::Context;
-use crate::error::{ActorError, Result};
+use crate::error::{ActorError, Result, RunDifference};
 use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
 use crate::policy::Backoff;
@@ -38,26 +40,59 @@ use crate::supervisor::ChildHandle;
 /// The reason recorded for an attempt lost with the process.
 pub const LOST_ATTEMPT: &str = "lost at process exit";
 
-/// A workflow to run.
+/// A run to start (or to find again).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submission {
-    /// Its id: submitting the same id again resumes it.
-    pub workflow: WorkflowId,
-    /// Its name.
+    /// Its id (with [`Reuse::ResumeUnfinished`], the id of the run
+    /// started when there is none to resume).
+    pub run: RunId,
+    /// Its definition's name.
     pub name: String,
+    /// The content hash of `(name, dag, tasks)`.
+    pub definition: DefinitionHash,
     /// Its DAG.
     pub dag: WorkflowDag,
     /// One spec per bead.
     pub tasks: Vec<TaskSpec>,
+    /// Its input: a JSON object, as text.
+    pub input: String,
+    /// What an existing run means for this submission.
+    pub reuse: Reuse,
 }
 
-/// How a workflow ended (or stands).
+/// How a submission treats the runs already in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reuse {
+    /// The id is the caller's: a run of that id with the same definition
+    /// and input is that run (resumed if unfinished, reported if finished);
+    /// with another definition or input, the submission is refused.
+    Exact,
+    /// No id was given: an unfinished run of the same definition name is
+    /// resumed (refused if its definition differs); otherwise a new run
+    /// starts under the submission's id.
+    ResumeUnfinished,
+    /// A new run: an id already in the log is refused
+    /// ([`ActorError::RunExists`]), whatever run it names.
+    New,
+}
+
+/// What a submission led to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkflowOutcome {
-    /// The workflow.
-    pub workflow: WorkflowId,
+pub struct Started {
+    /// The run.
+    pub run: RunId,
+    /// It was in the log already (resumed, or finished), not started now.
+    pub existing: bool,
+}
+
+/// How a run ended (or stands).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The run.
+    pub run: RunId,
     /// Completed, failed or cancelled (running only while unfinished).
-    pub status: WorkflowStatus,
+    pub status: RunStatus,
     /// Beads per state.
     pub counts: BeadCounts,
     /// Why it failed or was cancelled.
@@ -70,13 +105,13 @@ pub struct WorkflowOutcome {
 pub enum SchedulerMsg {
     /// Run a workflow (or resume it, if its id is known); answers its id
     /// once `WorkflowSubmitted` is durable.
-    Submit(Box<Submission>, RpcReplyPort<Result<WorkflowId>>),
+    Submit(Box<Submission>, RpcReplyPort<Result<Started>>),
     /// Answer once the workflow is finished.
-    Wait(WorkflowId, RpcReplyPort<Result<WorkflowOutcome>>),
+    Wait(RunId, RpcReplyPort<Result<RunOutcome>>),
     /// A worker's report.
     Finished(Finished),
     /// A retry's backoff ended.
-    RetryDue(WorkflowId, BeadId),
+    RetryDue(RunId, BeadId),
     /// Find the workers and recover unfinished workflows.
     Connect,
     /// Record the outcomes reported so far.
@@ -106,6 +141,8 @@ pub struct SchedulerOptions {
     pub affinity: AffinityMode,
     /// Delay before retry `n` (by failed attempts so far).
     pub retry_backoff: Backoff,
+    /// The largest output a bead may produce.
+    pub max_output_bytes: usize,
     /// How often a worker running an attempt sends a heartbeat.
     pub heartbeat_every: Duration,
     /// An attempt whose worker sent no heartbeat for this long is lost.
@@ -122,7 +159,7 @@ pub struct Scheduler;
 struct Queued {
     priority: i32,
     order: Reverse<u64>,
-    workflow: WorkflowId,
+    workflow: RunId,
     bead: BeadId,
 }
 
@@ -143,7 +180,7 @@ struct RunningAttempt {
     incarnation: ActorId,
     /// When the worker last showed it is on it (dispatch, or a heartbeat).
     last_beat_ms: u64,
-    workflow: WorkflowId,
+    workflow: RunId,
     bead: BeadId,
     attempt: u32,
 }
@@ -157,10 +194,10 @@ pub struct SchedulerState {
     state: StateManager,
     workers: Vec<Worker>,
     queue: BinaryHeap<Queued>,
-    queued: HashSet<(WorkflowId, BeadId)>,
+    queued: HashSet<(RunId, BeadId)>,
     next_order: u64,
-    waiters: HashMap<WorkflowId, Vec<RpcReplyPort<Result<WorkflowOutcome>>>>,
-    timers: HashSet<(WorkflowId, BeadId)>,
+    waiters: HashMap<RunId, Vec<RpcReplyPort<Result<RunOutcome>>>>,
+    timers: HashSet<(RunId, BeadId)>,
     /// Reports not yet recorded, and whether a `Flush` is queued for them.
     pending: Vec<Finished>,
     flush_queued: bool,
@@ -169,7 +206,7 @@ pub struct SchedulerState {
 
 /// Pending beads to make ready: those unblocked by the completed beads of
 /// `changed` (each once), or every unblocked pending bead when `None`.
-fn newly_ready(record: &WorkflowRecord, changed: Option<&[BeadId]>) -> Vec<BeadId> {
+fn newly_ready(record: &RunRecord, changed: Option<&[BeadId]>) -> Vec<BeadId> {
     match changed {
         None => record.unblocked_pending(),
         Some(beads) => {
@@ -187,6 +224,55 @@ fn newly_ready(record: &WorkflowRecord, changed: Option<&[BeadId]>) -> Vec<BeadI
             ready.dedup();
             ready
         }
+    }
+}
+
+/// Whether a bead of the run failed for good: a failure not worth
+/// retrying, or retries exhausted (no retry planned).
+fn given_up(record: &RunRecord) -> bool {
+    let counts = record.counts();
+    if counts.failed + counts.timed_out == 0 {
+        return false;
+    }
+    record.beads().any(|(bead, b)| is_given_up(record, bead, b))
+}
+
+fn is_given_up(record: &RunRecord, bead: &BeadId, b: &BeadRecord) -> bool {
+    let retries = record.task(bead).map_or(0, |t| t.retries);
+    matches!(b.state, BeadState::Failed | BeadState::TimedOut)
+        && b.retry_at_ms().is_none()
+        && !(b.retryable && b.attempts <= retries)
+}
+
+/// Why the run failed: every bead given up on, with its last error.
+fn failure_reason(record: &RunRecord) -> String {
+    let failed: Vec<String> = record
+        .beads()
+        .filter(|(bead, b)| is_given_up(record, bead, b))
+        .map(|(bead, b)| {
+            format!(
+                "bead {} failed after {} attempt(s): {}",
+                bead.as_str(),
+                b.attempts,
+                b.last_error.as_deref().unwrap_or("no error recorded")
+            )
+        })
+        .collect();
+    failed.join("; ")
+}
+
+/// Whether two inputs (JSON objects, as text) are the same document,
+/// however they are spaced or their keys ordered.
+fn same_input(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -212,21 +298,21 @@ impl SchedulerState {
         Ok(())
     }
 
-    fn outcome(&self, workflow: &WorkflowId) -> Option<WorkflowOutcome> {
+    fn outcome(&self, workflow: &RunId) -> Option<RunOutcome> {
         let record = self.state.workflow(workflow)?;
-        Some(WorkflowOutcome {
-            workflow: workflow.clone(),
+        Some(RunOutcome {
+            run: workflow.clone(),
             status: record.status(),
             counts: record.counts(),
             reason: record.reason().map(str::to_owned),
         })
     }
 
-    fn notify(&mut self, workflow: &WorkflowId) {
+    fn notify(&mut self, workflow: &RunId) {
         let Some(outcome) = self.outcome(workflow) else {
             return;
         };
-        if outcome.status == WorkflowStatus::Running {
+        if outcome.status == RunStatus::Running {
             return;
         }
         for reply in self.waiters.remove(workflow).unwrap_or_default() {
@@ -234,7 +320,7 @@ impl SchedulerState {
         }
     }
 
-    fn enqueue(&mut self, workflow: &WorkflowId, bead: &BeadId) {
+    fn enqueue(&mut self, workflow: &RunId, bead: &BeadId) {
         if !self.queued.insert((workflow.clone(), bead.clone())) {
             return;
         }
@@ -257,18 +343,17 @@ impl SchedulerState {
     /// recorded, so only they and their dependents are looked at
     /// (O(changed + out-degree)); `None` looks at every bead (on submission
     /// and recovery).
-    async fn advance(&mut self, workflow: &WorkflowId, changed: Option<&[BeadId]>) -> Result<()> {
+    async fn advance(&mut self, workflow: &RunId, changed: Option<&[BeadId]>) -> Result<()> {
         let now = self.now_ms();
         let Some(record) = self.state.workflow(workflow) else {
             return Ok(());
         };
-        if record.status() != WorkflowStatus::Running {
+        if record.status() != RunStatus::Running {
             self.notify(workflow);
             return Ok(());
         }
         let mut events = Vec::new();
         let mut timers = Vec::new();
-        let mut failed = None;
         let looked_at: Vec<(&BeadId, &BeadRecord)> = match changed {
             None => record.beads().collect(),
             Some(beads) => beads
@@ -276,47 +361,41 @@ impl SchedulerState {
                 .filter_map(|bead| record.bead(bead).map(|r| (bead, r)))
                 .collect(),
         };
+        // A bead given up on stops the run's progress: no retry is planned
+        // and nothing new made ready. Beads running finish and are recorded.
+        let given_up = given_up(record);
         for (bead, bead_record) in looked_at {
-            if !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
+            if given_up || !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
                 continue;
             }
             if let Some(due) = bead_record.retry_at_ms() {
                 timers.push((bead.clone(), due));
                 continue;
             }
-            let retries = record.task(bead).map_or(0, |t| t.retries);
-            if bead_record.retryable && bead_record.attempts <= retries {
-                let delay = self
-                    .options
-                    .retry_backoff
-                    .delay(bead.as_str(), bead_record.attempts);
-                let due = now.saturating_add(ms(delay));
-                events.push(DomainEvent::BeadRetryScheduled {
-                    workflow: workflow.clone(),
-                    bead: bead.clone(),
-                    at_ms: due,
-                });
-                timers.push((bead.clone(), due));
-            } else if failed.is_none() {
-                failed = Some(format!(
-                    "bead {} failed after {} attempt(s): {}",
-                    bead.as_str(),
-                    bead_record.attempts,
-                    bead_record
-                        .last_error
-                        .as_deref()
-                        .unwrap_or("no error recorded")
-                ));
-            }
-        }
-        if let Some(reason) = failed {
-            // The workflow is given up on: nothing else of it is logged.
-            self.persist(vec![DomainEvent::WorkflowFailed {
+            let delay = self
+                .options
+                .retry_backoff
+                .delay(bead.as_str(), bead_record.attempts);
+            let due = now.saturating_add(ms(delay));
+            events.push(DomainEvent::BeadRetryScheduled {
                 workflow: workflow.clone(),
-                reason,
-            }])
-            .await?;
-            self.notify(workflow);
+                bead: bead.clone(),
+                at_ms: due,
+            });
+            timers.push((bead.clone(), due));
+        }
+        if given_up {
+            let counts = record.counts();
+            if counts.scheduled + counts.running == 0 {
+                // Nothing is in flight: every outcome is recorded.
+                let reason = failure_reason(record);
+                self.persist(vec![DomainEvent::WorkflowFailed {
+                    workflow: workflow.clone(),
+                    reason,
+                }])
+                .await?;
+                self.notify(workflow);
+            }
             return Ok(());
         }
         let ready = newly_ready(record, changed);
@@ -347,7 +426,7 @@ impl SchedulerState {
         Ok(())
     }
 
-    fn arm_retry(&mut self, workflow: &WorkflowId, bead: BeadId, delay_ms: u64) {
+    fn arm_retry(&mut self, workflow: &RunId, bead: BeadId, delay_ms: u64) {
         if !self.timers.insert((workflow.clone(), bead.clone())) {
             return;
         }
@@ -358,10 +437,11 @@ impl SchedulerState {
             });
     }
 
-    async fn retry_due(&mut self, workflow: WorkflowId, bead: BeadId) -> Result<()> {
+    async fn retry_due(&mut self, workflow: RunId, bead: BeadId) -> Result<()> {
         self.timers.remove(&(workflow.clone(), bead.clone()));
         let due = self.state.workflow(&workflow).is_some_and(|r| {
-            r.status() == WorkflowStatus::Running
+            r.status() == RunStatus::Running
+                && !given_up(r)
                 && r.bead(&bead).is_some_and(|b| {
                     matches!(b.state, BeadState::Failed | BeadState::TimedOut)
                         && b.retry_at_ms().is_some()
@@ -436,15 +516,25 @@ impl SchedulerState {
         let now = self.now_ms();
         let mut lost = Vec::new();
         for (index, workflow, bead, attempt, task) in sends {
+            let (input, dependencies) = match self.state.workflow(&workflow) {
+                Some(record) => (
+                    Arc::clone(record.input()),
+                    Arc::from(record.dependency_outputs(&bead)),
+                ),
+                None => (Arc::from(strand_projections::EMPTY_INPUT), Arc::from([])),
+            };
             let Some(worker) = self.workers.get_mut(index) else {
                 continue;
             };
             let assignment = Assignment {
-                workflow: workflow.clone(),
+                run: workflow.clone(),
                 bead: bead.clone(),
                 attempt,
                 action: task.action,
                 timeout: task.timeout_ms.map(Duration::from_millis),
+                input,
+                dependencies,
+                max_output_bytes: self.options.max_output_bytes,
                 heartbeat_every: self.options.heartbeat_every,
                 reply: self.myself.clone(),
             };
@@ -481,7 +571,7 @@ impl SchedulerState {
             let Some(record) = self.state.workflow(&queued.workflow) else {
                 continue;
             };
-            if record.status() != WorkflowStatus::Running {
+            if record.status() != RunStatus::Running || given_up(record) {
                 continue;
             }
             let (Some(bead), Some(task)) = (record.bead(&queued.bead), record.task(&queued.bead))
@@ -502,21 +592,21 @@ impl SchedulerState {
         self.flush_queued = false;
         let mut events = Vec::new();
         // The beads recorded, per workflow, in first-report order.
-        let mut touched: Vec<(WorkflowId, Vec<BeadId>)> = Vec::new();
+        let mut touched: Vec<(RunId, Vec<BeadId>)> = Vec::new();
         for finished in std::mem::take(&mut self.pending) {
             if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
                 // Any report shows the worker free again.
                 worker.suspect = false;
                 if worker.running.as_ref().is_some_and(|r| {
-                    r.workflow == finished.workflow
+                    r.workflow == finished.run
                         && r.bead == finished.bead
                         && r.attempt == finished.attempt
                 }) {
                     worker.running = None;
                 }
             }
-            let current = self.state.workflow(&finished.workflow).is_some_and(|r| {
-                r.status() == WorkflowStatus::Running
+            let current = self.state.workflow(&finished.run).is_some_and(|r| {
+                r.status() == RunStatus::Running
                     && r.bead(&finished.bead).is_some_and(|b| {
                         b.state == BeadState::Running && b.attempts == finished.attempt
                     })
@@ -524,18 +614,21 @@ impl SchedulerState {
             if !current {
                 continue;
             }
-            let (workflow, bead, attempt) = (finished.workflow, finished.bead, finished.attempt);
+            let (workflow, bead, attempt) = (finished.run, finished.bead, finished.attempt);
             match touched.iter_mut().find(|(w, _)| *w == workflow) {
                 Some((_, beads)) => beads.push(bead.clone()),
                 None => touched.push((workflow.clone(), vec![bead.clone()])),
             }
             events.push(match finished.outcome {
-                AttemptOutcome::Completed(output) => DomainEvent::BeadCompleted {
-                    workflow,
-                    bead,
-                    attempt,
-                    output,
-                },
+                AttemptOutcome::Completed { output, log_tail } => {
+                    DomainEvent::BeadCompletedWithOutput {
+                        run: workflow,
+                        bead,
+                        attempt,
+                        output,
+                        log_tail,
+                    }
+                }
                 AttemptOutcome::Failed(error) => DomainEvent::BeadFailed {
                     workflow,
                     bead,
@@ -558,24 +651,108 @@ impl SchedulerState {
         Ok(())
     }
 
-    async fn submit(&mut self, submission: Submission) -> Result<WorkflowId> {
-        let workflow = submission.workflow.clone();
-        if self.state.workflow(&workflow).is_some() {
-            // Known: resuming it is what recovery already did.
-            return Ok(workflow);
+    async fn submit(&mut self, submission: Submission) -> Result<Started> {
+        if let Some(started) = self.existing(&submission)? {
+            return Ok(started);
         }
-        let event = DomainEvent::WorkflowSubmitted {
-            workflow: workflow.clone(),
+        self.check_affinity(&submission.tasks)?;
+        let run = submission.run.clone();
+        let event = DomainEvent::RunSubmitted {
+            run: run.clone(),
             name: submission.name,
+            definition: submission.definition,
             dag: submission.dag,
             tasks: submission.tasks,
+            input: submission.input,
         };
         // Refuse a bad submission before anything is written: the log must
         // hold only events its projection accepts.
         StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone())?;
         self.persist(vec![event]).await?;
-        self.advance(&workflow, None).await?;
-        Ok(workflow)
+        self.advance(&run, None).await?;
+        Ok(Started {
+            run,
+            existing: false,
+        })
+    }
+
+    /// The run already in the log that `submission` names, if any (its
+    /// recovery already resumed it), or why the submission is refused.
+    fn existing(&self, submission: &Submission) -> Result<Option<Started>> {
+        let found = |run: &RunId| Started {
+            run: run.clone(),
+            existing: true,
+        };
+        match submission.reuse {
+            Reuse::Exact => {
+                let Some(record) = self.state.workflow(&submission.run) else {
+                    return Ok(None);
+                };
+                let differs = if record.definition() != submission.definition {
+                    Some(RunDifference::Definition)
+                } else if !same_input(record.input(), &submission.input) {
+                    Some(RunDifference::Input)
+                } else {
+                    None
+                };
+                match differs {
+                    Some(differs) => Err(ActorError::RunConflict {
+                        run: submission.run.as_str().to_owned(),
+                        differs,
+                    }),
+                    None => Ok(Some(found(&submission.run))),
+                }
+            }
+            Reuse::New => match self.state.workflow(&submission.run) {
+                Some(_) => Err(ActorError::RunExists {
+                    run: submission.run.as_str().to_owned(),
+                }),
+                None => Ok(None),
+            },
+            Reuse::ResumeUnfinished => {
+                let unfinished = self
+                    .state
+                    .runs()
+                    .filter(|r| r.status() == RunStatus::Running && r.name() == submission.name)
+                    .min_by_key(|r| (r.submitted_at_ms(), r.id().clone()));
+                let Some(record) = unfinished else {
+                    return Ok(None);
+                };
+                if record.definition() != submission.definition {
+                    return Err(ActorError::DefinitionChanged {
+                        run: record.id().as_str().to_owned(),
+                        name: submission.name.clone(),
+                        existing: record.definition().short(),
+                        submitted: submission.definition.short(),
+                    });
+                }
+                Ok(Some(found(record.id())))
+            }
+        }
+    }
+
+    /// Refuses tasks whose hard affinity no worker of the pool has.
+    fn check_affinity(&self, tasks: &[TaskSpec]) -> Result<()> {
+        if self.placement.affinity() != AffinityMode::Hard {
+            return Ok(());
+        }
+        for task in tasks {
+            let Some(label) = task.affinity.as_deref() else {
+                continue;
+            };
+            let served = self
+                .options
+                .workers
+                .iter()
+                .any(|(_, labels)| labels.iter().any(|l| l == label));
+            if !served {
+                return Err(ActorError::UnsatisfiableAffinity {
+                    bead: task.id.as_str().to_owned(),
+                    label: label.to_owned(),
+                });
+            }
+        }
+        Ok(())
     }
 
     async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {
@@ -595,7 +772,7 @@ impl SchedulerState {
                         workflow: workflow.as_str().to_owned(),
                     }));
                 }
-                Some(outcome) if outcome.status != WorkflowStatus::Running => {
+                Some(outcome) if outcome.status != RunStatus::Running => {
                     let _ = reply.send(Ok(outcome));
                 }
                 Some(_) => self.waiters.entry(workflow).or_default().push(reply),
