@@ -1,25 +1,44 @@
-//! Strand embedded in a program: handlers registered by name, a workflow
-//! built in code, run durably on a data directory.
+//! Strand embedded in a program: handlers registered by name, a run with an
+//! input, outputs handed from a task to its dependent, run durably on a data
+//! directory.
 //!
 //! `cargo run --example embed [DATA_DIR]` (default `./strand-embed-data`).
-//! Run it twice: the second run finds the workflow finished in the log and
-//! runs nothing again.
+//! Run it twice: the run id is fixed, so the second time finds the run
+//! finished in the log and runs nothing again.
 
-use strand::actors::orchestration::{TaskContext, TaskError, TaskResult};
-use strand::engine::Engine;
+use serde::{Deserialize, Serialize};
+use strand::actors::orchestration::{Json, TaskContext, TaskError, TaskResult};
+use strand::engine::{Engine, RunInput};
 use strand::workflow::Workflow;
 
-async fn fetch(cx: TaskContext) -> TaskResult {
-    // The idempotency key is stable for an attempt: use it to make side
-    // effects safe to repeat (execution is at least once).
-    Ok(format!("fetched ({})", cx.idempotency_key))
+#[derive(Deserialize)]
+struct Input {
+    region: String,
 }
 
-async fn score(cx: TaskContext) -> TaskResult {
+#[derive(Serialize, Deserialize)]
+struct Fetched {
+    region: String,
+    rows: u32,
+}
+
+async fn fetch(cx: TaskContext) -> TaskResult<Json<Fetched>> {
+    // The idempotency key (`run/bead`) is the same for every attempt: use it
+    // to make side effects safe to repeat (execution is at least once).
+    let input: Input = cx.input()?;
+    println!("fetching {} under key {}", input.region, cx.idempotency_key);
+    Ok(Json(Fetched {
+        region: input.region,
+        rows: 1200,
+    }))
+}
+
+async fn score(cx: TaskContext) -> TaskResult<String> {
     if cx.attempt == 1 {
         return Err(TaskError::retryable("the model server was busy"));
     }
-    Ok("scored 0.93".to_owned())
+    let fetched: Fetched = cx.output_of_json("fetch")?;
+    Ok(format!("scored {} rows of {}: 0.93", fetched.rows, fetched.region))
 }
 
 #[tokio::main]
@@ -37,6 +56,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "embedded",
         r#"
         name = "scoring"
+        [input]
+        region = "eu"
         [[task]]
         id = "fetch"
         handler = "fetch"
@@ -47,11 +68,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         retries = 2
         "#,
     )?;
-    let outcome = engine.run(&workflow).await?;
+    let mut input = RunInput::new();
+    input.insert("region".to_owned(), "us-east".into());
+    let started = engine
+        .start_with_id(&workflow, "scoring-demo".into(), input)
+        .await?;
+    let outcome = engine.wait(&started.run).await?;
+    let score = engine.output(&outcome.run, "score").await?;
     println!(
-        "workflow {}: {}",
-        outcome.workflow.as_str(),
-        outcome.status.as_str()
+        "run {}: {}{}: {}",
+        outcome.run.as_str(),
+        outcome.status.as_str(),
+        if started.existing { " (found in the log)" } else { "" },
+        score.as_ref().and_then(|o| o.as_text()).unwrap_or("-"),
     );
     engine.shutdown().await?;
     Ok(())

@@ -252,7 +252,7 @@ async fn completed_once(engine: &Engine, workflow: &RunId, beads: usize) {
         .unwrap();
     let mut completions: HashMap<String, usize> = HashMap::new();
     for event in &events {
-        if let DomainEvent::BeadCompleted { bead, .. } = strand::actors::decode(event).unwrap().1 {
+        if let DomainEvent::BeadCompletedWithOutput { bead, .. } = strand::actors::decode(event).unwrap().1 {
             *completions.entry(bead.as_str().to_owned()).or_default() += 1;
         }
     }

@@ -168,7 +168,7 @@ fn given_workflows_when_status_is_asked_then_each_workflow_and_its_beads_are_lis
     assert!(text.status.success());
     assert!(String::from_utf8_lossy(&text.stdout).contains(&first));
 
-    let missing = json(&data, &["status", "no-such-workflow"], 1);
+    let missing = json(&data, &["status", "no-such-workflow"], 2);
     assert!(
         missing["error"]
             .as_str()

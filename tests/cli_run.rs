@@ -1,5 +1,5 @@
-//! `strand run`: the CLI contract (exit codes, JSON shape) and resuming a
-//! finished or failed workflow without running finished tasks again.
+//! `strand run`: the CLI contract (exit codes, JSON shape) and finding a
+//! finished run again by its id without running finished tasks again.
 
 use std::path::Path;
 
@@ -31,7 +31,7 @@ fn given_a_workflow_with_an_unknown_dependency_when_run_then_exit_2_and_nothing_
 }
 
 #[test]
-fn given_a_workflow_when_run_twice_then_the_second_run_reports_it_without_running_tasks_again()
+fn given_a_run_id_when_run_twice_then_the_second_run_reports_it_without_running_tasks_again()
 -> TestResult {
     let tmp = tempfile::tempdir()?;
     let marker = tmp.path().join("ran.txt");
@@ -48,12 +48,13 @@ fn given_a_workflow_when_run_twice_then_the_second_run_reports_it_without_runnin
     let data = tmp.path().join("data");
     for _ in 0..2 {
         let out = strand(&data)?
-            .args(["-o", "json", "run"])
+            .args(["-o", "json", "run", "--id", "twice-1"])
             .arg(&file)
             .output()?;
         assert_eq!(out.status.code(), Some(0));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout)?;
         assert_eq!(json["workflow"], "twice");
+        assert_eq!(json["run"], "twice-1");
         assert_eq!(json["state"], "completed");
         assert_eq!(json["beads"]["completed"], 2);
         assert_eq!(json["beads"]["failed"], 0);

@@ -1,8 +1,12 @@
 //! Guards against losing or repeating work when the process dies: `strand
 //! run` is killed with SIGKILL at pseudo-random moments while it runs a workflow of a
 //! few hundred short shell tasks, then run again until it completes.
-//! Afterwards every bead has exactly one completion event in the log, the
-//! log verifies, and `replay --verify` agrees with a full replay.
+//! Every task reads its dependency's output and writes a checksum of
+//! what it read. Afterwards all the kills resumed one run (no `--id`: the
+//! unfinished run of the definition is found again), every bead has
+//! exactly one completion event in the log, every bead's recorded output is
+//! the one its dependent saw, the log verifies, and `replay --verify` agrees
+//! with a full replay.
 
 #![allow(
     clippy::unwrap_used,
@@ -32,9 +36,11 @@ fn workflow_file(dir: &Path) -> std::path::PathBuf {
     let mut toml = String::from("name = \"crash\"\n");
     for layer in 0..LAYERS {
         for i in 0..WIDTH {
+            // Prints its id, then the SHA-256 of its dependency's output
+            // (of nothing, in the first layer).
             write!(
                 toml,
-                "[[task]]\nid = \"t{layer:02}-{i}\"\nrun = \"sleep 0.05\"\n"
+                "[[task]]\nid = \"t{layer:02}-{i}\"\nrun = \"sleep 0.05; echo $STRAND_BEAD; cat $STRAND_DEPS_DIR/* 2>/dev/null | sha256sum\"\n"
             )
             .unwrap();
             if layer > 0 {
@@ -45,6 +51,16 @@ fn workflow_file(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("crash.toml");
     std::fs::write(&path, toml).unwrap();
     path
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::new(), |mut out, b| {
+            write!(out, "{b:02x}").unwrap();
+            out
+        })
 }
 
 fn strand(data: &Path) -> Command {
@@ -92,13 +108,24 @@ fn given_strand_run_killed_at_random_moments_when_rerun_then_it_completes_with_e
         kills >= 3,
         "the run must have been killed mid-way several times"
     );
+    let run = result["run"].as_str().unwrap().to_owned();
+    let runs = strand(&data).args(["-o", "json", "runs"]).output()?;
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout)?;
+    assert_eq!(
+        runs["runs"].as_array().map(Vec::len),
+        Some(1),
+        "every rerun resumed the one run: {runs}"
+    );
     let log = EventLog::open_read_only(&data)?;
     let mut completed: HashMap<String, usize> = HashMap::new();
+    let mut outputs: HashMap<String, String> = HashMap::new();
     let mut lost = 0;
-    for event in log.read_stream("workflow/crash", Seq::FIRST)? {
+    for event in log.read_stream(&format!("workflow/{run}"), Seq::FIRST)? {
         match strand::actors::decode(&event?)?.1 {
-            DomainEvent::BeadCompleted { bead, .. } => {
+            DomainEvent::BeadCompletedWithOutput { bead, output, .. } => {
                 *completed.entry(bead.as_str().to_owned()).or_default() += 1;
+                let text = output.as_text().unwrap().to_owned();
+                outputs.insert(bead.into_string(), text);
             }
             DomainEvent::BeadTimedOut { .. } => lost += 1,
             _ => {}
@@ -109,6 +136,22 @@ fn given_strand_run_killed_at_random_moments_when_rerun_then_it_completes_with_e
         completed.values().all(|&n| n == 1),
         "a bead completed twice"
     );
+    for layer in 0..LAYERS {
+        for i in 0..WIDTH {
+            let bead = format!("t{layer:02}-{i}");
+            let seen = if layer == 0 {
+                sha256_hex(b"")
+            } else {
+                let dependency = format!("t{:02}-{}", layer - 1, (i * 7) % WIDTH);
+                sha256_hex(outputs[&dependency].as_bytes())
+            };
+            assert_eq!(
+                outputs[&bead],
+                format!("{bead}\n{seen}  -\n"),
+                "{bead} saw another output of its dependency than the one recorded"
+            );
+        }
+    }
     drop(log);
 
     let verify = strand(&data)

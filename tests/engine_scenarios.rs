@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use strand::actors::orchestration::{TaskContext, TaskError, TaskResult};
 use strand::actors::policy::Backoff;
-use strand::engine::{Engine, EngineBuilder};
-use strand::projections::{BeadState, DomainEvent, RunStatus};
+use strand::engine::{Engine, EngineBuilder, RunInput};
+use strand::projections::{BeadState, DomainEvent, RunId, RunStatus};
 use strand::workflow::Workflow;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -81,7 +81,7 @@ fn builder(dir: &std::path::Path, journal: &Journal) -> EngineBuilder {
         })
         .handler("poison", move |cx: TaskContext| {
             poison.record(&cx);
-            async move { Err(TaskError::retryable("always fails")) }
+            async move { TaskResult::<()>::Err(TaskError::retryable("always fails")) }
         })
         .handler("panicky", move |cx: TaskContext| {
             panicky.record(&cx);
@@ -102,7 +102,7 @@ fn builder(dir: &std::path::Path, journal: &Journal) -> EngineBuilder {
         })
         .handler("fatal", move |cx: TaskContext| {
             fatal.record(&cx);
-            async move { Err(TaskError::permanent("bad input")) }
+            async move { TaskResult::<()>::Err(TaskError::permanent("bad input")) }
         })
 }
 
@@ -120,13 +120,25 @@ fn workflow(name: &str, tasks: &[(&str, &str, &[&str], &str)]) -> Workflow {
     Workflow::from_toml_str(&format!("{name}.toml"), &toml).unwrap()
 }
 
+/// The stream of the newest run of the definition `name` (or of the run
+/// whose id is `name`, for runs submitted under an id of their own).
+async fn stream_of(engine: &Engine, name: &str) -> String {
+    let runs = engine.status().await.unwrap();
+    let newest = runs
+        .iter()
+        .filter(|r| r.name == name)
+        .max_by_key(|r| (r.submitted_at_ms, r.id.clone()));
+    let id = newest.map_or(name, |r| r.id.as_str());
+    format!("workflow/{id}")
+}
+
 /// The workflow's events, in log order.
 async fn events(engine: &Engine, workflow: &str) -> Vec<DomainEvent> {
     engine
         .runtime()
         .store()
         .read_stream(
-            &format!("workflow/{workflow}"),
+            &stream_of(engine, workflow).await,
             strand::eventlog::Seq::FIRST,
         )
         .await
@@ -139,7 +151,7 @@ async fn events(engine: &Engine, workflow: &str) -> Vec<DomainEvent> {
 fn completions(events: &[DomainEvent]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for event in events {
-        if let DomainEvent::BeadCompleted { bead, .. } = event {
+        if let DomainEvent::BeadCompletedWithOutput { bead, .. } = event {
             *counts.entry(bead.as_str().to_owned()).or_default() += 1;
         }
     }
@@ -178,9 +190,12 @@ async fn given_a_ci_pipeline_when_run_then_every_bead_completes_once_after_its_d
         log.last(),
         Some(DomainEvent::WorkflowCompleted { .. })
     ));
-    // Running a finished workflow again runs nothing.
-    let again = engine.run(&pipeline).await?;
-    assert_eq!(again.status, RunStatus::Completed);
+    // Starting the finished run again, by its id, runs nothing.
+    let again = engine
+        .start_with_id(&pipeline, outcome.run.clone(), RunInput::new())
+        .await?;
+    assert!(again.existing);
+    assert_eq!(engine.wait(&again.run).await?.status, RunStatus::Completed);
     assert_eq!(journal.runs().len(), 5);
     engine.shutdown().await?;
     Ok(())
@@ -343,10 +358,16 @@ async fn given_a_completed_workflow_when_run_again_after_reopen_then_nothing_rer
     let journal = Journal::default();
     let engine = builder(dir.path(), &journal).open().await?;
     let first = workflow("resume", &[("a", "ok", &[], ""), ("b", "ok", &["a"], "")]);
-    engine.run(&first).await?;
+    let id = RunId::from("resume-1");
+    let started = engine
+        .start_with_id(&first, id.clone(), RunInput::new())
+        .await?;
+    engine.wait(&started.run).await?;
     engine.shutdown().await?;
     let engine = builder(dir.path(), &journal).open().await?;
-    let outcome = engine.run(&first).await?;
+    let again = engine.start_with_id(&first, id, RunInput::new()).await?;
+    assert!(again.existing, "the run is found again by its id");
+    let outcome = engine.wait(&again.run).await?;
     assert_eq!(outcome.status, RunStatus::Completed);
     assert_eq!(journal.runs().len(), 2, "nothing ran twice");
     let status = engine.status().await?;
@@ -560,7 +581,7 @@ async fn given_a_wedged_worker_when_heartbeats_stop_then_the_attempt_is_timed_ou
     assert!(timed_out[0].contains("sent no heartbeat"), "{timed_out:?}");
     assert_eq!(completions(&log).get("w"), Some(&1));
     let completed_by = log.iter().find_map(|e| match e {
-        DomainEvent::BeadCompleted { attempt, .. } => Some(*attempt),
+        DomainEvent::BeadCompletedWithOutput { attempt, .. } => Some(*attempt),
         _ => None,
     });
     assert_eq!(completed_by, Some(2));

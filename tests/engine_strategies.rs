@@ -34,13 +34,25 @@ fn workflow(name: &str, tasks: &[(&str, &[&str], &str)]) -> Workflow {
     Workflow::from_toml_str(&format!("{name}.toml"), &toml).unwrap()
 }
 
+/// The stream of the newest run of the definition `name` (or of the run
+/// whose id is `name`, for runs submitted under an id of their own).
+async fn stream_of(engine: &Engine, name: &str) -> String {
+    let runs = engine.status().await.unwrap();
+    let newest = runs
+        .iter()
+        .filter(|r| r.name == name)
+        .max_by_key(|r| (r.submitted_at_ms, r.id.clone()));
+    let id = newest.map_or(name, |r| r.id.as_str());
+    format!("workflow/{id}")
+}
+
 /// `(bead, worker)` of every `BeadScheduled`, in log order.
 async fn placements(engine: &Engine, workflow: &str) -> Vec<(String, String)> {
     engine
         .runtime()
         .store()
         .read_stream(
-            &format!("workflow/{workflow}"),
+            &stream_of(engine, workflow).await,
             strand::eventlog::Seq::FIRST,
         )
         .await

@@ -5,8 +5,10 @@ use std::collections::VecDeque;
 
 use strand_dag::{BeadId, DependencyType, WorkflowDag};
 
+use crate::definition::DefinitionHash;
 use crate::event::{DomainEvent, TaskAction, TaskSpec};
-use crate::ids::{WorkerId, RunId};
+use crate::ids::{RunId, WorkerId};
+use crate::output::Output;
 use crate::synthetic::HistoryParams;
 use crate::synthetic::rng::SplitMix64;
 
@@ -90,6 +92,9 @@ pub(crate) struct Live {
     /// Released, not completed beads.
     flights: Vec<Flight>,
     /// Beads not yet completed.
+    /// Written with the events of before runs (`WorkflowSubmitted`,
+    /// `BeadCompleted`).
+    legacy: bool,
     remaining: usize,
     /// Steps taken so far.
     steps: u64,
@@ -154,12 +159,28 @@ impl Live {
                 affinity: index.is_multiple_of(5).then(|| "io".to_owned()),
             })
             .collect();
-        cx.out.push_back(DomainEvent::WorkflowSubmitted {
-            workflow: id.clone(),
-            name: format!("synthetic-{number}"),
-            dag,
-            tasks,
-        });
+        // Odd workflows are written as before runs existed (the formats a
+        // log of that time holds), even ones as runs with an input.
+        let legacy = number % 2 == 1;
+        let name = format!("synthetic-{number}");
+        let submission = if legacy {
+            DomainEvent::WorkflowSubmitted {
+                workflow: id.clone(),
+                name,
+                dag,
+                tasks,
+            }
+        } else {
+            DomainEvent::RunSubmitted {
+                run: id.clone(),
+                definition: DefinitionHash::of(&name, &dag, &tasks),
+                name,
+                dag,
+                tasks,
+                input: format!("{{\"number\":{number}}}"),
+            }
+        };
+        cx.out.push_back(submission);
         if count == 0 {
             cx.out
                 .push_back(DomainEvent::WorkflowCompleted { workflow: id });
@@ -185,6 +206,7 @@ impl Live {
             waiting,
             flights,
             remaining: count,
+            legacy,
             steps: 0,
             doom_at: if doomed {
                 1 + cx.rng.below(per_bead)
@@ -310,11 +332,21 @@ impl Live {
                 return Outcome::Going;
             }
         }
-        cx.out.push_back(DomainEvent::BeadCompleted {
-            workflow,
-            bead,
-            attempt,
-            output: "ok".to_owned(),
+        cx.out.push_back(if self.legacy {
+            DomainEvent::BeadCompleted {
+                workflow,
+                bead,
+                attempt,
+                output: "ok".to_owned(),
+            }
+        } else {
+            DomainEvent::BeadCompletedWithOutput {
+                run: workflow,
+                bead,
+                attempt,
+                output: Output::text("ok"),
+                log_tail: String::new(),
+            }
         });
         for &dependent in self
             .dependents

@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use strand_projections::codec;
 use strand_projections::{
-    BeadId, BreakerState, DependencyType, DomainEvent, TaskAction, TaskSpec, WorkerId, WorkflowDag,
-    RunId,
+    BeadId, BreakerState, DefinitionHash, DependencyType, DomainEvent, Output, RunId, TaskAction,
+    TaskSpec, WorkerId, WorkflowDag,
 };
 
 fn text() -> impl Strategy<Value = String> {
@@ -198,6 +198,41 @@ fn event_strategy() -> impl Strategy<Value = DomainEvent> {
                 reason,
             }
         ),
+        (
+            wf(),
+            text(),
+            dag_strategy(),
+            proptest::collection::vec(task_strategy(), 0..4),
+            text(),
+        )
+            .prop_map(|(run, name, dag, tasks, input)| DomainEvent::RunSubmitted {
+                definition: DefinitionHash::of(&name, &dag, &tasks),
+                run,
+                name,
+                dag,
+                tasks,
+                input,
+            }),
+        (
+            wf(),
+            bead(),
+            any::<u32>(),
+            proptest::collection::vec(any::<u8>(), 0..16),
+            proptest::option::of(text()),
+            text(),
+        )
+            .prop_map(|(run, bead, attempt, bytes, content_type, log_tail)| {
+                DomainEvent::BeadCompletedWithOutput {
+                    run,
+                    bead,
+                    attempt,
+                    output: Output {
+                        bytes,
+                        content_type,
+                    },
+                    log_tail,
+                }
+            }),
     ]
 }
 
@@ -214,7 +249,7 @@ proptest! {
 
     #[test]
     fn prop_arbitrary_bytes_with_arbitrary_kind_never_panic(
-        kind in prop_oneof![1 => any::<u16>(), 4 => 0_u16..26],
+        kind in prop_oneof![1 => any::<u16>(), 4 => 0_u16..28],
         body in proptest::collection::vec(any::<u8>(), 0..256),
     ) {
         if let Ok(event) = codec::decode(kind, &body) {

@@ -10,7 +10,8 @@ mod hostile;
 mod kinds;
 
 use strand_projections::{
-    BeadId, BreakerState, DependencyType, DomainEvent, WorkerId, WorkflowDag, RunId,
+    BeadId, BreakerState, DefinitionHash, DependencyType, DomainEvent, Output, RunId, WorkerId,
+    WorkflowDag,
 };
 
 /// The graph `a -> b` (blocking).
@@ -94,8 +95,8 @@ fn one_of_each() -> Vec<DomainEvent> {
             reason: "t".into(),
         },
         DomainEvent::BeadCancelled {
-            workflow,
-            bead,
+            workflow: workflow.clone(),
+            bead: bead.clone(),
             reason: "c".into(),
         },
         DomainEvent::WorkerSpawned {
@@ -150,6 +151,21 @@ fn one_of_each() -> Vec<DomainEvent> {
             stream: "worker/w".into(),
             seq: 9,
             reason: "r".into(),
+        },
+        DomainEvent::RunSubmitted {
+            run: workflow.clone(),
+            name: "n".into(),
+            definition: DefinitionHash::of("n", &small_dag(), &[]),
+            dag: small_dag(),
+            tasks: vec![],
+            input: r#"{"region":"eu"}"#.into(),
+        },
+        DomainEvent::BeadCompletedWithOutput {
+            run: workflow.clone(),
+            bead: bead.clone(),
+            attempt: 1,
+            output: Output::bytes(vec![0, 1, 2]),
+            log_tail: "warn".into(),
         },
     ]
 }
