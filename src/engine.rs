@@ -48,7 +48,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use strand_actors::orchestration::{
-    AffinityMode, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
+    AffinityMode, admission, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
     RunOutcome, SchedulerLink, SchedulerMsg, ShellHandler, Started, Submission, TaskHandler,
     WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch,
 };
@@ -58,6 +58,9 @@ use strand_projections::{
     BeadId, DefinitionHash, Output, RunId, RunRecord, RunSummary, StateManager, TaskAction,
     TaskSpec, WorkflowDag,
 };
+
+use strand_eventlog::EventLog;
+use strand_replay::ReplayEngine;
 
 use crate::workflow::Workflow;
 
@@ -104,6 +107,44 @@ fn task_specs(workflow: &Workflow) -> Vec<TaskSpec> {
             affinity: task.affinity.clone(),
         })
         .collect()
+}
+
+/// The submission of a run of a workflow file.
+fn submission(workflow: &Workflow, run: RunId, input: String, reuse: Reuse) -> Submission {
+    let tasks = task_specs(workflow);
+    Submission {
+        run,
+        name: workflow.name().to_owned(),
+        definition: DefinitionHash::of(workflow.name(), workflow.dag(), &tasks),
+        dag: workflow.dag().clone(),
+        tasks,
+        input,
+        reuse,
+    }
+}
+
+/// A run's input: the file's `[input]` defaults overlaid by `input`, as
+/// JSON text within `max` bytes.
+fn input_text(workflow: &Workflow, input: &RunInput, max: usize) -> Result<String, ActorError> {
+    let mut full = workflow.input_defaults().clone();
+    full.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
+    bounded(&full, max)
+}
+
+/// `input` as JSON text, refused over `max` bytes.
+fn bounded(input: &RunInput, max: usize) -> Result<String, ActorError> {
+    let text = serde_json::to_string(input).map_err(|error| ActorError::BadInput {
+        reason: error.to_string(),
+    })?;
+    if text.len() > max {
+        return Err(ActorError::BadInput {
+            reason: format!(
+                "it is {} bytes as JSON, more than the {max}-byte bound",
+                text.len()
+            ),
+        });
+    }
+    Ok(text)
 }
 
 /// The content hash of a workflow file's definition, as a run of it records.
@@ -241,6 +282,49 @@ impl EngineBuilder {
     pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
         self.retry_backoff = backoff;
         self
+    }
+
+    /// Whether a run of `workflow` (under `id`, or, without one, resuming
+    /// the unfinished run of its name) with `input` would be accepted by
+    /// the engine this builder opens, checked against the log at the data
+    /// directory before the engine opens, so that a refusal writes nothing
+    /// at all. Reads the log (a replay): blocking; call it off the async
+    /// workers. The engine applies the same rules when the run is
+    /// submitted.
+    ///
+    /// # Errors
+    /// [`ActorError::BadInput`], [`ActorError::UnsatisfiableAffinity`],
+    /// [`ActorError::RunConflict`], [`ActorError::DefinitionChanged`]; the
+    /// log's read errors.
+    pub fn precheck(
+        &self,
+        workflow: &Workflow,
+        id: Option<&RunId>,
+        input: &RunInput,
+    ) -> Result<(), ActorError> {
+        let reuse = if id.is_some() {
+            Reuse::Exact
+        } else {
+            Reuse::ResumeUnfinished
+        };
+        let id = id.cloned().unwrap_or_else(|| fresh_run_id(workflow.name()));
+        let input = input_text(workflow, input, self.max_input_bytes)?;
+        let submission = submission(workflow, id, input, reuse);
+        let labelled: Vec<(String, Vec<String>)> = self
+            .labelled
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(label, _)| (label.clone(), vec![label.clone()]))
+            .collect();
+        admission::check_affinity(&submission.tasks, &labelled, self.affinity)?;
+        let log = match EventLog::open_read_only(&self.dir) {
+            Ok(log) => log,
+            // No log yet: no run to conflict with.
+            Err(strand_eventlog::Error::NotFound { .. }) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        let replayed = ReplayEngine::new(log).rebuild::<StateManager>(&mut |_| {})?;
+        admission::existing(&replayed.projection, &submission).map(|_| ())
     }
 
     /// Open the data directory (created if absent), recover, and start.
@@ -395,37 +479,8 @@ impl Engine {
         input: &RunInput,
         reuse: Reuse,
     ) -> Result<Started, ActorError> {
-        let mut full = workflow.input_defaults().clone();
-        full.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let input = self.input_text(&full)?;
-        let tasks = task_specs(workflow);
-        let submission = Submission {
-            run: id,
-            name: workflow.name().to_owned(),
-            definition: DefinitionHash::of(workflow.name(), workflow.dag(), &tasks),
-            dag: workflow.dag().clone(),
-            tasks,
-            input,
-            reuse,
-        };
-        self.send(submission).await
-    }
-
-    /// The input as JSON text, within the bound.
-    fn input_text(&self, input: &RunInput) -> Result<String, ActorError> {
-        let text = serde_json::to_string(input).map_err(|error| ActorError::BadInput {
-            reason: error.to_string(),
-        })?;
-        if text.len() > self.max_input_bytes {
-            return Err(ActorError::BadInput {
-                reason: format!(
-                    "it is {} bytes as JSON, more than the {}-byte bound",
-                    text.len(),
-                    self.max_input_bytes
-                ),
-            });
-        }
-        Ok(text)
+        let input = input_text(workflow, input, self.max_input_bytes)?;
+        self.send(submission(workflow, id, input, reuse)).await
     }
 
     /// Submit a workflow built in code: its DAG and one task spec per bead
@@ -467,7 +522,7 @@ impl Engine {
             definition: DefinitionHash::of(name, &dag, &tasks),
             dag,
             tasks,
-            input: self.input_text(&input)?,
+            input: bounded(&input, self.max_input_bytes)?,
             reuse: Reuse::Exact,
         };
         self.send(submission).await

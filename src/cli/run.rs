@@ -168,6 +168,15 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let workflow = Workflow::from_file(&args.file)?;
     let input = input(args)?;
     let labelled = worker_labels(args)?;
+    let mut builder = Engine::builder(&ctx.data)
+        .workers(args.workers)
+        .distribution(distribution(args, &workflow));
+    for (label, count) in labelled {
+        builder = builder.labelled_workers(label, count);
+    }
+    let id = args.id.as_deref().map(RunId::from);
+    // A refused run is refused before the engine opens: nothing is written.
+    builder.precheck(&workflow, id.as_ref(), &input)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -175,19 +184,9 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let bar = Bar::new(ctx, workflow.name(), "beads");
     let total = u64::try_from(workflow.tasks().len()).unwrap_or(u64::MAX);
     let (outcome, existing, record) = runtime.block_on(async {
-        let mut builder = Engine::builder(&ctx.data)
-            .workers(args.workers)
-            .distribution(distribution(args, &workflow));
-        for (label, count) in labelled {
-            builder = builder.labelled_workers(label, count);
-        }
         let engine = builder.open().await?;
-        let started = match &args.id {
-            Some(id) => {
-                engine
-                    .start_with_id(&workflow, RunId::from(id.as_str()), input)
-                    .await
-            }
+        let started = match id {
+            Some(id) => engine.start_with_id(&workflow, id, input).await,
             None => engine.resume_or_start(&workflow, input).await,
         };
         let outcome = match started {

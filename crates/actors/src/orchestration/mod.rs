@@ -20,6 +20,7 @@ pub use reconciler::{Reconciler, ReconcilerMsg, SchedulerLink};
 pub use scheduler::{
     LOST_ATTEMPT, Reuse, RunOutcome, Scheduler, SchedulerMsg, SchedulerOptions, Started, Submission,
 };
+pub use scheduler::admission;
 pub use shell::ShellHandler;
 pub use tree::{WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch};
 pub use worker::{Assignment, AttemptOutcome, BeadWorker, Finished, WorkerMsg};

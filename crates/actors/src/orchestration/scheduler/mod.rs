@@ -16,6 +16,7 @@
 //! to run with the next attempt (execution is at least once); a bead whose
 //! completion is durable never runs again.
 
+pub mod admission;
 mod liveness;
 
 use std::cmp::Reverse;
@@ -31,7 +32,7 @@ use strand_projections::{
 };
 
 use crate::context::Context;
-use crate::error::{ActorError, Result, RunDifference};
+use crate::error::{ActorError, Result};
 use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
 use crate::policy::Backoff;
@@ -259,21 +260,6 @@ fn failure_reason(record: &RunRecord) -> String {
         })
         .collect();
     failed.join("; ")
-}
-
-/// Whether two inputs (JSON objects, as text) are the same document,
-/// however they are spaced or their keys ordered.
-fn same_input(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 fn ms(d: Duration) -> u64 {
@@ -652,10 +638,14 @@ impl SchedulerState {
     }
 
     async fn submit(&mut self, submission: Submission) -> Result<Started> {
-        if let Some(started) = self.existing(&submission)? {
+        if let Some(started) = admission::existing(&self.state, &submission)? {
             return Ok(started);
         }
-        self.check_affinity(&submission.tasks)?;
+        admission::check_affinity(
+            &submission.tasks,
+            &self.options.workers,
+            self.placement.affinity(),
+        )?;
         let run = submission.run.clone();
         let event = DomainEvent::RunSubmitted {
             run: run.clone(),
@@ -674,85 +664,6 @@ impl SchedulerState {
             run,
             existing: false,
         })
-    }
-
-    /// The run already in the log that `submission` names, if any (its
-    /// recovery already resumed it), or why the submission is refused.
-    fn existing(&self, submission: &Submission) -> Result<Option<Started>> {
-        let found = |run: &RunId| Started {
-            run: run.clone(),
-            existing: true,
-        };
-        match submission.reuse {
-            Reuse::Exact => {
-                let Some(record) = self.state.workflow(&submission.run) else {
-                    return Ok(None);
-                };
-                let differs = if record.definition() != submission.definition {
-                    Some(RunDifference::Definition)
-                } else if !same_input(record.input(), &submission.input) {
-                    Some(RunDifference::Input)
-                } else {
-                    None
-                };
-                match differs {
-                    Some(differs) => Err(ActorError::RunConflict {
-                        run: submission.run.as_str().to_owned(),
-                        differs,
-                    }),
-                    None => Ok(Some(found(&submission.run))),
-                }
-            }
-            Reuse::New => match self.state.workflow(&submission.run) {
-                Some(_) => Err(ActorError::RunExists {
-                    run: submission.run.as_str().to_owned(),
-                }),
-                None => Ok(None),
-            },
-            Reuse::ResumeUnfinished => {
-                let unfinished = self
-                    .state
-                    .runs()
-                    .filter(|r| r.status() == RunStatus::Running && r.name() == submission.name)
-                    .min_by_key(|r| (r.submitted_at_ms(), r.id().clone()));
-                let Some(record) = unfinished else {
-                    return Ok(None);
-                };
-                if record.definition() != submission.definition {
-                    return Err(ActorError::DefinitionChanged {
-                        run: record.id().as_str().to_owned(),
-                        name: submission.name.clone(),
-                        existing: record.definition().short(),
-                        submitted: submission.definition.short(),
-                    });
-                }
-                Ok(Some(found(record.id())))
-            }
-        }
-    }
-
-    /// Refuses tasks whose hard affinity no worker of the pool has.
-    fn check_affinity(&self, tasks: &[TaskSpec]) -> Result<()> {
-        if self.placement.affinity() != AffinityMode::Hard {
-            return Ok(());
-        }
-        for task in tasks {
-            let Some(label) = task.affinity.as_deref() else {
-                continue;
-            };
-            let served = self
-                .options
-                .workers
-                .iter()
-                .any(|(_, labels)| labels.iter().any(|l| l == label));
-            if !served {
-                return Err(ActorError::UnsatisfiableAffinity {
-                    bead: task.id.as_str().to_owned(),
-                    label: label.to_owned(),
-                });
-            }
-        }
-        Ok(())
     }
 
     async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {
