@@ -38,7 +38,10 @@ async fn score(cx: TaskContext) -> TaskResult<String> {
         return Err(TaskError::retryable("the model server was busy"));
     }
     let fetched: Fetched = cx.output_of_json("fetch")?;
-    Ok(format!("scored {} rows of {}: 0.93", fetched.rows, fetched.region))
+    Ok(format!(
+        "scored {} rows of {}: 0.93",
+        fetched.rows, fetched.region
+    ))
 }
 
 #[tokio::main]
@@ -79,7 +82,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "run {}: {}{}: {}",
         outcome.run.as_str(),
         outcome.status.as_str(),
-        if started.existing { " (found in the log)" } else { "" },
+        if started.existing {
+            " (found in the log)"
+        } else {
+            ""
+        },
         score.as_ref().and_then(|o| o.as_text()).unwrap_or("-"),
     );
     engine.shutdown().await?;

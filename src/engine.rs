@@ -48,9 +48,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use strand_actors::orchestration::{
-    AffinityMode, admission, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
+    AffinityMode, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
     RunOutcome, SchedulerLink, SchedulerMsg, ShellHandler, Started, Submission, TaskHandler,
-    WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch,
+    WorkflowBranch, admission, names, queue_branch, reconciler_branch, workflow_branch,
 };
 use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
@@ -294,8 +294,7 @@ impl EngineBuilder {
     ///
     /// # Errors
     /// [`ActorError::BadInput`], [`ActorError::UnsatisfiableAffinity`],
-    /// [`ActorError::RunConflict`], [`ActorError::DefinitionChanged`]; the
-    /// log's read errors.
+    /// [`ActorError::RunConflict`], [`ActorError::DefinitionChanged`].
     pub fn precheck(
         &self,
         workflow: &Workflow,
@@ -317,13 +316,15 @@ impl EngineBuilder {
             .map(|(label, _)| (label.clone(), vec![label.clone()]))
             .collect();
         admission::check_affinity(&submission.tasks, &labelled, self.affinity)?;
-        let log = match EventLog::open_read_only(&self.dir) {
-            Ok(log) => log,
-            // No log yet: no run to conflict with.
-            Err(strand_eventlog::Error::NotFound { .. }) => return Ok(()),
-            Err(error) => return Err(error.into()),
+        // No log yet: no run to conflict with. A log that cannot be read is
+        // left to the engine's open, which reports it with its own diagnosis
+        // (a directory that is not writable, another format, a bad record).
+        let Ok(log) = EventLog::open_read_only(&self.dir) else {
+            return Ok(());
         };
-        let replayed = ReplayEngine::new(log).rebuild::<StateManager>(&mut |_| {})?;
+        let Ok(replayed) = ReplayEngine::new(log).rebuild::<StateManager>(&mut |_| {}) else {
+            return Ok(());
+        };
         admission::existing(&replayed.projection, &submission).map(|_| ())
     }
 
@@ -392,7 +393,7 @@ impl Engine {
     /// A builder for an engine on `dir`.
     pub fn builder(dir: impl AsRef<Path>) -> EngineBuilder {
         let mut handlers = Handlers::new();
-        handlers.set_shell(ShellHandler::default());
+        handlers.set_shell(ShellHandler);
         EngineBuilder {
             dir: dir.as_ref().to_owned(),
             workers: 100,

@@ -48,7 +48,7 @@ use strand::actors::orchestration::names::{
 use strand::actors::orchestration::{TaskContext, TaskResult};
 use strand::engine::Engine;
 use strand::eventlog::Seq;
-use strand::projections::{DomainEvent, StateManager, RunId, RunStatus};
+use strand::projections::{DomainEvent, RunId, RunStatus, StateManager};
 use strand::replay::ReplayEngine;
 use strand::workflow::Workflow;
 
@@ -252,7 +252,9 @@ async fn completed_once(engine: &Engine, workflow: &RunId, beads: usize) {
         .unwrap();
     let mut completions: HashMap<String, usize> = HashMap::new();
     for event in &events {
-        if let DomainEvent::BeadCompletedWithOutput { bead, .. } = strand::actors::decode(event).unwrap().1 {
+        if let DomainEvent::BeadCompletedWithOutput { bead, .. } =
+            strand::actors::decode(event).unwrap().1
+        {
             *completions.entry(bead.as_str().to_owned()).or_default() += 1;
         }
     }

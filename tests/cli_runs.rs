@@ -20,7 +20,10 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn strand(data: &Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strand"));
-    cmd.arg("--data").arg(data).arg("-q").env_remove("STRAND_DATA");
+    cmd.arg("--data")
+        .arg(data)
+        .arg("-q")
+        .env_remove("STRAND_DATA");
     cmd
 }
 
@@ -60,14 +63,20 @@ fn given_a_nightly_file_when_run_twice_then_two_runs_complete_with_distinct_ids(
     );
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let done = json(strand(&data).current_dir(tmp.path()).arg("run").arg(&file), 0);
+        let done = json(
+            strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
+            0,
+        );
         assert_eq!(done["state"], "completed");
         assert_eq!(done["existing"], false);
         ids.push(done["run"].as_str().unwrap().to_owned());
     }
     assert_ne!(ids[0], ids[1]);
     assert!(ids.iter().all(|id| id.starts_with("nightly-")), "{ids:?}");
-    assert_eq!(std::fs::read_to_string(tmp.path().join("runs.txt"))?, "ran\nran\n");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("runs.txt"))?,
+        "ran\nran\n"
+    );
 
     let runs = json(strand(&data).arg("runs"), 0);
     let listed: Vec<&str> = runs["runs"]
@@ -85,7 +94,10 @@ fn given_a_nightly_file_when_run_twice_then_two_runs_complete_with_distinct_ids(
         0,
     );
     assert_eq!(none["runs"].as_array().map(Vec::len), Some(0));
-    let future = json(strand(&data).args(["runs", "--since", "2999-01-01T00:00:00Z"]), 0);
+    let future = json(
+        strand(&data).args(["runs", "--since", "2999-01-01T00:00:00Z"]),
+        0,
+    );
     assert_eq!(future["runs"].as_array().map(Vec::len), Some(0));
     Ok(())
 }
@@ -107,7 +119,10 @@ fn given_a_run_id_when_run_with_another_input_then_exit_2_and_nothing_is_written
             .arg(&file),
         0,
     );
-    assert_eq!(same["existing"], true, "the default given again is the same input");
+    assert_eq!(
+        same["existing"], true,
+        "the default given again is the same input"
+    );
     let before = last_seq(&data);
     let out = strand(&data)
         .args(["run", "--id", "r1", "--input", "region=us"])
@@ -122,7 +137,10 @@ fn given_a_run_id_when_run_with_another_input_then_exit_2_and_nothing_is_written
         "wf.toml",
         "name = \"wf\"\n[input]\nregion = \"eu\"\n[[task]]\nid = \"a\"\nrun = \"false\"\n",
     );
-    let out = strand(&data).args(["run", "--id", "r1"]).arg(&changed).output()?;
+    let out = strand(&data)
+        .args(["run", "--id", "r1"])
+        .arg(&changed)
+        .output()?;
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(show(&out).contains("another definition"), "{}", show(&out));
     assert_eq!(last_seq(&data), before, "nothing written");
@@ -149,7 +167,11 @@ fn start_and_kill(data: &Path, file: &Path) {
     loop {
         let listed = strand(data).args(["-o", "json", "runs"]).output().unwrap();
         let runs: Option<serde_json::Value> = serde_json::from_slice(&listed.stdout).ok();
-        if runs.is_some_and(|r| r["runs"].as_array().is_some_and(|r| !r.is_empty())) {
+        if runs.is_some_and(|r| {
+            r.get("runs")
+                .and_then(|r| r.as_array())
+                .is_some_and(|r| !r.is_empty())
+        }) {
             break;
         }
         assert!(Instant::now() < deadline, "the run never reached the log");
@@ -160,8 +182,8 @@ fn start_and_kill(data: &Path, file: &Path) {
 }
 
 #[test]
-fn given_an_unfinished_run_when_its_definition_changed_then_exit_2_naming_both_hashes()
--> TestResult {
+fn given_an_unfinished_run_when_its_definition_changed_then_exit_2_naming_both_hashes() -> TestResult
+{
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let slow = "name = \"etl\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n";
@@ -190,7 +212,10 @@ fn given_an_unfinished_run_when_its_definition_changed_then_exit_2_naming_both_h
     // The old definition again resumes the killed run (no --id needed).
     write(tmp.path(), "etl.toml", slow);
     std::fs::write(tmp.path().join("go"), "")?;
-    let resumed = json(strand(&data).current_dir(tmp.path()).arg("run").arg(&file), 0);
+    let resumed = json(
+        strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
+        0,
+    );
     assert_eq!(resumed["existing"], true);
     assert_eq!(resumed["state"], "completed");
     Ok(())
@@ -236,7 +261,10 @@ deps = ["left", "right"]
         0,
     );
     assert_eq!(done["state"], "completed", "{done}");
-    assert_eq!(done["outputs"]["bottom"]["data"], "EU-2026-12-02-7+from-file+1");
+    assert_eq!(
+        done["outputs"]["bottom"]["data"],
+        "EU-2026-12-02-7+from-file+1"
+    );
     let run = done["run"].as_str().unwrap();
     let raw = strand(&data).args(["output", run, "top"]).output()?;
     assert_eq!(raw.stdout, b"eu-2026-12-02-7\n", "stderr is not output");
@@ -287,8 +315,8 @@ fn given_hard_affinity_no_worker_has_when_run_then_exit_2_and_with_a_labelled_wo
 }
 
 #[test]
-fn given_a_file_with_priorities_when_run_on_one_worker_then_beads_start_highest_first()
--> TestResult {
+fn given_a_file_with_priorities_when_run_on_one_worker_then_beads_start_highest_first() -> TestResult
+{
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let file = write(

@@ -99,9 +99,7 @@ async fn given_a_diamond_of_handlers_and_shell_tasks_when_run_then_each_reads_it
 -> TestResult {
     let dir = tempfile::tempdir()?;
     let engine = builder(dir.path()).open().await?;
-    let run = engine
-        .start(&diamond(), input(&[("region", "us")]))
-        .await?;
+    let run = engine.start(&diamond(), input(&[("region", "us")])).await?;
     let outcome = engine.wait(&run).await?;
     assert_eq!(outcome.status, RunStatus::Completed, "{:?}", outcome.reason);
     let extracted = engine.output(&run, "extract").await?.unwrap();
@@ -235,7 +233,10 @@ async fn given_a_permanent_failure_when_a_sibling_is_running_then_its_outcome_is
                 TaskResult::Ok("long done")
             }
         })
-        .handler("never", |_cx: TaskContext| async move { TaskResult::Ok("ran") })
+        .handler(
+            "never",
+            |_cx: TaskContext| async move { TaskResult::Ok("ran") },
+        )
         .open()
         .await?;
     let workflow = Workflow::from_toml_str(
@@ -277,8 +278,8 @@ async fn given_a_permanent_failure_when_a_sibling_is_running_then_its_outcome_is
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn given_a_retried_bead_when_it_runs_again_then_its_idempotency_key_is_the_same()
--> TestResult {
+async fn given_a_retried_bead_when_it_runs_again_then_its_idempotency_key_is_the_same() -> TestResult
+{
     let dir = tempfile::tempdir()?;
     let keys = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&keys);
@@ -307,7 +308,10 @@ async fn given_a_retried_bead_when_it_runs_again_then_its_idempotency_key_is_the
     assert_eq!(engine.wait(&run.run).await?.status, RunStatus::Completed);
     assert_eq!(
         *keys.lock().unwrap(),
-        [("order-17/pay".to_owned(), 1), ("order-17/pay".to_owned(), 2)]
+        [
+            ("order-17/pay".to_owned(), 1),
+            ("order-17/pay".to_owned(), 2)
+        ]
     );
     engine.shutdown().await?;
     Ok(())
@@ -329,7 +333,10 @@ async fn given_a_task_with_hard_affinity_no_worker_has_when_started_then_it_is_r
     );
     assert!(engine.status().await?.is_empty(), "nothing written");
     engine.shutdown().await?;
-    let engine = builder(dir.path()).labelled_workers("gpu", 1).open().await?;
+    let engine = builder(dir.path())
+        .labelled_workers("gpu", 1)
+        .open()
+        .await?;
     let run = engine.start(&workflow, RunInput::new()).await?;
     assert_eq!(engine.wait(&run).await?.status, RunStatus::Completed);
     engine.shutdown().await?;

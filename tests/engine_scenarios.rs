@@ -498,7 +498,7 @@ async fn given_the_scheduler_killed_mid_workflow_when_restarted_then_the_workflo
 async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_without_a_write()
 -> TestResult {
     use strand::dag::{DependencyType, WorkflowDag};
-    use strand::projections::{TaskAction, TaskSpec, RunId};
+    use strand::projections::{RunId, TaskAction, TaskSpec};
     let spec = |id: &str| TaskSpec {
         id: id.into(),
         action: TaskAction::Handler("ok".to_owned()),
@@ -516,12 +516,7 @@ async fn given_a_dag_built_in_code_when_submitted_then_it_runs_or_is_refused_wit
     dag.add_edge(&"first".into(), &"second".into(), DependencyType::Blocking)?;
 
     let refused = engine
-        .submit_dag(
-            RunId::from("bad"),
-            "bad",
-            dag.clone(),
-            vec![spec("first")],
-        )
+        .submit_dag(RunId::from("bad"), "bad", dag.clone(), vec![spec("first")])
         .await;
     assert!(
         matches!(refused, Err(strand::actors::ActorError::Projection(_))),

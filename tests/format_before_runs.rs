@@ -33,7 +33,10 @@ fn copied(into: &Path) -> PathBuf {
 
 fn strand(data: &Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strand"));
-    cmd.arg("--data").arg(data).arg("-q").env_remove("STRAND_DATA");
+    cmd.arg("--data")
+        .arg(data)
+        .arg("-q")
+        .env_remove("STRAND_DATA");
     cmd
 }
 

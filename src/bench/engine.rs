@@ -22,7 +22,7 @@ use strand_actors::orchestration::TaskContext;
 use strand_eventlog::baseline::{self, rate};
 use strand_eventlog::{EventLog, LogOptions, NewEvent};
 use strand_projections::synthetic::{HistoryParams, history};
-use strand_projections::{StateManager, RunStatus, codec};
+use strand_projections::{RunStatus, StateManager, codec};
 use strand_replay::ReplayEngine;
 
 use crate::cli::{CliError, Context, Status};

@@ -137,12 +137,17 @@ fn worker_labels(args: &RunArgs) -> Result<Vec<(String, usize)>, CliError> {
 
 /// The distribution asked for, or priority when the file sets any.
 fn distribution(args: &RunArgs, workflow: &Workflow) -> Distribution {
-    match args.distribution {
-        Some(DistributionArg::Fifo) => Distribution::Fifo,
-        Some(DistributionArg::Priority) => Distribution::Priority,
-        Some(DistributionArg::RoundRobin) => Distribution::RoundRobin,
-        None if workflow.tasks().iter().any(|t| t.priority != 0) => Distribution::Priority,
-        None => Distribution::Fifo,
+    let asked = args
+        .distribution
+        .unwrap_or(if workflow.tasks().iter().any(|t| t.priority != 0) {
+            DistributionArg::Priority
+        } else {
+            DistributionArg::Fifo
+        });
+    match asked {
+        DistributionArg::Fifo => Distribution::Fifo,
+        DistributionArg::Priority => Distribution::Priority,
+        DistributionArg::RoundRobin => Distribution::RoundRobin,
     }
 }
 

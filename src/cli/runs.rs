@@ -56,19 +56,19 @@ pub struct RunsArgs {
 
 /// `--since` as ms since the epoch.
 fn since_ms(since: &str) -> Result<u64, CliError> {
-    let at = match humantime::parse_rfc3339_weak(since) {
-        Ok(at) => at,
-        Err(_) => {
-            let ago = humantime::parse_duration(since).map_err(|_| CliError::Usage {
-                name: "--since",
-                reason: format!("{since:?} is neither an RFC 3339 time nor a duration"),
-            })?;
-            SystemTime::now()
-                .checked_sub(ago)
-                .unwrap_or(UNIX_EPOCH)
-        }
+    let at = if let Ok(at) = humantime::parse_rfc3339_weak(since) {
+        at
+    } else {
+        let ago = humantime::parse_duration(since).map_err(|_| CliError::Usage {
+            name: "--since",
+            reason: format!("{since:?} is neither an RFC 3339 time nor a duration"),
+        })?;
+        SystemTime::now().checked_sub(ago).unwrap_or(UNIX_EPOCH)
     };
-    let ms = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis();
+    let ms = at
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis();
     Ok(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
@@ -92,9 +92,7 @@ pub fn run(args: &RunsArgs, ctx: &mut Context) -> Result<Status, CliError> {
         .filter(|r| args.definition.as_deref().is_none_or(|d| r.name == d))
         .filter(|r| since.is_none_or(|since| r.submitted_at_ms >= since))
         .collect();
-    runs.sort_by(|a, b| {
-        (b.submitted_at_ms, &b.id).cmp(&(a.submitted_at_ms, &a.id))
-    });
+    runs.sort_by(|a, b| (b.submitted_at_ms, &b.id).cmp(&(a.submitted_at_ms, &a.id)));
     runs.truncate(args.limit.unwrap_or(usize::MAX));
     let doc = json!({
         "runs": runs.iter().map(|r| json!({

@@ -14,15 +14,15 @@ pub const SHOWN_BYTES: usize = 4096;
 /// [`SHOWN_BYTES`] (at a character boundary for text).
 pub fn output_json(output: &Output) -> serde_json::Value {
     let size = output.bytes.len();
-    let (encoding, data, truncated) = match output.as_text() {
-        Some(text) => {
-            let cut = cut_text(text, SHOWN_BYTES);
-            ("utf8", cut.to_owned(), cut.len() < text.len())
-        }
-        None => {
-            let shown = output.bytes.get(..size.min(SHOWN_BYTES)).unwrap_or_default();
-            ("base64", BASE64.encode(shown), shown.len() < size)
-        }
+    let (encoding, data, truncated) = if let Some(text) = output.as_text() {
+        let cut = cut_text(text, SHOWN_BYTES);
+        ("utf8", cut.to_owned(), cut.len() < text.len())
+    } else {
+        let shown = output
+            .bytes
+            .get(..size.min(SHOWN_BYTES))
+            .unwrap_or_default();
+        ("base64", BASE64.encode(shown), shown.len() < size)
     };
     json!({
         "content_type": output.content_type,

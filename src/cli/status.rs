@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use clap::Args;
 use serde_json::json;
 use strand_eventlog::EventLog;
-use strand_projections::{StateManager, RunId};
+use strand_projections::{RunId, StateManager};
 use strand_replay::{ReplayEngine, Replayed};
 
 use super::progress::Bar;

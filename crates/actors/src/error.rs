@@ -136,7 +136,9 @@ pub enum ActorError {
         submitted: String,
     },
     /// No worker can run a task with hard affinity to this label.
-    #[error("task {bead:?} needs a worker labelled {label:?} and there is none (add one, e.g. --worker-label {label}=1)")]
+    #[error(
+        "task {bead:?} needs a worker labelled {label:?} and there is none (add one, e.g. --worker-label {label}=1)"
+    )]
     UnsatisfiableAffinity {
         /// The task.
         bead: String,

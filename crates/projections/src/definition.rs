@@ -82,7 +82,9 @@ impl<'de> serde::Deserialize<'de> for DefinitionHash {
             let hex = String::deserialize(deserializer)?;
             let mut out = [0_u8; 32];
             if hex.len() != 64 {
-                return Err(serde::de::Error::custom("a definition hash is 64 hex digits"));
+                return Err(serde::de::Error::custom(
+                    "a definition hash is 64 hex digits",
+                ));
             }
             for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
                 let pair = std::str::from_utf8(pair).map_err(serde::de::Error::custom)?;

@@ -85,14 +85,13 @@ pub use event::{BreakerState, DomainEvent, TaskAction, TaskSpec};
 pub use hash::{ParseStateHashError, StateHash};
 pub use ids::{RunId, WorkerId};
 pub use kind::EventKind;
-pub use output::{APPLICATION_JSON, Output, TEXT_PLAIN};
 pub use lifecycle::{BeadState, RunStatus};
+pub use output::{APPLICATION_JSON, Output, TEXT_PLAIN};
 pub use projection::{EventMeta, Projection};
 pub use state::{
-    EMPTY_INPUT,
-    BeadCounts, BeadRecord, CheckpointRecord, ChildSupervision, EscalationRecord, RateLimitCount,
-    RunningBead, StateManager, SupervisionRecord, SupervisorEscalations, WorkerBead, WorkerRecord,
-    WorkerView, RunRecord, RunSummary,
+    BeadCounts, BeadRecord, CheckpointRecord, ChildSupervision, EMPTY_INPUT, EscalationRecord,
+    RateLimitCount, RunRecord, RunSummary, RunningBead, StateManager, SupervisionRecord,
+    SupervisorEscalations, WorkerBead, WorkerRecord, WorkerView,
 };
 /// Re-exported so callers need not depend on `strand-dag` for ids.
 pub use strand_dag::{BeadId, DagError, DependencyType, WorkflowDag};

@@ -7,8 +7,8 @@
 
 use strand_projections::synthetic::{HistoryParams, history};
 use strand_projections::{
-    BeadId, BreakerState, DependencyType, DomainEvent, EventKind, EventMeta, Projection,
-    StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, RunId,
+    BeadId, BreakerState, DependencyType, DomainEvent, EventKind, EventMeta, Projection, RunId,
+    StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag,
 };
 
 /// A small hand-written history touching every part of the state.

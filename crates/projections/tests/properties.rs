@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use strand_projections::synthetic::{HistoryParams, history, history_len_hint};
 use strand_projections::{
     BeadId, BeadState, DependencyType, DomainEvent, EventMeta, Projection, ProjectionError,
-    StateHash, StateManager, RunStatus,
+    RunStatus, StateHash, StateManager,
 };
 
 /// Small random history shapes: every field from 0 (or 1) to a little.

@@ -71,7 +71,9 @@ impl TaskContext {
     /// A permanent [`TaskError`] when the input does not have `T`'s shape.
     pub fn input<T: DeserializeOwned>(&self) -> Result<T, TaskError> {
         serde_json::from_str(&self.input).map_err(|error| {
-            TaskError::permanent(format!("the run's input is not what the task expects: {error}"))
+            TaskError::permanent(format!(
+                "the run's input is not what the task expects: {error}"
+            ))
         })
     }
 
@@ -96,7 +98,9 @@ impl TaskContext {
             TaskError::permanent(format!("`{bead}` is not a dependency of `{}`", self.bead))
         })?;
         serde_json::from_slice(&output.bytes).map_err(|error| {
-            TaskError::permanent(format!("the output of `{bead}` is not the JSON expected: {error}"))
+            TaskError::permanent(format!(
+                "the output of `{bead}` is not the JSON expected: {error}"
+            ))
         })
     }
 }

@@ -11,16 +11,16 @@ pub mod tree;
 pub mod worker;
 
 pub use handler::{
-    DEFAULT_LOG_TAIL_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DependencyOutputs, Handlers, IntoOutput, Json,
-    LogTail, TaskContext, TaskError, TaskHandler, TaskResult,
+    DEFAULT_LOG_TAIL_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DependencyOutputs, Handlers, IntoOutput,
+    Json, LogTail, TaskContext, TaskError, TaskHandler, TaskResult,
 };
 pub use placement::{AffinityMode, Distribution};
 pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterMsg, RateLimits};
 pub use reconciler::{Reconciler, ReconcilerMsg, SchedulerLink};
+pub use scheduler::admission;
 pub use scheduler::{
     LOST_ATTEMPT, Reuse, RunOutcome, Scheduler, SchedulerMsg, SchedulerOptions, Started, Submission,
 };
-pub use scheduler::admission;
 pub use shell::ShellHandler;
 pub use tree::{WorkflowBranch, names, queue_branch, reconciler_branch, workflow_branch};
 pub use worker::{Assignment, AttemptOutcome, BeadWorker, Finished, WorkerMsg};

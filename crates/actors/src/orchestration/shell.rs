@@ -231,7 +231,10 @@ impl TaskHandler for ShellHandler {
             );
             let logged = context.log.text();
             let detail = if logged.trim().is_empty() {
-                tail(&stdout, crate::orchestration::handler::DEFAULT_LOG_TAIL_BYTES)
+                tail(
+                    &stdout,
+                    crate::orchestration::handler::DEFAULT_LOG_TAIL_BYTES,
+                )
             } else {
                 logged
             };
@@ -246,7 +249,8 @@ mod tests {
 
     #[test]
     fn given_input_keys_when_named_as_variables_then_scalars_only_upper_cased() {
-        let vars = input_variables(r#"{"region":"eu","max-rows":5,"dry":true,"list":[1],"n":null}"#);
+        let vars =
+            input_variables(r#"{"region":"eu","max-rows":5,"dry":true,"list":[1],"n":null}"#);
         assert_eq!(
             vars,
             vec![

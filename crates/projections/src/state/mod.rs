@@ -30,12 +30,12 @@ pub use workflow::{RunRecord, RunSummary};
 
 use crate::codec;
 use crate::definition::DefinitionHash;
-use crate::output::Output;
 use crate::error::{ProjectionError, SubmissionDefect};
 use crate::event::{DomainEvent, TaskSpec};
 use crate::hash::{StateHash, StateHasher};
 use crate::ids::RunId;
 use crate::lifecycle::{BeadState, RunStatus};
+use crate::output::Output;
 use crate::projection::{EventMeta, Projection};
 use bead::{BeadSlot, Effect, Refusal};
 use supervision::{ChildEvent, Supervision};
@@ -207,13 +207,9 @@ impl StateManager {
             DomainEvent::WorkflowFailed { workflow, reason } => {
                 self.finish(seq, at_ms, workflow, RunStatus::Failed, Some(reason))
             }
-            DomainEvent::WorkflowCancelled { workflow, reason } => self.finish(
-                seq,
-                at_ms,
-                workflow,
-                RunStatus::Cancelled,
-                Some(reason),
-            ),
+            DomainEvent::WorkflowCancelled { workflow, reason } => {
+                self.finish(seq, at_ms, workflow, RunStatus::Cancelled, Some(reason))
+            }
             DomainEvent::BeadReady { workflow, bead } => {
                 self.on_bead(seq, workflow, bead, |mut slot| slot.ready(at_ms))
             }

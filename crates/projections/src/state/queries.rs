@@ -6,7 +6,7 @@ use serde::Serialize;
 use strand_dag::BeadId;
 
 use crate::event::TaskSpec;
-use crate::ids::{WorkerId, RunId};
+use crate::ids::{RunId, WorkerId};
 use crate::lifecycle::{BeadState, RunStatus};
 use crate::state::CheckpointRecord;
 use crate::state::StateManager;
@@ -42,11 +42,7 @@ pub struct RateLimitCount {
 impl StateManager {
     /// Every workflow's summary, sorted by id.
     pub fn workflows(&self) -> Vec<RunSummary> {
-        let mut out: Vec<RunSummary> = self
-            .workflows
-            .values()
-            .map(RunRecord::summary)
-            .collect();
+        let mut out: Vec<RunSummary> = self.workflows.values().map(RunRecord::summary).collect();
         out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         out
     }
@@ -124,8 +120,7 @@ impl StateManager {
     pub fn workers(&self) -> Vec<WorkerView> {
         // Worker -> its best bead so far: running before scheduled, then the
         // smallest (workflow, bead).
-        let mut held: FxHashMap<&WorkerId, (u8, &RunId, &BeadId, BeadState)> =
-            FxHashMap::default();
+        let mut held: FxHashMap<&WorkerId, (u8, &RunId, &BeadId, BeadState)> = FxHashMap::default();
         for record in self.running_workflows() {
             for (bead, state) in record.beads() {
                 let rank = match state.state {

@@ -25,12 +25,12 @@
 use serde::{Deserialize, Serialize};
 use strand_dag::WorkflowDag;
 
-use crate::error::{ProjectionError, SnapshotDefect};
 use crate::definition::DefinitionHash;
+use crate::error::{ProjectionError, SnapshotDefect};
 use crate::event::TaskSpec;
 use crate::ids::{RunId, WorkerId};
-use crate::output::Output;
 use crate::lifecycle::{BeadState, RunStatus};
+use crate::output::Output;
 use crate::state::bead::BeadRecord;
 use crate::state::supervision::{EscalationRecord, Supervision, SupervisionRecord};
 use crate::state::worker::{Interner, WorkerRecord};
@@ -208,13 +208,12 @@ impl StateManager {
             }
             previous = Some(workflow.id.clone());
             let id = workflow.id.clone();
-            let record =
-                RunRecord::restored(workflow, &mut state.interned).map_err(|detail| {
-                    inconsistent(SnapshotDefect::WorkflowShape {
-                        workflow: id.clone(),
-                        detail,
-                    })
-                })?;
+            let record = RunRecord::restored(workflow, &mut state.interned).map_err(|detail| {
+                inconsistent(SnapshotDefect::WorkflowShape {
+                    workflow: id.clone(),
+                    detail,
+                })
+            })?;
             state.workflows.insert(id, record);
         }
         check_sorted(

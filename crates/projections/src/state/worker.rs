@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use strand_dag::BeadId;
 
 use crate::error::ProjectionError;
-use crate::ids::{WorkerId, RunId};
+use crate::ids::{RunId, WorkerId};
 use crate::lifecycle::BeadState;
 
 /// What the projection knows about one worker.

@@ -64,10 +64,6 @@ impl RunRecord {
     ///
     /// The defect when the graph is not a DAG or the tasks are not exactly
     /// its nodes.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one argument per field of the submission"
-    )]
     pub(crate) fn submitted(
         id: RunId,
         name: String,

@@ -1,7 +1,7 @@
 //! Golden bytes: the encoding of representative events is frozen.
 
 use strand_projections::codec;
-use strand_projections::{BeadId, DomainEvent, TaskAction, TaskSpec, RunId};
+use strand_projections::{BeadId, DomainEvent, RunId, TaskAction, TaskSpec};
 
 use crate::small_dag;
 

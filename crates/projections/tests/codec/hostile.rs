@@ -1,9 +1,7 @@
 //! Bytes that are not what their envelope says: typed errors, never a panic.
 
 use strand_projections::codec::{self, MAX_EVENT_LEN};
-use strand_projections::{
-    BeadId, DependencyType, DomainEvent, EventKind, ProjectionError, RunId,
-};
+use strand_projections::{BeadId, DependencyType, DomainEvent, EventKind, ProjectionError, RunId};
 
 use crate::{one_of_each, small_dag};
 

@@ -31,11 +31,7 @@ fn small_dag() -> WorkflowDag {
 /// One event of every kind, in kind order.
 #[expect(clippy::too_many_lines, reason = "one event per kind")]
 fn one_of_each() -> Vec<DomainEvent> {
-    let (workflow, bead, worker) = (
-        RunId::from("wf"),
-        BeadId::from("b"),
-        WorkerId::from("w"),
-    );
+    let (workflow, bead, worker) = (RunId::from("wf"), BeadId::from("b"), WorkerId::from("w"));
     let (supervisor, child) = (String::from("sup"), String::from("kid"));
     vec![
         DomainEvent::WorkflowSubmitted {

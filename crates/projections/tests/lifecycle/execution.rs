@@ -87,7 +87,12 @@ fn given_running_bead_when_completed_then_output_recorded_and_dependents_unblock
     harness.ok(completed("a", 1));
     let bead = harness.bead("a");
     assert_eq!(bead.state, BeadState::Completed);
-    assert_eq!(bead.output.as_deref().and_then(strand_projections::Output::as_text), Some("a done"));
+    assert_eq!(
+        bead.output
+            .as_deref()
+            .and_then(strand_projections::Output::as_text),
+        Some("a done")
+    );
     assert_eq!(bead.attempts, 1);
     assert_eq!(harness.state.unblocked_pending(&wf()), [id("b"), id("c")]);
 }

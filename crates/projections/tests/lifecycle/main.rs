@@ -17,7 +17,7 @@ mod workflows;
 
 use strand_projections::{
     BeadId, BeadRecord, BeadState, DependencyType, DomainEvent, EventMeta, Projection,
-    ProjectionError, StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, RunId,
+    ProjectionError, RunId, StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag,
 };
 
 /// The `at_ms` of the first event applied by a [`Harness`].

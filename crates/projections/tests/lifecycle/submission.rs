@@ -1,8 +1,7 @@
 //! `WorkflowSubmitted`: a new workflow, its tasks exactly its graph's nodes.
 
 use strand_projections::{
-    BeadState, DagError, DomainEvent, ProjectionError, SubmissionDefect, RunRecord,
-    RunStatus,
+    BeadState, DagError, DomainEvent, ProjectionError, RunRecord, RunStatus, SubmissionDefect,
 };
 
 use crate::{Harness, T0, dag, fixture_dag, id, submit_fixture, task, wf};

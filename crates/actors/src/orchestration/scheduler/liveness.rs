@@ -3,7 +3,7 @@
 //! worker died or went silent.
 
 use ractor::ActorStatus;
-use strand_projections::{BeadId, BeadState, DomainEvent, WorkerId, RunId, RunStatus};
+use strand_projections::{BeadId, BeadState, DomainEvent, RunId, RunStatus, WorkerId};
 
 use super::{LOST_ATTEMPT, SchedulerState, Worker, ms};
 use crate::error::Result;
