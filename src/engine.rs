@@ -49,8 +49,9 @@ use std::time::{Duration, SystemTime};
 
 use strand_actors::orchestration::{
     AffinityMode, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
-    RunOutcome, SchedulerLink, SchedulerMsg, ShellHandler, Started, Submission, TaskHandler,
-    WorkflowBranch, admission, names, queue_branch, reconciler_branch, workflow_branch,
+    RunControl, RunOutcome, SchedulerLink, SchedulerMsg, ShellHandler, Started, Submission,
+    TaskHandler, WorkflowBranch, admission, names, queue_branch, reconciler_branch,
+    workflow_branch,
 };
 use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
@@ -591,11 +592,73 @@ impl Engine {
         self.wait(&id).await
     }
 
-    /// One run, as the state manager's projection holds it.
+    /// Apply an operator's control to a run (see [`RunControl`]); returns
+    /// once its events are durable. Idempotent: a control applied already
+    /// writes nothing.
+    ///
+    /// # Errors
+    /// [`ActorError::UnknownWorkflow`], [`ActorError::UnknownBead`],
+    /// [`ActorError::ControlRefused`] (nothing written); the log's errors.
+    pub async fn control(&self, run: &RunId, control: RunControl) -> Result<(), ActorError> {
+        let run = run.clone();
+        self.scheduler
+            .call(
+                |reply| SchedulerMsg::Control(run, control, reply),
+                CALL_TIMEOUT,
+            )
+            .await?
+    }
+
+    /// Cancel `run`: nothing new starts, running attempts are cancelled
+    /// (shell tasks get SIGTERM, then SIGKILL), the beads that did not
+    /// complete and the run end `cancelled`.
+    ///
+    /// # Errors
+    /// As [`Engine::control`].
+    pub async fn cancel(&self, run: &RunId, reason: impl Into<String>) -> Result<(), ActorError> {
+        let reason = reason.into();
+        self.control(run, RunControl::Cancel { reason }).await
+    }
+
+    /// Pause `run`: nothing more of it is dispatched; running attempts
+    /// finish and are recorded.
+    ///
+    /// # Errors
+    /// As [`Engine::control`].
+    pub async fn pause(&self, run: &RunId) -> Result<(), ActorError> {
+        let reason = "paused by an operator".to_owned();
+        self.control(run, RunControl::Pause { reason }).await
+    }
+
+    /// Resume a paused `run`.
+    ///
+    /// # Errors
+    /// As [`Engine::control`].
+    pub async fn resume(&self, run: &RunId) -> Result<(), ActorError> {
+        self.control(run, RunControl::Resume).await
+    }
+
+    /// Have a failed or cancelled `run` continue: `beads` (every bead not
+    /// completed, when empty) and their descendants run again with a fresh
+    /// retry budget; completed beads keep their outputs.
+    ///
+    /// # Errors
+    /// As [`Engine::control`].
+    pub async fn retry(&self, run: &RunId, beads: &[BeadId]) -> Result<(), ActorError> {
+        let beads = beads.to_vec();
+        self.control(run, RunControl::Retry { beads }).await
+    }
+
+    /// One run, as the state manager's projection holds it, with every
+    /// event durable at the call applied.
     ///
     /// # Errors
     /// The state manager is not running.
     pub async fn run_record(&self, run: &RunId) -> Result<Option<RunRecord>, ActorError> {
+        // Read your writes: the projection follows the log, so it is
+        // brought up to the log's durable end first.
+        let durable = self.runtime.store().log().last_seq();
+        self.runtime.state().wait_applied(durable).await?;
         let run = run.clone();
         self.runtime
             .state()
@@ -625,6 +688,8 @@ impl Engine {
     /// # Errors
     /// The state manager is not running.
     pub async fn status(&self) -> Result<Vec<RunSummary>, ActorError> {
+        let durable = self.runtime.store().log().last_seq();
+        self.runtime.state().wait_applied(durable).await?;
         self.runtime.state().query(StateManager::workflows).await
     }
 

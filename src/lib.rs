@@ -26,5 +26,6 @@ pub use strand_replay as replay;
 
 pub mod bench;
 pub mod cli;
+pub mod controls;
 pub mod engine;
 pub mod workflow;

@@ -77,6 +77,23 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// The log could not be opened for a control: there is none (exit 2),
+    /// or an engine holds the directory.
+    #[error(
+        "cannot open the log for writing (if an engine runs on this directory, stop it first: \
+         the control socket is not built yet): {source}"
+    )]
+    ControlOpen {
+        /// The log's error.
+        #[source]
+        source: strand_eventlog::Error,
+    },
+    /// The run `strand run` found is paused (exit 1).
+    #[error("run {run:?} is paused: `strand resume {run}`, then run it again")]
+    Paused {
+        /// The run.
+        run: String,
+    },
     /// Building the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -93,11 +110,17 @@ impl CliError {
             | CliError::UnknownWorkflow { .. }
             | CliError::UnknownBead { .. }
             | CliError::Log(strand_eventlog::Error::NotFound { .. })
+            | CliError::ControlOpen {
+                source: strand_eventlog::Error::NotFound { .. },
+            }
             | CliError::Actors(
                 ActorError::RunConflict { .. }
                 | ActorError::DefinitionChanged { .. }
                 | ActorError::UnsatisfiableAffinity { .. }
-                | ActorError::BadInput { .. },
+                | ActorError::BadInput { .. }
+                | ActorError::UnknownWorkflow { .. }
+                | ActorError::UnknownBead { .. }
+                | ActorError::ControlRefused { .. },
             ) => 2,
             _ => 1,
         }

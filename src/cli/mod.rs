@@ -10,6 +10,7 @@
 
 pub mod bead_output;
 pub mod checkpoint;
+pub mod control;
 pub mod dag;
 mod error;
 pub mod log;
@@ -64,6 +65,14 @@ pub enum Command {
     Run(run::RunArgs),
     /// List runs, newest first.
     Runs(runs::RunsArgs),
+    /// Cancel a run (on a directory no engine holds).
+    Cancel(control::CancelArgs),
+    /// Pause a run: nothing more of it is dispatched.
+    Pause(control::PauseArgs),
+    /// Resume a paused run.
+    Resume(control::ResumeArgs),
+    /// Have a failed or cancelled run continue from where it stopped.
+    Retry(control::RetryArgs),
     /// Print one bead's output, raw.
     Output(bead_output::OutputArgs),
     /// Inspect the event log: verify, dump, stats.
@@ -98,6 +107,10 @@ pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError
     match command {
         Command::Run(args) => run::run(args, ctx),
         Command::Runs(args) => runs::run(args, ctx),
+        Command::Cancel(args) => control::cancel(args, ctx),
+        Command::Pause(args) => control::pause(args, ctx),
+        Command::Resume(args) => control::resume(args, ctx),
+        Command::Retry(args) => control::retry(args, ctx),
         Command::Output(args) => bead_output::run(args, ctx),
         Command::Log(cmd) => log::run(cmd, ctx),
         Command::Status(args) => status::run(args, ctx),

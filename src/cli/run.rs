@@ -194,6 +194,20 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
             Some(id) => engine.start_with_id(&workflow, id, input).await,
             None => engine.resume_or_start(&workflow, input).await,
         };
+        if let Ok(started) = &started
+            && engine
+                .run_record(&started.run)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.paused())
+        {
+            // Waiting would hold the directory, and a resume needs it.
+            engine.shutdown().await?;
+            return Err(CliError::Paused {
+                run: started.run.as_str().to_owned(),
+            });
+        }
         let outcome = match started {
             Ok(started) if !bar.is_drawn() => engine
                 .wait(&started.run)
@@ -224,7 +238,7 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
             Err(_) => None,
         };
         engine.shutdown().await?;
-        outcome.map(|(outcome, existing)| (outcome, existing, record))
+        Ok::<_, CliError>(outcome.map(|(outcome, existing)| (outcome, existing, record))?)
     })?;
     let counts = outcome.counts;
     let beads: serde_json::Map<String, serde_json::Value> = BeadState::ALL

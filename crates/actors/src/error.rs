@@ -113,6 +113,24 @@ pub enum ActorError {
         /// What differs.
         differs: RunDifference,
     },
+    /// An operator's control does not apply to the run as it stands.
+    #[error("cannot {control} run {run:?}: {reason}")]
+    ControlRefused {
+        /// The run.
+        run: String,
+        /// The control (`cancel`, `pause`, `resume`, `retry`).
+        control: &'static str,
+        /// Why not.
+        reason: String,
+    },
+    /// The run has no bead of this id.
+    #[error("run {run:?} has no bead {bead:?}")]
+    UnknownBead {
+        /// The run.
+        run: String,
+        /// The bead asked for.
+        bead: String,
+    },
     /// A new run was asked for under an id the log holds already.
     #[error("run {run:?} exists already")]
     RunExists {

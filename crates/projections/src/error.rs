@@ -50,6 +50,22 @@ pub enum ProjectionError {
         /// What is wrong with it.
         defect: SubmissionDefect,
     },
+    /// An operator's control that the run's state does not allow (a pause
+    /// of a finished or paused run, a resume of one not paused, a retry of
+    /// one not failed or cancelled).
+    #[error("seq {seq}: {event} is not allowed on run `{workflow}`, which is {status}{}", if *.paused { " and paused" } else { "" })]
+    ControlNotApplicable {
+        /// The event's seq.
+        seq: u64,
+        /// The run.
+        workflow: RunId,
+        /// The refused control event.
+        event: EventKind,
+        /// The run's status.
+        status: RunStatus,
+        /// Whether it is paused.
+        paused: bool,
+    },
     /// The event names a bead that is not in the workflow.
     #[error("seq {seq}: workflow `{workflow}` has no bead `{bead}`")]
     UnknownBead {

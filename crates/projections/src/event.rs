@@ -327,6 +327,28 @@ pub enum DomainEvent {
         /// The end of what it logged (a shell task's stderr), for status.
         log_tail: String,
     },
+    /// An operator paused the run: nothing more of it is dispatched;
+    /// attempts running finish and are recorded.
+    RunPaused {
+        /// The run.
+        run: RunId,
+        /// Why.
+        reason: String,
+    },
+    /// An operator resumed a paused run.
+    RunResumed {
+        /// The run.
+        run: RunId,
+    },
+    /// An operator had a failed or cancelled run continue: `beads` (none
+    /// completed) become pending again with a fresh retry budget; the run
+    /// is running again. Completed beads keep their outputs.
+    RunRetried {
+        /// The run.
+        run: RunId,
+        /// The beads made pending again, sorted by id.
+        beads: Vec<BeadId>,
+    },
 }
 
 impl DomainEvent {
@@ -359,6 +381,9 @@ impl DomainEvent {
             Self::EventQuarantined { .. } => EventKind::EventQuarantined,
             Self::RunSubmitted { .. } => EventKind::RunSubmitted,
             Self::BeadCompletedWithOutput { .. } => EventKind::BeadCompletedWithOutput,
+            Self::RunPaused { .. } => EventKind::RunPaused,
+            Self::RunResumed { .. } => EventKind::RunResumed,
+            Self::RunRetried { .. } => EventKind::RunRetried,
         }
     }
 
@@ -380,9 +405,10 @@ impl DomainEvent {
             | Self::BeadTimedOut { workflow, .. }
             | Self::BeadCancelled { workflow, .. }
             | Self::RunSubmitted { run: workflow, .. }
-            | Self::BeadCompletedWithOutput { run: workflow, .. } => {
-                prefixed("workflow/", workflow.as_str())
-            }
+            | Self::BeadCompletedWithOutput { run: workflow, .. }
+            | Self::RunPaused { run: workflow, .. }
+            | Self::RunResumed { run: workflow }
+            | Self::RunRetried { run: workflow, .. } => prefixed("workflow/", workflow.as_str()),
             Self::WorkerSpawned { worker, .. } | Self::WorkerDied { worker, .. } => {
                 prefixed("worker/", worker.as_str())
             }
@@ -415,7 +441,10 @@ impl DomainEvent {
             | Self::BeadTimedOut { workflow, .. }
             | Self::BeadCancelled { workflow, .. }
             | Self::RunSubmitted { run: workflow, .. }
-            | Self::BeadCompletedWithOutput { run: workflow, .. } => Some(workflow),
+            | Self::BeadCompletedWithOutput { run: workflow, .. }
+            | Self::RunPaused { run: workflow, .. }
+            | Self::RunResumed { run: workflow }
+            | Self::RunRetried { run: workflow, .. } => Some(workflow),
             Self::WorkerSpawned { .. }
             | Self::WorkerDied { .. }
             | Self::ActorStarted { .. }

@@ -93,6 +93,12 @@ event_kinds! {
     RunSubmitted = 25 => "run_submitted",
     /// [`DomainEvent::BeadCompletedWithOutput`](crate::DomainEvent::BeadCompletedWithOutput).
     BeadCompletedWithOutput = 26 => "bead_completed_with_output",
+    /// [`DomainEvent::RunPaused`](crate::DomainEvent::RunPaused).
+    RunPaused = 27 => "run_paused",
+    /// [`DomainEvent::RunResumed`](crate::DomainEvent::RunResumed).
+    RunResumed = 28 => "run_resumed",
+    /// [`DomainEvent::RunRetried`](crate::DomainEvent::RunRetried).
+    RunRetried = 29 => "run_retried",
 }
 
 impl EventKind {

@@ -19,6 +19,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use strand_projections::{BeadId, Output, RunId, TaskAction};
+use tokio::sync::watch;
 
 use crate::orchestration::rate_limiter::RateLimiter;
 
@@ -61,6 +62,9 @@ pub struct TaskContext {
     /// The attempt's log: what is written here is kept (its tail) with the
     /// outcome, for status and errors.
     pub log: LogTail,
+    /// Fires when an operator cancels the run: the handler may stop
+    /// early; the worker drops the attempt after a grace period.
+    pub cancel: CancelSignal,
 }
 
 impl TaskContext {
@@ -102,6 +106,50 @@ impl TaskContext {
                 "the output of `{bead}` is not the JSON expected: {error}"
             ))
         })
+    }
+}
+
+/// The receiving side of an attempt's cancellation.
+#[derive(Clone, Debug)]
+pub struct CancelSignal(watch::Receiver<bool>);
+
+/// The sending side of an attempt's cancellation, held by the scheduler.
+#[derive(Debug)]
+pub struct CancelHandle(watch::Sender<bool>);
+
+/// A linked handle and signal, not fired.
+pub fn cancel_pair() -> (CancelHandle, CancelSignal) {
+    let (sender, receiver) = watch::channel(false);
+    (CancelHandle(sender), CancelSignal(receiver))
+}
+
+impl CancelHandle {
+    /// Fire the signal (once is enough; again does nothing).
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl CancelSignal {
+    /// A signal that never fires.
+    pub fn never() -> Self {
+        let (handle, signal) = cancel_pair();
+        // Dropping the handle leaves the value `false` for good.
+        drop(handle);
+        signal
+    }
+
+    /// Whether the attempt was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes when the attempt is cancelled (never, if it is not).
+    pub async fn cancelled(&self) {
+        let mut receiver = self.0.clone();
+        if receiver.wait_for(|cancelled| *cancelled).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }
 

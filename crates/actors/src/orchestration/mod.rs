@@ -1,6 +1,7 @@
 //! Orchestration: the scheduler, the bead workers, task handlers and the
 //! workflow branch of the supervision tree.
 
+pub mod controls;
 pub mod handler;
 pub mod placement;
 pub mod rate_limiter;
@@ -10,9 +11,11 @@ pub mod shell;
 pub mod tree;
 pub mod worker;
 
+pub use controls::{RunControl, plan as plan_control};
 pub use handler::{
-    DEFAULT_LOG_TAIL_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DependencyOutputs, Handlers, IntoOutput,
-    Json, LogTail, TaskContext, TaskError, TaskHandler, TaskResult,
+    CancelHandle, CancelSignal, DEFAULT_LOG_TAIL_BYTES, DEFAULT_MAX_OUTPUT_BYTES,
+    DependencyOutputs, Handlers, IntoOutput, Json, LogTail, TaskContext, TaskError, TaskHandler,
+    TaskResult, cancel_pair,
 };
 pub use placement::{AffinityMode, Distribution};
 pub use rate_limiter::{RateLimiter, RateLimiterActor, RateLimiterMsg, RateLimits};

@@ -18,17 +18,43 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
+use rustix::process::{Pid, Signal, kill_process_group};
 use strand_projections::{Output, TaskAction};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::orchestration::handler::{LogTail, TaskContext, TaskError, TaskHandler, TaskResult};
 
-/// Runs shell commands. The exit status decides the outcome. The child is
-/// killed when the attempt is dropped (its timeout ran out).
+/// How long a cancelled command has between SIGTERM and SIGKILL.
+pub const TERM_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs shell commands. The exit status decides the outcome. The command's
+/// process group is killed when the attempt is dropped (its timeout ran
+/// out) and sent SIGTERM, then SIGKILL, when the run is cancelled.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ShellHandler;
+
+/// The process group of a running command: SIGKILLed on drop, so that an
+/// attempt dropped (timed out, cancelled) leaves no process behind.
+/// Disarmed (`None`) once the command ended on its own.
+struct ProcessGroup(Option<i32>);
+
+impl ProcessGroup {
+    fn signal(&self, signal: Signal) {
+        if let Some(pid) = self.0.and_then(Pid::from_raw) {
+            // It may be gone already: nothing to do then.
+            let _ = kill_process_group(pid, signal);
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.signal(Signal::KILL);
+    }
+}
 
 /// The files an attempt's command is given.
 struct Workspace {
@@ -208,17 +234,36 @@ impl TaskHandler for ShellHandler {
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .kill_on_drop(true)
+                // Its own process group, so that a cancel or a drop reaches
+                // what the command started, not only `sh`.
+                .process_group(0)
                 .spawn()
                 .map_err(|e| TaskError::permanent(format!("cannot run sh: {e}")))?;
+            let mut group = ProcessGroup(child.id().and_then(|id| i32::try_from(id).ok()));
             let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
                 return Err(TaskError::retryable("the child's pipes were not set up"));
             };
             let max = context.max_output_bytes;
-            let (stdout, logged, status) = tokio::join!(
-                read_bounded(stdout, max),
-                read_into_log(stderr, &context.log),
-                child.wait(),
-            );
+            let ran = async {
+                tokio::join!(
+                    read_bounded(stdout, max),
+                    read_into_log(stderr, &context.log),
+                    child.wait(),
+                )
+            };
+            tokio::pin!(ran);
+            let (stdout, logged, status) = tokio::select! {
+                ran = &mut ran => ran,
+                () = context.cancel.cancelled() => {
+                    // SIGTERM first; SIGKILL (the group's guard) if it has
+                    // not stopped within the grace period.
+                    group.signal(Signal::TERM);
+                    let _ = tokio::time::timeout(TERM_GRACE, &mut ran).await;
+                    return Err(TaskError::permanent("cancelled"));
+                }
+            };
+            // It ended on its own: its group id may be reused from now on.
+            group.0 = None;
             let io = |e: std::io::Error| TaskError::retryable(format!("cannot run the task: {e}"));
             let (stdout, status) = (stdout.map_err(io)?, status.map_err(io)?);
             logged.map_err(io)?;

@@ -10,9 +10,14 @@ use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use strand_projections::{BeadId, Output, RunId, TaskAction, WorkerId};
 
-use crate::orchestration::handler::{DependencyOutputs, Handlers, LogTail, TaskContext, TaskError};
+use crate::orchestration::handler::{
+    CancelSignal, DependencyOutputs, Handlers, LogTail, TaskContext, TaskError,
+};
 use crate::orchestration::rate_limiter::RateLimiter;
 use crate::orchestration::scheduler::SchedulerMsg;
+
+/// How long a cancelled attempt may take to stop before it is dropped.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 /// One attempt given to a worker. Its `BeadScheduled` and `BeadStarted`
 /// are durable before it is sent.
@@ -34,6 +39,8 @@ pub struct Assignment {
     pub dependencies: DependencyOutputs,
     /// The largest output the attempt may produce.
     pub max_output_bytes: usize,
+    /// Fires when the run is cancelled.
+    pub cancel: CancelSignal,
     /// How often the worker tells the scheduler it is still on it.
     pub heartbeat_every: Duration,
     /// Where the outcome (and the heartbeats) go.
@@ -54,6 +61,9 @@ pub enum AttemptOutcome {
     Failed(TaskError),
     /// It ran past its time limit and was dropped.
     TimedOut(Duration),
+    /// The run was cancelled: the attempt stopped (or was dropped after
+    /// the grace period).
+    Cancelled,
 }
 
 /// An attempt's outcome, as the worker reports it.
@@ -122,6 +132,7 @@ impl WorkerState {
             dependencies: Arc::clone(&assignment.dependencies),
             max_output_bytes: assignment.max_output_bytes,
             log: log.clone(),
+            cancel: assignment.cancel.clone(),
         };
         let max = assignment.max_output_bytes;
         // A panicking handler fails its attempt, not the worker.
@@ -162,6 +173,12 @@ impl WorkerState {
         loop {
             tokio::select! {
                 outcome = &mut limited => return outcome,
+                () = assignment.cancel.cancelled() => {
+                    // The handler may stop on its own (a shell task is sent
+                    // SIGTERM); past the grace period it is dropped.
+                    let _ = tokio::time::timeout(CANCEL_GRACE, &mut limited).await;
+                    return AttemptOutcome::Cancelled;
+                }
                 _ = beat.tick() => {
                     let _ = assignment.reply.send_message(SchedulerMsg::Heartbeat {
                         worker: self.id.clone(),

@@ -18,7 +18,8 @@ use crate::state::worker::Interner;
 /// (planned retry, cancel reason, log tail) boxed out of line and worker ids shared
 /// rather than copied. Serializes (snapshot and JSON) as `state, attempts,
 /// worker, output, last_error, retryable, retry_at_ms, cancel_reason,
-/// updated_at_ms, log_tail`, in that order: part of snapshot format version 2.
+/// updated_at_ms, log_tail, budget_base`, in that order: part of snapshot
+/// format version 2.
 #[derive(Clone, Debug)]
 #[repr(align(64))]
 pub struct BeadRecord {
@@ -49,6 +50,9 @@ struct BeadDetail {
     retry_at_ms: Option<u64>,
     cancel_reason: Option<String>,
     log_tail: Option<String>,
+    /// Attempts made before an operator's retry gave the bead a fresh
+    /// retry budget.
+    budget_base: u32,
 }
 
 impl BeadRecord {
@@ -82,11 +86,13 @@ impl BeadRecord {
         cancel_reason: Option<String>,
         updated_at_ms: u64,
         log_tail: Option<String>,
+        budget_base: u32,
     ) -> Self {
         let detail = BeadDetail {
             retry_at_ms,
             cancel_reason,
             log_tail,
+            budget_base,
         };
         Self {
             state,
@@ -120,6 +126,32 @@ impl BeadRecord {
         self.detail.as_ref()?.log_tail.as_deref()
     }
 
+    /// Attempts counted against the retry budget: those since an
+    /// operator's last retry of the run.
+    pub fn budgeted_attempts(&self) -> u32 {
+        let base = self.detail.as_ref().map_or(0, |d| d.budget_base);
+        self.attempts.saturating_sub(base)
+    }
+
+    /// The bead made pending again by an operator's retry: a fresh retry
+    /// budget, no planned retry, no cancel reason; attempts and the last
+    /// error are kept as history.
+    pub(crate) fn reopen(&mut self, at_ms: u64) {
+        self.state = BeadState::Pending;
+        self.worker = None;
+        self.retryable = false;
+        self.updated_at_ms = at_ms;
+        let attempts = self.attempts;
+        let detail = self.detail_mut();
+        detail.retry_at_ms = None;
+        detail.cancel_reason = None;
+        detail.budget_base = attempts;
+    }
+
+    fn budget_base(&self) -> u32 {
+        self.detail.as_ref().map_or(0, |d| d.budget_base)
+    }
+
     fn detail_mut(&mut self) -> &mut BeadDetail {
         self.detail.get_or_insert_with(Box::default)
     }
@@ -138,6 +170,7 @@ impl PartialEq for BeadRecord {
             && self.retry_at_ms() == other.retry_at_ms()
             && self.cancel_reason() == other.cancel_reason()
             && self.log_tail() == other.log_tail()
+            && self.budget_base() == other.budget_base()
             && self.updated_at_ms == other.updated_at_ms
     }
 }
@@ -146,7 +179,7 @@ impl Eq for BeadRecord {}
 
 impl Serialize for BeadRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("BeadRecord", 10)?;
+        let mut out = serializer.serialize_struct("BeadRecord", 11)?;
         out.serialize_field("state", &self.state)?;
         out.serialize_field("attempts", &self.attempts)?;
         out.serialize_field("worker", &self.worker_id())?;
@@ -157,6 +190,7 @@ impl Serialize for BeadRecord {
         out.serialize_field("cancel_reason", &self.cancel_reason())?;
         out.serialize_field("updated_at_ms", &self.updated_at_ms)?;
         out.serialize_field("log_tail", &self.log_tail())?;
+        out.serialize_field("budget_base", &self.budget_base())?;
         out.end()
     }
 }

@@ -276,6 +276,9 @@ impl StateManager {
             } => self.on_bead(seq, workflow, bead, |mut slot| {
                 slot.cancelled(at_ms, reason)
             }),
+            DomainEvent::RunPaused { run, .. } => self.pause(seq, run, true),
+            DomainEvent::RunResumed { run } => self.pause(seq, run, false),
+            DomainEvent::RunRetried { run, beads } => self.retry(seq, at_ms, run, &beads),
             DomainEvent::WorkerSpawned { worker, labels } => {
                 worker::spawned(&mut self.workers, worker, labels, at_ms);
                 Ok(())
@@ -442,6 +445,80 @@ impl StateManager {
             });
         }
         record.finish(status, at_ms, reason);
+        Ok(())
+    }
+
+    /// `RunPaused` (`paused`) and `RunResumed`: of a running run, paused
+    /// only once and resumed only when paused.
+    fn pause(&mut self, seq: u64, workflow: RunId, paused: bool) -> Result<(), ProjectionError> {
+        let Some(record) = self.workflows.get_mut(&workflow) else {
+            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+        };
+        if record.status.is_finished() || record.paused == paused {
+            let (status, was_paused) = (record.status, record.paused);
+            return Err(ProjectionError::ControlNotApplicable {
+                seq,
+                workflow,
+                event: if paused {
+                    crate::EventKind::RunPaused
+                } else {
+                    crate::EventKind::RunResumed
+                },
+                status,
+                paused: was_paused,
+            });
+        }
+        record.paused = paused;
+        Ok(())
+    }
+
+    /// `RunRetried`: of a failed or cancelled run; none of its beads
+    /// completed, and each is the run's.
+    fn retry(
+        &mut self,
+        seq: u64,
+        at_ms: u64,
+        workflow: RunId,
+        beads: &[BeadId],
+    ) -> Result<(), ProjectionError> {
+        let Some(record) = self.workflows.get_mut(&workflow) else {
+            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+        };
+        if !matches!(record.status, RunStatus::Failed | RunStatus::Cancelled) {
+            let (status, paused) = (record.status, record.paused);
+            return Err(ProjectionError::ControlNotApplicable {
+                seq,
+                workflow,
+                event: crate::EventKind::RunRetried,
+                status,
+                paused,
+            });
+        }
+        let mut positions = Vec::with_capacity(beads.len());
+        for bead in beads {
+            let Some(position) = record.position(bead) else {
+                return Err(ProjectionError::UnknownBead {
+                    seq,
+                    workflow,
+                    bead: bead.clone(),
+                });
+            };
+            let state = record.bead(bead).map_or(BeadState::Pending, |b| b.state);
+            if matches!(
+                state,
+                BeadState::Completed | BeadState::Scheduled | BeadState::Running
+            ) {
+                return Err(ProjectionError::InvalidTransition {
+                    seq,
+                    workflow,
+                    bead: bead.clone(),
+                    from: state,
+                    event: crate::EventKind::RunRetried,
+                });
+            }
+            positions.push(position);
+        }
+        record.reopen(&positions, at_ms);
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 //! ```text
 //! version u32 (2)
 //! applied_seq u64, events_applied u64
-//! runs:        [ { id, name, definition, input, status, submitted_at_ms,
+//! runs:        [ { id, name, definition, input, status, paused, submitted_at_ms,
 //!                  finished_at_ms, reason, dag, tasks (by bead id),
 //!                  beads (BeadRecord, by bead id) } ] by id
 //! workers:     [ (id, WorkerRecord) ] by id
@@ -57,6 +57,7 @@ struct WorkflowRef<'a> {
     definition: DefinitionHash,
     input: &'a str,
     status: RunStatus,
+    paused: bool,
     submitted_at_ms: u64,
     finished_at_ms: Option<u64>,
     reason: Option<&'a str>,
@@ -86,6 +87,7 @@ pub(crate) struct WorkflowOwned {
     pub(crate) definition: DefinitionHash,
     pub(crate) input: String,
     pub(crate) status: RunStatus,
+    pub(crate) paused: bool,
     pub(crate) submitted_at_ms: u64,
     pub(crate) finished_at_ms: Option<u64>,
     pub(crate) reason: Option<String>,
@@ -107,6 +109,7 @@ pub(crate) struct BeadOwned {
     cancel_reason: Option<String>,
     updated_at_ms: u64,
     log_tail: Option<String>,
+    budget_base: u32,
 }
 
 impl BeadOwned {
@@ -123,6 +126,7 @@ impl BeadOwned {
             self.cancel_reason,
             self.updated_at_ms,
             self.log_tail,
+            self.budget_base,
         )
     }
 }
@@ -140,6 +144,7 @@ impl StateManager {
                 definition: workflow.definition,
                 input: &workflow.input,
                 status: workflow.status,
+                paused: workflow.paused,
                 submitted_at_ms: workflow.submitted_at_ms,
                 finished_at_ms: workflow.finished_at_ms,
                 reason: workflow.reason.as_deref(),

@@ -35,6 +35,8 @@ pub struct RunRecord {
     pub(crate) input: Arc<str>,
     /// Running, or how it finished.
     pub(crate) status: RunStatus,
+    /// An operator paused it (only while running).
+    pub(crate) paused: bool,
     /// `at_ms` of the submission.
     pub(crate) submitted_at_ms: u64,
     /// `at_ms` of the event that finished it.
@@ -90,6 +92,7 @@ impl RunRecord {
             definition,
             input: Arc::from(input),
             status: RunStatus::Running,
+            paused: false,
             submitted_at_ms: at_ms,
             finished_at_ms: None,
             reason: None,
@@ -120,6 +123,7 @@ impl RunRecord {
             definition,
             input,
             status,
+            paused,
             submitted_at_ms,
             finished_at_ms,
             reason,
@@ -136,6 +140,9 @@ impl RunRecord {
         if status.is_finished() != finished_at_ms.is_some() {
             return Err("status and finish time disagree");
         }
+        if paused && status.is_finished() {
+            return Err("a finished run is paused");
+        }
         let index = BeadIndex::build(&dag).map_err(|error| match error {
             IndexError::TooLarge => "too many beads",
             IndexError::Cycle => "the graph has a cycle",
@@ -150,6 +157,7 @@ impl RunRecord {
             definition,
             input: Arc::from(input),
             status,
+            paused,
             submitted_at_ms,
             finished_at_ms,
             reason,
@@ -238,6 +246,7 @@ impl RunRecord {
     /// Marks the workflow finished at `at_ms`.
     pub(crate) fn finish(&mut self, status: RunStatus, at_ms: u64, reason: Option<String>) {
         self.status = status;
+        self.paused = false;
         self.finished_at_ms = Some(at_ms);
         self.reason = reason;
     }
@@ -250,6 +259,31 @@ impl RunRecord {
     /// The workflow's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// An operator's retry: the beads at `positions` pending again (the
+    /// caller checked that none completed), and the run running again.
+    pub(crate) fn reopen(&mut self, positions: &[usize], at_ms: u64) {
+        for &position in positions {
+            if let Some(bead) = self.beads.get_mut(position) {
+                bead.reopen(at_ms);
+            }
+        }
+        self.counts = BeadCounts::of(&self.beads);
+        self.status = RunStatus::Running;
+        self.paused = false;
+        self.finished_at_ms = None;
+        self.reason = None;
+    }
+
+    /// The position of `bead`, if it is one of the run's.
+    pub(crate) fn position(&self, bead: &BeadId) -> Option<usize> {
+        self.index.position(bead.as_str())
+    }
+
+    /// Whether an operator paused it.
+    pub fn paused(&self) -> bool {
+        self.paused
     }
 
     /// The content hash of its definition.
@@ -379,6 +413,7 @@ impl RunRecord {
             name: self.name.clone(),
             definition: self.definition,
             status: self.status,
+            paused: self.paused,
             counts: self.counts,
             submitted_at_ms: self.submitted_at_ms,
             finished_at_ms: self.finished_at_ms,
@@ -456,12 +491,13 @@ impl Serialize for RunRecord {
                 record,
             })
             .collect();
-        let mut out = serializer.serialize_struct("RunRecord", 11)?;
+        let mut out = serializer.serialize_struct("RunRecord", 12)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("name", &self.name)?;
         out.serialize_field("definition", &self.definition)?;
         out.serialize_field("input", &RawJson(&self.input))?;
         out.serialize_field("status", &self.status)?;
+        out.serialize_field("paused", &self.paused)?;
         out.serialize_field("counts", &self.counts)?;
         out.serialize_field("submitted_at_ms", &self.submitted_at_ms)?;
         out.serialize_field("finished_at_ms", &self.finished_at_ms)?;
@@ -483,6 +519,8 @@ pub struct RunSummary {
     pub definition: DefinitionHash,
     /// Running, or how it finished.
     pub status: RunStatus,
+    /// An operator paused it.
+    pub paused: bool,
     /// Beads per state.
     pub counts: BeadCounts,
     /// When it was submitted.

@@ -383,6 +383,16 @@ impl Live {
         } else {
             "a bead failed for good"
         };
+        if self.doom_cancels && !self.legacy {
+            // An operator pauses, thinks again, resumes, then cancels.
+            cx.out.push_back(DomainEvent::RunPaused {
+                run: self.id.clone(),
+                reason: "looking into it".to_owned(),
+            });
+            cx.out.push_back(DomainEvent::RunResumed {
+                run: self.id.clone(),
+            });
+        }
         self.flights.sort_unstable_by_key(|flight| flight.bead);
         for flight in &self.flights {
             cx.out.push_back(DomainEvent::BeadCancelled {
@@ -393,10 +403,24 @@ impl Live {
         }
         let workflow = self.id.clone();
         let reason = reason.to_owned();
-        cx.out.push_back(if self.doom_cancels {
-            DomainEvent::WorkflowCancelled { workflow, reason }
+        if self.doom_cancels {
+            cx.out
+                .push_back(DomainEvent::WorkflowCancelled { workflow, reason });
+        } else if self.legacy {
+            cx.out
+                .push_back(DomainEvent::WorkflowFailed { workflow, reason });
         } else {
-            DomainEvent::WorkflowFailed { workflow, reason }
-        });
+            // An operator retries it with nothing to rerun; it fails again.
+            cx.out.push_back(DomainEvent::WorkflowFailed {
+                workflow: workflow.clone(),
+                reason: reason.clone(),
+            });
+            cx.out.push_back(DomainEvent::RunRetried {
+                run: workflow.clone(),
+                beads: Vec::new(),
+            });
+            cx.out
+                .push_back(DomainEvent::WorkflowFailed { workflow, reason });
+        }
     }
 }

@@ -163,5 +163,16 @@ fn one_of_each() -> Vec<DomainEvent> {
             output: Output::bytes(vec![0, 1, 2]),
             log_tail: "warn".into(),
         },
+        DomainEvent::RunPaused {
+            run: workflow.clone(),
+            reason: "p".into(),
+        },
+        DomainEvent::RunResumed {
+            run: workflow.clone(),
+        },
+        DomainEvent::RunRetried {
+            run: workflow.clone(),
+            beads: vec![bead.clone()],
+        },
     ]
 }

@@ -33,6 +33,8 @@ use strand_projections::{
 
 use crate::context::Context;
 use crate::error::{ActorError, Result};
+use crate::orchestration::controls::{self, RunControl};
+use crate::orchestration::handler::{CancelHandle, cancel_pair};
 use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
 use crate::policy::Backoff;
@@ -109,6 +111,9 @@ pub enum SchedulerMsg {
     Submit(Box<Submission>, RpcReplyPort<Result<Started>>),
     /// Answer once the workflow is finished.
     Wait(RunId, RpcReplyPort<Result<RunOutcome>>),
+    /// Apply an operator's control to a run; answers once its events are
+    /// durable (nothing written when it was applied already).
+    Control(RunId, RunControl, RpcReplyPort<Result<()>>),
     /// A worker's report.
     Finished(Finished),
     /// A retry's backoff ended.
@@ -184,6 +189,8 @@ struct RunningAttempt {
     workflow: RunId,
     bead: BeadId,
     attempt: u32,
+    /// Fires the attempt's cancellation.
+    cancel: CancelHandle,
 }
 
 /// The scheduler's state.
@@ -242,7 +249,7 @@ fn is_given_up(record: &RunRecord, bead: &BeadId, b: &BeadRecord) -> bool {
     let retries = record.task(bead).map_or(0, |t| t.retries);
     matches!(b.state, BeadState::Failed | BeadState::TimedOut)
         && b.retry_at_ms().is_none()
-        && !(b.retryable && b.attempts <= retries)
+        && !(b.retryable && b.budgeted_attempts() <= retries)
 }
 
 /// Why the run failed: every bead given up on, with its last error.
@@ -427,6 +434,7 @@ impl SchedulerState {
         self.timers.remove(&(workflow.clone(), bead.clone()));
         let due = self.state.workflow(&workflow).is_some_and(|r| {
             r.status() == RunStatus::Running
+                && !r.paused()
                 && !given_up(r)
                 && r.bead(&bead).is_some_and(|b| {
                     matches!(b.state, BeadState::Failed | BeadState::TimedOut)
@@ -512,6 +520,7 @@ impl SchedulerState {
             let Some(worker) = self.workers.get_mut(index) else {
                 continue;
             };
+            let (cancel, signal) = cancel_pair();
             let assignment = Assignment {
                 run: workflow.clone(),
                 bead: bead.clone(),
@@ -521,6 +530,7 @@ impl SchedulerState {
                 input,
                 dependencies,
                 max_output_bytes: self.options.max_output_bytes,
+                cancel: signal,
                 heartbeat_every: self.options.heartbeat_every,
                 reply: self.myself.clone(),
             };
@@ -532,6 +542,7 @@ impl SchedulerState {
                         workflow,
                         bead,
                         attempt,
+                        cancel,
                     });
                 }
                 // The worker is down (its supervisor restarts it): the
@@ -557,7 +568,9 @@ impl SchedulerState {
             let Some(record) = self.state.workflow(&queued.workflow) else {
                 continue;
             };
-            if record.status() != RunStatus::Running || given_up(record) {
+            // A paused run's ready beads leave the queue; resuming it
+            // queues them again.
+            if record.status() != RunStatus::Running || record.paused() || given_up(record) {
                 continue;
             }
             let (Some(bead), Some(task)) = (record.bead(&queued.bead), record.task(&queued.bead))
@@ -605,7 +618,7 @@ impl SchedulerState {
                 Some((_, beads)) => beads.push(bead.clone()),
                 None => touched.push((workflow.clone(), vec![bead.clone()])),
             }
-            events.push(match finished.outcome {
+            let event = match finished.outcome {
                 AttemptOutcome::Completed { output, log_tail } => {
                     DomainEvent::BeadCompletedWithOutput {
                         run: workflow,
@@ -628,7 +641,11 @@ impl SchedulerState {
                     attempt,
                     reason: format!("timed out after {} ms", ms(limit)),
                 },
-            });
+                // Its bead was cancelled (durably) before the attempt was:
+                // nothing more to record.
+                AttemptOutcome::Cancelled => continue,
+            };
+            events.push(event);
         }
         self.persist(events).await?;
         for (workflow, beads) in touched {
@@ -666,6 +683,40 @@ impl SchedulerState {
         })
     }
 
+    /// An operator's control: its events durable first, then its effect
+    /// on the attempts running and the queue.
+    async fn control(&mut self, run: &RunId, control: &RunControl) -> Result<()> {
+        let events = controls::plan(&self.state, run, control)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.persist(events).await?;
+        match control {
+            RunControl::Cancel { .. } => {
+                for worker in &self.workers {
+                    if let Some(running) = worker.running.as_ref().filter(|r| r.workflow == *run) {
+                        running.cancel.cancel();
+                    }
+                }
+                self.notify(run);
+            }
+            RunControl::Resume => {
+                let ready = self
+                    .state
+                    .workflow(run)
+                    .map(|r| r.beads_in_state(BeadState::Ready))
+                    .unwrap_or_default();
+                for bead in &ready {
+                    self.enqueue(run, bead);
+                }
+                self.advance(run, None).await?;
+            }
+            RunControl::Retry { .. } => self.advance(run, None).await?,
+            RunControl::Pause { .. } => {}
+        }
+        Ok(())
+    }
+
     async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {
         match message {
             SchedulerMsg::Submit(submission, reply) => {
@@ -688,6 +739,14 @@ impl SchedulerState {
                 }
                 Some(_) => self.waiters.entry(workflow).or_default().push(reply),
             },
+            SchedulerMsg::Control(run, control, reply) => {
+                let outcome = self.control(&run, &control).await;
+                let poisoned = matches!(outcome, Err(ActorError::Poisoned));
+                let _ = reply.send(outcome);
+                if poisoned {
+                    return Err(ActorError::Poisoned);
+                }
+            }
             SchedulerMsg::Finished(finished) => {
                 // Batched: reports already queued behind this one share the
                 // flush, and its fsync.

@@ -1,0 +1,203 @@
+//! `strand cancel|pause|resume|retry` on a data directory no engine holds:
+//! the control is appended and the next `strand run` acts on it; controls
+//! that do not apply exit 2 and write nothing; each is idempotent.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure is the test failing"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use strand::eventlog::EventLog;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn strand(data: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strand"));
+    cmd.arg("--data")
+        .arg(data)
+        .arg("-q")
+        .env_remove("STRAND_DATA");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn json(cmd: &mut Command, code: i32) -> serde_json::Value {
+    let out = cmd.args(["-o", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", show(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn last_seq(data: &Path) -> u64 {
+    EventLog::open_read_only(data).unwrap().last_seq().get()
+}
+
+#[test]
+fn given_a_failed_run_when_retried_offline_then_the_next_run_resumes_it_without_rerunning_completed_beads()
+-> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let file = write(
+        tmp.path(),
+        "etl.toml",
+        "name = \"etl\"\n\
+         [[task]]\nid = \"extract\"\nrun = \"echo x >> extracted.txt\"\n\
+         [[task]]\nid = \"load\"\nrun = \"test -e fixed\"\ndeps = [\"extract\"]\n",
+    );
+    let failed = json(
+        strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
+        1,
+    );
+    assert_eq!(failed["state"], "failed");
+    let run = failed["run"].as_str().unwrap().to_owned();
+
+    let before = last_seq(&data);
+    for (args, code) in [
+        (vec!["retry", run.as_str(), "--bead", "extract"], 2),
+        (vec!["retry", run.as_str(), "--bead", "nope"], 2),
+        (vec!["pause", run.as_str()], 2),
+        (vec!["cancel", "no-such-run"], 2),
+    ] {
+        let out = strand(&data).args(&args).output()?;
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", show(&out));
+    }
+    assert_eq!(last_seq(&data), before, "refusals write nothing");
+
+    let retried = json(strand(&data).args(["retry", run.as_str()]), 0);
+    assert_eq!(retried["events_written"], 1);
+    std::fs::write(tmp.path().join("fixed"), "")?;
+    let done = json(
+        strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
+        0,
+    );
+    assert_eq!(done["run"], run.as_str(), "the retried run resumes");
+    assert_eq!(done["state"], "completed");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("extracted.txt"))?,
+        "x\n",
+        "extract ran once"
+    );
+    let out = strand(&data).args(["retry", run.as_str()]).output()?;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a completed run: {}",
+        show(&out)
+    );
+    Ok(())
+}
+
+/// Starts `strand run FILE` and kills it with SIGKILL once its run is in
+/// the log; returns the run's id.
+fn start_and_kill(data: &Path, dir: &Path, file: &Path) -> String {
+    let mut child = strand(data)
+        .current_dir(dir)
+        .arg("run")
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let listed = strand(data).args(["-o", "json", "runs"]).output().unwrap();
+        let runs: Option<serde_json::Value> = serde_json::from_slice(&listed.stdout).ok();
+        let first = runs
+            .as_ref()
+            .and_then(|r| r.get("runs")?.get(0)?.get("id")?.as_str());
+        if let Some(id) = first {
+            break id.to_owned();
+        }
+        assert!(Instant::now() < deadline, "the run never reached the log");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    run
+}
+
+#[test]
+fn given_an_unfinished_run_when_cancelled_offline_then_it_and_its_beads_are_cancelled_and_the_next_run_is_new()
+-> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let file = write(
+        tmp.path(),
+        "slow.toml",
+        "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n\
+         [[task]]\nid = \"b\"\nrun = \"true\"\ndeps = [\"a\"]\n",
+    );
+    let run = start_and_kill(&data, tmp.path(), &file);
+    let cancelled = json(
+        strand(&data).args(["cancel", run.as_str(), "--reason", "not today"]),
+        0,
+    );
+    assert_eq!(cancelled["events_written"], 3, "two beads, then the run");
+    let again = json(strand(&data).args(["cancel", run.as_str()]), 0);
+    assert_eq!(again["applied_already"], true);
+    let status = json(strand(&data).args(["status", run.as_str()]), 0);
+    assert_eq!(status["workflow"]["status"], "cancelled");
+    assert_eq!(status["workflow"]["reason"], "not today");
+    assert!(
+        status["beads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["state"] == "cancelled")
+    );
+    std::fs::write(tmp.path().join("go"), "")?;
+    let next = json(
+        strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
+        0,
+    );
+    assert_ne!(next["run"], run.as_str(), "a cancelled run is not resumed");
+    assert_eq!(next["state"], "completed");
+    Ok(())
+}
+
+#[test]
+fn given_an_unfinished_run_when_paused_offline_then_run_refuses_to_wait_until_it_is_resumed()
+-> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let file = write(
+        tmp.path(),
+        "slow.toml",
+        "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n",
+    );
+    let run = start_and_kill(&data, tmp.path(), &file);
+    json(strand(&data).args(["pause", run.as_str()]), 0);
+    std::fs::write(tmp.path().join("go"), "")?;
+    let out = strand(&data)
+        .current_dir(tmp.path())
+        .arg("run")
+        .arg(&file)
+        .output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(show(&out).contains("is paused"), "{}", show(&out));
+    let resumed = json(strand(&data).args(["resume", run.as_str()]), 0);
+    assert_eq!(resumed["events_written"], 1);
+    let done = json(
+        strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
+        0,
+    );
+    assert_eq!(done["run"], run.as_str());
+    assert_eq!(done["state"], "completed");
+    Ok(())
+}
