@@ -54,9 +54,7 @@ fn plan_and_append(log: &EventLog, run: &RunId, control: &RunControl) -> Result<
     }
     // Checked on a copy of the state first: the log holds only what its
     // projection accepts.
-    let mut seq = state.applied_seq();
-    for event in &events {
-        seq += 1;
+    for (seq, event) in (state.applied_seq() + 1..).zip(&events) {
         state.apply(
             strand_projections::EventMeta { seq, at_ms: 0 },
             event.clone(),

@@ -14,15 +14,17 @@
 //! it parses as JSON, else as a string). Exit 0 when the run completed, 1
 //! when it failed, 2 for a bad file, argument or input (nothing written).
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use strand_actors::orchestration::Distribution;
-use strand_projections::{BeadState, RunId, RunStatus};
+use strand_actors::orchestration::RunOutcome;
+use strand_projections::{BeadState, RunId, RunRecord, RunStatus};
 
 use crate::cli::progress::Bar;
-use crate::cli::shown::final_outputs;
+use crate::cli::shown::{final_outputs, output_cell};
 use crate::cli::{CliError, Context, Status};
 use crate::engine::{Engine, RunInput};
 use crate::workflow::Workflow;
@@ -240,12 +242,24 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
         engine.shutdown().await?;
         Ok::<_, CliError>(outcome.map(|(outcome, existing)| (outcome, existing, record))?)
     })?;
+    report(ctx, &workflow, &outcome, existing, record.as_ref())
+}
+
+/// Print the run's outcome (its final outputs in JSON, their first lines
+/// in text); the exit status of a run that completed, or not.
+fn report(
+    ctx: &mut Context,
+    workflow: &Workflow,
+    outcome: &RunOutcome,
+    existing: bool,
+    record: Option<&RunRecord>,
+) -> Result<Status, CliError> {
     let counts = outcome.counts;
     let beads: serde_json::Map<String, serde_json::Value> = BeadState::ALL
         .iter()
         .map(|&s| (s.as_str().to_owned(), json!(counts.get(s))))
         .collect();
-    let outputs = record.as_ref().map(final_outputs).unwrap_or_default();
+    let outputs = record.map(final_outputs).unwrap_or_default();
     let doc = json!({
         "run": outcome.run.as_str(),
         "workflow": workflow.name(),
@@ -266,6 +280,14 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     if let Some(reason) = &outcome.reason {
         text.push_str("\nreason: ");
         text.push_str(reason);
+    }
+    if let Some(record) = record {
+        for leaf in record.dag().leaves() {
+            let shown = output_cell(record.bead(&leaf).and_then(|b| b.output.as_deref()), 60);
+            if !shown.is_empty() {
+                let _ = write!(text, "\n{leaf}: {shown}");
+            }
+        }
     }
     ctx.emit(&doc, &text)?;
     Ok(if outcome.status == RunStatus::Completed {

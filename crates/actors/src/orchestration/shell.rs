@@ -36,7 +36,7 @@ pub const TERM_GRACE: Duration = Duration::from_secs(5);
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ShellHandler;
 
-/// The process group of a running command: SIGKILLed on drop, so that an
+/// The process group of a running command: sent SIGKILL on drop, so that an
 /// attempt dropped (timed out, cancelled) leaves no process behind.
 /// Disarmed (`None`) once the command ended on its own.
 struct ProcessGroup(Option<i32>);

@@ -34,7 +34,7 @@ use strand_projections::{
 use crate::context::Context;
 use crate::error::{ActorError, Result};
 use crate::orchestration::controls::{self, RunControl};
-use crate::orchestration::handler::{CancelHandle, cancel_pair};
+use crate::orchestration::handler::{CancelHandle, DependencyOutputs, cancel_pair};
 use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
 use crate::policy::Backoff;
@@ -510,13 +510,7 @@ impl SchedulerState {
         let now = self.now_ms();
         let mut lost = Vec::new();
         for (index, workflow, bead, attempt, task) in sends {
-            let (input, dependencies) = match self.state.workflow(&workflow) {
-                Some(record) => (
-                    Arc::clone(record.input()),
-                    Arc::from(record.dependency_outputs(&bead)),
-                ),
-                None => (Arc::from(strand_projections::EMPTY_INPUT), Arc::from([])),
-            };
+            let (input, dependencies) = self.handed_over(&workflow, &bead);
             let Some(worker) = self.workers.get_mut(index) else {
                 continue;
             };
@@ -558,6 +552,18 @@ impl SchedulerState {
             self.lose(&workflow, &bead, attempt, reason).await?;
         }
         Ok(())
+    }
+
+    /// What an attempt of `bead` is handed: the run's input and the
+    /// outputs of the bead's blocking dependencies.
+    fn handed_over(&self, run: &RunId, bead: &BeadId) -> (Arc<str>, DependencyOutputs) {
+        match self.state.workflow(run) {
+            Some(record) => (
+                Arc::clone(record.input()),
+                Arc::from(record.dependency_outputs(bead)),
+            ),
+            None => (Arc::from(strand_projections::EMPTY_INPUT), Arc::from([])),
+        }
     }
 
     /// The next queued bead still ready, with its attempt and task.
