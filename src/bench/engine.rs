@@ -7,6 +7,10 @@
 //!   events and fsyncs per bead. The baseline, measured in the same run on
 //!   the same disk, is raw RocksDB with one synced write per event (what
 //!   the events per bead would cost without group commit).
+//! - runs: `runs` runs of a 5-bead diamond started at once, each bead
+//!   handed its dependencies' outputs and producing `output_bytes`: runs/s,
+//!   beads/s, fsyncs per bead, resident memory per finished run (the growth
+//!   of the process's resident set over the figure, divided by the runs).
 //! - ready: `history_events` synthetic events, a checkpoint taken
 //!   `tail_events` before the end (the tail a 60 s checkpoint interval
 //!   leaves under load), then `Engine::open` until the scheduler answers
@@ -18,7 +22,7 @@ use std::time::Instant;
 
 use clap::Args;
 use serde_json::json;
-use strand_actors::orchestration::TaskContext;
+use strand_actors::orchestration::{TaskContext, TaskResult};
 use strand_eventlog::baseline::{self, rate};
 use strand_eventlog::{EventLog, LogOptions, NewEvent};
 use strand_projections::synthetic::{HistoryParams, history};
@@ -26,7 +30,7 @@ use strand_projections::{RunStatus, StateManager, codec};
 use strand_replay::ReplayEngine;
 
 use crate::cli::{CliError, Context, Status};
-use crate::engine::Engine;
+use crate::engine::{Engine, RunInput};
 use crate::workflow::Workflow;
 
 /// `strand bench engine` arguments.
@@ -44,6 +48,13 @@ pub struct EngineBenchArgs {
     /// Events after the checkpoint (the tail replayed on start).
     #[arg(long, default_value_t = 100_000)]
     pub tail_events: usize,
+    /// Runs of a 5-bead diamond started at once for the runs figure.
+    #[arg(long, default_value_t = 2_000)]
+    pub runs: usize,
+    /// Bytes of each bead's output in the runs figure (passed to its
+    /// dependents).
+    #[arg(long, default_value_t = 1024)]
+    pub output_bytes: usize,
     /// Seed of the DAG and of the history.
     #[arg(long, default_value_t = 11)]
     pub seed: u64,
@@ -126,6 +137,107 @@ async fn throughput(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::
     }))
 }
 
+/// The runs figure's definition: a diamond `a -> (b, c) -> d -> e`.
+const DIAMOND: &str = r#"name = "diamond"
+[[task]]
+id = "a"
+handler = "pass"
+[[task]]
+id = "b"
+handler = "pass"
+deps = ["a"]
+[[task]]
+id = "c"
+handler = "pass"
+deps = ["a"]
+[[task]]
+id = "d"
+handler = "pass"
+deps = ["b", "c"]
+[[task]]
+id = "e"
+handler = "pass"
+deps = ["d"]
+"#;
+
+/// Resident memory of this process, in bytes (Linux; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
+        return 0;
+    };
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// `runs` runs of the diamond, started at once, each bead reading its
+/// dependencies' outputs and producing `output_bytes` of its own.
+async fn runs(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::Value, CliError> {
+    let workflow = Workflow::from_toml_str("diamond.toml", DIAMOND)?;
+    let size = args.output_bytes;
+    let engine = Engine::builder(&dir)
+        .workers(args.workers)
+        .handler("pass", move |cx: TaskContext| async move {
+            // Reads what it was handed (so the bytes are really passed),
+            // and returns `size` bytes that depend on them.
+            let seen: usize = cx.dependencies.iter().map(|(_, o)| o.len()).sum();
+            let fill = b'a' + u8::try_from(seen % 26).unwrap_or(0);
+            TaskResult::Ok(vec![fill; size])
+        })
+        .open()
+        .await?;
+    let log = engine.runtime().store().log().clone();
+    let before = log.stats();
+    let memory_before = resident_bytes();
+    let start = Instant::now();
+    let started = futures::future::join_all(
+        (0..args.runs).map(|_| engine.start(&workflow, RunInput::new())),
+    )
+    .await;
+    let ids: Vec<_> = started.into_iter().collect::<Result<_, _>>()?;
+    let outcomes = futures::future::join_all(ids.iter().map(|id| engine.wait(id))).await;
+    let elapsed = start.elapsed();
+    let memory_after = resident_bytes();
+    let after = log.stats();
+    let completed = outcomes
+        .iter()
+        .filter(|o| o.as_ref().is_ok_and(|o| o.status == RunStatus::Completed))
+        .count();
+    engine.shutdown().await?;
+    if completed != args.runs {
+        return Err(bench_error(format!(
+            "{completed} of {} runs completed",
+            args.runs
+        )));
+    }
+    let beads = args.runs * 5;
+    #[expect(clippy::cast_precision_loss, reason = "ratios for reporting")]
+    let (fsyncs, events, runs) = (
+        (after.fsyncs - before.fsyncs) as f64,
+        (after.events - before.events) as f64,
+        args.runs as f64,
+    );
+    #[expect(clippy::cast_precision_loss, reason = "ratios for reporting")]
+    let per_run = memory_after.saturating_sub(memory_before) as f64 / runs;
+    #[expect(clippy::cast_precision_loss, reason = "ratios for reporting")]
+    let beads_f = beads as f64;
+    Ok(json!({
+        "runs": args.runs,
+        "beads_per_run": 5,
+        "output_bytes": size,
+        "workers": args.workers,
+        "elapsed_ms": elapsed.as_millis(),
+        "runs_per_sec": rate(args.runs as u64, elapsed).round(),
+        "beads_per_sec": rate(beads as u64, elapsed).round(),
+        "events_per_bead": (events / beads_f * 100.0).round() / 100.0,
+        "fsyncs_per_bead": (fsyncs / beads_f * 1000.0).round() / 1000.0,
+        "resident_bytes_per_finished_run": per_run.round(),
+    }))
+}
+
 /// Fill `dir` with `total` synthetic events, checkpointing the state
 /// `tail` events before the end.
 fn prepare_history(dir: &std::path::Path, args: &EngineBenchArgs) -> Result<u64, CliError> {
@@ -205,6 +317,7 @@ pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError
     strand_actors::panic::install();
 
     let throughput = runtime.block_on(throughput(args, tmp.path().join("throughput")))?;
+    let runs = runtime.block_on(runs(args, tmp.path().join("runs")))?;
     // The raw baseline: one synced RocksDB write per event.
     let raw = baseline::raw_synced_writes(&tmp.path().join("raw"), 2_000, 1, 100)?;
     let raw_writes_per_sec = raw.events_per_sec();
@@ -219,6 +332,7 @@ pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError
         "bench": "engine",
         "seed": args.seed,
         "throughput": throughput,
+        "runs": runs,
         "raw_synced_writes_per_sec": raw_writes_per_sec.round(),
         "ready": {
             "history_events": written,
@@ -228,7 +342,7 @@ pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError
         },
     });
     let text = format!(
-        "throughput: {throughput}\nraw synced writes/s: {raw_writes_per_sec:.0}\nready after {written} events: {ready}"
+        "throughput: {throughput}\nruns: {runs}\nraw synced writes/s: {raw_writes_per_sec:.0}\nready after {written} events: {ready}"
     );
     ctx.emit(&doc, &text)?;
     Ok(Status::Ok)
