@@ -56,8 +56,8 @@ use strand_actors::orchestration::{
 use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
 use strand_projections::{
-    BeadId, DefinitionHash, Output, RunId, RunRecord, RunSummary, StateManager, TaskAction,
-    TaskSpec, WorkflowDag,
+    BackoffSpec, BeadId, DefinitionHash, Output, RunId, RunRecord, RunSettings, RunSummary,
+    StateManager, TaskAction, TaskSpec, WorkflowDag,
 };
 
 use strand_eventlog::EventLog;
@@ -102,24 +102,51 @@ fn task_specs(workflow: &Workflow) -> Vec<TaskSpec> {
             },
             priority: task.priority,
             retries: task.retries,
-            timeout_ms: task
-                .timeout
-                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            timeout_ms: task.timeout.map(millis),
             affinity: task.affinity.clone(),
         })
         .collect()
 }
 
+/// A duration in milliseconds, saturating.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The run settings of a workflow file: its timeout and its tasks' backoffs.
+fn settings(workflow: &Workflow) -> RunSettings {
+    let mut backoff: Vec<(BeadId, BackoffSpec)> = workflow
+        .tasks()
+        .iter()
+        .filter_map(|task| {
+            let spec = task.backoff?;
+            let spec = BackoffSpec {
+                initial_ms: millis(spec.initial),
+                max_ms: millis(spec.max),
+                multiplier: spec.multiplier,
+            };
+            Some((task.id.clone(), spec))
+        })
+        .collect();
+    backoff.sort_by(|a, b| a.0.cmp(&b.0));
+    RunSettings {
+        timeout_ms: workflow.timeout().map(millis),
+        backoff,
+    }
+}
+
 /// The submission of a run of a workflow file.
 fn submission(workflow: &Workflow, run: RunId, input: String, reuse: Reuse) -> Submission {
     let tasks = task_specs(workflow);
+    let settings = settings(workflow);
     Submission {
         run,
         name: workflow.name().to_owned(),
-        definition: DefinitionHash::of(workflow.name(), workflow.dag(), &tasks),
+        definition: DefinitionHash::of_run(workflow.name(), workflow.dag(), &tasks, &settings),
         dag: workflow.dag().clone(),
         tasks,
         input,
+        settings,
         reuse,
     }
 }
@@ -150,7 +177,12 @@ fn bounded(input: &RunInput, max: usize) -> Result<String, ActorError> {
 
 /// The content hash of a workflow file's definition, as a run of it records.
 pub fn definition_hash(workflow: &Workflow) -> DefinitionHash {
-    DefinitionHash::of(workflow.name(), workflow.dag(), &task_specs(workflow))
+    DefinitionHash::of_run(
+        workflow.name(),
+        workflow.dag(),
+        &task_specs(workflow),
+        &settings(workflow),
+    )
 }
 
 /// Sets up an [`Engine`]. Defaults: 100 workers, a checkpoint every 60 s,
@@ -525,6 +557,7 @@ impl Engine {
             dag,
             tasks,
             input: bounded(&input, self.max_input_bytes)?,
+            settings: RunSettings::default(),
             reuse: Reuse::Exact,
         };
         self.send(submission).await
@@ -593,13 +626,13 @@ impl Engine {
     }
 
     /// Apply an operator's control to a run (see [`RunControl`]); returns
-    /// once its events are durable. Idempotent: a control applied already
-    /// writes nothing.
+    /// once its events are durable, with how many it wrote. Idempotent: a
+    /// control applied already writes nothing (0).
     ///
     /// # Errors
     /// [`ActorError::UnknownWorkflow`], [`ActorError::UnknownBead`],
     /// [`ActorError::ControlRefused`] (nothing written); the log's errors.
-    pub async fn control(&self, run: &RunId, control: RunControl) -> Result<(), ActorError> {
+    pub async fn control(&self, run: &RunId, control: RunControl) -> Result<usize, ActorError> {
         let run = run.clone();
         self.scheduler
             .call(
@@ -617,7 +650,9 @@ impl Engine {
     /// As [`Engine::control`].
     pub async fn cancel(&self, run: &RunId, reason: impl Into<String>) -> Result<(), ActorError> {
         let reason = reason.into();
-        self.control(run, RunControl::Cancel { reason }).await
+        self.control(run, RunControl::Cancel { reason })
+            .await
+            .map(|_| ())
     }
 
     /// Pause `run`: nothing more of it is dispatched; running attempts
@@ -627,7 +662,9 @@ impl Engine {
     /// As [`Engine::control`].
     pub async fn pause(&self, run: &RunId) -> Result<(), ActorError> {
         let reason = "paused by an operator".to_owned();
-        self.control(run, RunControl::Pause { reason }).await
+        self.control(run, RunControl::Pause { reason })
+            .await
+            .map(|_| ())
     }
 
     /// Resume a paused `run`.
@@ -635,7 +672,7 @@ impl Engine {
     /// # Errors
     /// As [`Engine::control`].
     pub async fn resume(&self, run: &RunId) -> Result<(), ActorError> {
-        self.control(run, RunControl::Resume).await
+        self.control(run, RunControl::Resume).await.map(|_| ())
     }
 
     /// Have a failed or cancelled `run` continue: `beads` (every bead not
@@ -646,7 +683,9 @@ impl Engine {
     /// As [`Engine::control`].
     pub async fn retry(&self, run: &RunId, beads: &[BeadId]) -> Result<(), ActorError> {
         let beads = beads.to_vec();
-        self.control(run, RunControl::Retry { beads }).await
+        self.control(run, RunControl::Retry { beads })
+            .await
+            .map(|_| ())
     }
 
     /// One run, as the state manager's projection holds it, with every

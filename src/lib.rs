@@ -28,4 +28,5 @@ pub mod bench;
 pub mod cli;
 pub mod controls;
 pub mod engine;
+pub mod socket;
 pub mod workflow;

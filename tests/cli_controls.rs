@@ -172,8 +172,10 @@ fn given_an_unfinished_run_when_cancelled_offline_then_it_and_its_beads_are_canc
 }
 
 #[test]
-fn given_an_unfinished_run_when_paused_offline_then_run_refuses_to_wait_until_it_is_resumed()
+fn given_a_paused_run_when_run_again_then_it_waits_and_a_resume_through_the_socket_finishes_it()
 -> TestResult {
+    use std::io::BufRead as _;
+
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let file = write(
@@ -184,20 +186,107 @@ fn given_an_unfinished_run_when_paused_offline_then_run_refuses_to_wait_until_it
     let run = start_and_kill(&data, tmp.path(), &file);
     json(strand(&data).args(["pause", run.as_str()]), 0);
     std::fs::write(tmp.path().join("go"), "")?;
-    let out = strand(&data)
+    let mut waiting = strand(&data)
         .current_dir(tmp.path())
-        .arg("run")
+        .args(["-o", "json", "run"])
         .arg(&file)
-        .output()?;
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(show(&out).contains("is paused"), "{}", show(&out));
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // It says it waits once its socket is up.
+    let stderr = waiting.stderr.take().unwrap();
+    let said = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains("is paused"));
+    assert!(said.is_some(), "strand run says the run is paused");
     let resumed = json(strand(&data).args(["resume", run.as_str()]), 0);
-    assert_eq!(resumed["events_written"], 1);
+    assert_eq!(resumed["events_written"], 1, "{resumed}");
+    let out = waiting.wait_with_output()?;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(done["run"], run.as_str());
+    assert_eq!(done["state"], "completed");
+    Ok(())
+}
+
+#[test]
+fn given_a_strand_run_in_progress_when_cancelled_from_another_process_then_it_ends_cancelled()
+-> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let ready = tmp.path().join("ready");
+    assert!(Command::new("mkfifo").arg(&ready).status()?.success());
+    let file = write(
+        tmp.path(),
+        "long.toml",
+        &format!(
+            "name = \"long\"\n[[task]]\nid = \"a\"\nrun = \"echo up > {}; sleep 100\"\n\
+             [[task]]\nid = \"b\"\nrun = \"true\"\ndeps = [\"a\"]\n",
+            ready.display()
+        ),
+    );
+    let running = strand(&data)
+        .args(["-o", "json", "run", "--id", "long-1"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // The task runs: the engine, and its socket, are up.
+    assert_eq!(std::fs::read_to_string(&ready)?, "up\n");
+    let refused = strand(&data).args(["retry", "long-1"]).output()?;
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "a running run: {}",
+        show(&refused)
+    );
+    assert!(
+        show(&refused).contains("control_refused"),
+        "{}",
+        show(&refused)
+    );
+    let cancelled = json(
+        strand(&data).args(["cancel", "long-1", "--reason", "from another shell"]),
+        0,
+    );
+    assert_eq!(cancelled["events_written"], 3, "{cancelled}");
+    let out = running.wait_with_output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(done["state"], "cancelled");
+    assert_eq!(done["reason"], "from another shell");
+    assert!(
+        !crate_socket(&data).exists(),
+        "the socket is removed on exit"
+    );
+    Ok(())
+}
+
+fn crate_socket(data: &Path) -> PathBuf {
+    data.join("strand.sock")
+}
+
+#[test]
+fn given_a_stale_socket_when_controlled_and_run_then_it_is_ignored_and_replaced() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let file = write(
+        tmp.path(),
+        "slow.toml",
+        "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n",
+    );
+    let run = start_and_kill(&data, tmp.path(), &file);
+    // The killed process left its socket behind; nothing listens on it.
+    assert!(crate_socket(&data).exists());
+    let paused = json(strand(&data).args(["pause", run.as_str()]), 0);
+    assert_eq!(paused["events_written"], 1, "applied on the log itself");
+    json(strand(&data).args(["resume", run.as_str()]), 0);
+    std::fs::write(tmp.path().join("go"), "")?;
     let done = json(
         strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
         0,
     );
-    assert_eq!(done["run"], run.as_str());
     assert_eq!(done["state"], "completed");
     Ok(())
 }

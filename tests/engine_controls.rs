@@ -264,3 +264,91 @@ async fn given_a_retry_of_a_named_bead_when_it_completed_then_it_is_refused_and_
     engine.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_run_timeout_when_it_passes_even_across_a_restart_then_the_run_is_cancelled_with_that_reason()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let world = World::default();
+    let engine = world.builder(dir.path()).open().await?;
+    let wf = workflow(&format!("timeout = \"300ms\"\n{GATED}"));
+    let run = engine.start(&wf, RunInput::new()).await?;
+    until(&engine, &run, |r| state(r, "wait") == BeadState::Running).await;
+    // The deadline is in the log (submission time + timeout): a restart
+    // arms it again.
+    engine.shutdown().await?;
+    let engine = world.builder(dir.path()).open().await?;
+    let outcome = engine.wait(&run).await?;
+    assert_eq!(outcome.status, RunStatus::Cancelled);
+    assert!(
+        outcome
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("timed out after 300 ms"),
+        "{:?}",
+        outcome.reason
+    );
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_task_backoff_when_it_fails_then_its_retries_wait_its_own_delays() -> TestResult {
+    use strand::actors::policy::Backoff;
+    use strand::eventlog::Seq;
+    use strand::projections::DomainEvent;
+
+    let dir = tempfile::tempdir()?;
+    let attempts = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&attempts);
+    let engine = Engine::builder(dir.path())
+        .retry_backoff(Backoff {
+            jitter: 0.0,
+            ..Backoff::default()
+        })
+        .handler("twice", move |_cx: TaskContext| {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n < 2 {
+                    Err(TaskError::retryable("not yet"))
+                } else {
+                    TaskResult::Ok("ok")
+                }
+            }
+        })
+        .open()
+        .await?;
+    let wf = workflow(
+        "name = \"b\"\n[[task]]\nid = \"t\"\nhandler = \"twice\"\nretries = 2\n\
+         backoff = { initial = \"40ms\", max = \"1s\", multiplier = 3 }\n",
+    );
+    let run = engine.start(&wf, RunInput::new()).await?;
+    assert_eq!(engine.wait(&run).await?.status, RunStatus::Completed);
+    let events = engine
+        .runtime()
+        .store()
+        .read_stream(&format!("workflow/{run}"), Seq::FIRST)
+        .await?;
+    let delays: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            let (meta, event) = strand::actors::decode(e).ok()?;
+            match event {
+                DomainEvent::BeadRetryScheduled { at_ms, .. } => Some(at_ms - meta.at_ms),
+                _ => None,
+            }
+        })
+        .collect();
+    // Planned from the scheduler's clock, stamped a little later by the
+    // log's writer: each gap is at most the delay (the engine's own would
+    // be 10 ms, then 20 ms).
+    assert_eq!(delays.len(), 2, "{delays:?}");
+    assert!((20..=40).contains(&delays[0]), "initial: {delays:?}");
+    assert!(
+        (100..=120).contains(&delays[1]),
+        "times the multiplier: {delays:?}"
+    );
+    engine.shutdown().await?;
+    Ok(())
+}

@@ -193,10 +193,9 @@ async fn runs(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::Value,
     let before = log.stats();
     let memory_before = resident_bytes();
     let start = Instant::now();
-    let started = futures::future::join_all(
-        (0..args.runs).map(|_| engine.start(&workflow, RunInput::new())),
-    )
-    .await;
+    let started =
+        futures::future::join_all((0..args.runs).map(|_| engine.start(&workflow, RunInput::new())))
+            .await;
     let ids: Vec<_> = started.into_iter().collect::<Result<_, _>>()?;
     let outcomes = futures::future::join_all(ids.iter().map(|id| engine.wait(id))).await;
     let elapsed = start.elapsed();

@@ -1,12 +1,12 @@
-//! `strand cancel|pause|resume|retry RUN`: operator controls on a run, on a
-//! data directory no engine holds. The control's events are appended
+//! `strand cancel|pause|resume|retry RUN`: operator controls on a run. On a
+//! data directory no engine holds, the control's events are appended
 //! (synced) and the next engine to open the directory acts on them. Each is
 //! idempotent; one that does not apply (retry of a completed run, pause of
 //! a finished one) exits 2 and writes nothing.
 //!
-//! A directory an engine holds (a `strand run` in progress) is refused: the
-//! control socket that would reach that engine is not built yet; use the
-//! library's `Engine::cancel` and friends in the process that holds it.
+//! When an engine holds the directory (a `strand run` in progress), the
+//! control goes to it through the directory's control socket and takes
+//! effect at once; a socket left by a process that died is ignored.
 
 use clap::Args;
 use serde_json::json;
@@ -92,15 +92,20 @@ pub fn retry(args: &RetryArgs, ctx: &mut Context) -> Result<Status, CliError> {
     apply(ctx, &args.run, &RunControl::Retry { beads })
 }
 
-/// Open the log for writing, apply the control, report.
+/// Through the engine's control socket when one holds the directory, else
+/// on the log itself: apply the control, report.
 ///
 /// # Errors
-/// [`CliError::ControlOpen`] (no log: exit 2; an engine holds it: exit 1);
-/// an unknown run or bead, a control that does not apply (exit 2).
+/// [`CliError::ControlOpen`] (no log: exit 2); an unknown run or bead, a
+/// control that does not apply (exit 2), through the socket or not.
 fn apply(ctx: &mut Context, run: &str, control: &RunControl) -> Result<Status, CliError> {
-    let log =
-        crate::controls::open(&ctx.data).map_err(|source| CliError::ControlOpen { source })?;
-    let written = crate::controls::apply(&log, &RunId::from(run), control)?;
+    let written = if let Some(written) = remote(ctx, run, control)? {
+        written
+    } else {
+        let log =
+            crate::controls::open(&ctx.data).map_err(|source| CliError::ControlOpen { source })?;
+        crate::controls::apply(&log, &RunId::from(run), control)?
+    };
     let doc = json!({
         "run": run,
         "control": control.name(),
@@ -120,4 +125,55 @@ fn apply(ctx: &mut Context, run: &str, control: &RunControl) -> Result<Status, C
     };
     ctx.emit(&doc, &text)?;
     Ok(Status::Ok)
+}
+
+/// The control sent to the engine on the directory's socket: the events it
+/// wrote, or `None` when no engine answers there (none runs, or the socket
+/// was left by one that died).
+fn remote(ctx: &Context, run: &str, control: &RunControl) -> Result<Option<usize>, CliError> {
+    let path = crate::socket::path(&ctx.data);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async {
+        let Ok(mut client) = crate::socket::Client::connect(&path).await else {
+            return Ok(None);
+        };
+        let body = match control {
+            RunControl::Cancel { reason } | RunControl::Pause { reason } => {
+                json!({ "reason": reason })
+            }
+            RunControl::Retry { beads } => {
+                json!({ "beads": beads.iter().map(BeadId::as_str).collect::<Vec<_>>() })
+            }
+            _ => json!({}),
+        };
+        let url = format!("/v1/runs/{}/{}", crate::socket::escape(run), control.name());
+        let reply = client
+            .send(hyper::Method::POST, &url, Some(body))
+            .await
+            .map_err(|source| CliError::Socket { source })?;
+        let answer = reply.json();
+        if !reply.status.is_success() {
+            return Err(CliError::Remote {
+                status: reply.status.as_u16(),
+                code: text(&answer, "code").unwrap_or("unknown").to_owned(),
+                message: text(&answer, "error").unwrap_or_default().to_owned(),
+            });
+        }
+        let written = answer
+            .get("events_written")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        Ok(Some(usize::try_from(written).unwrap_or(usize::MAX)))
+    })
+}
+
+/// The string at `key` of a JSON object, if there is one.
+fn text<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    value.get(key)?.as_str()
 }

@@ -80,19 +80,30 @@ pub enum CliError {
     /// The log could not be opened for a control: there is none (exit 2),
     /// or an engine holds the directory.
     #[error(
-        "cannot open the log for writing (if an engine runs on this directory, stop it first: \
-         the control socket is not built yet): {source}"
+        "cannot open the log for writing (an engine that holds the directory did not answer \
+         on its control socket): {source}"
     )]
     ControlOpen {
         /// The log's error.
         #[source]
         source: strand_eventlog::Error,
     },
-    /// The run `strand run` found is paused (exit 1).
-    #[error("run {run:?} is paused: `strand resume {run}`, then run it again")]
-    Paused {
-        /// The run.
-        run: String,
+    /// The engine's control socket failed mid-exchange.
+    #[error("{source}")]
+    Socket {
+        /// The client's error.
+        #[source]
+        source: crate::socket::ClientError,
+    },
+    /// The engine refused the request (4xx: exit 2) or failed (exit 1).
+    #[error("the engine answered {status} ({code}): {message}")]
+    Remote {
+        /// The HTTP status.
+        status: u16,
+        /// The stable error code.
+        code: String,
+        /// The engine's message.
+        message: String,
     },
     /// Building the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
@@ -105,6 +116,7 @@ impl CliError {
     /// went wrong while running.
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Remote { status, .. } if (400..500).contains(status) => 2,
             CliError::Usage { .. }
             | CliError::Workflow(_)
             | CliError::UnknownWorkflow { .. }

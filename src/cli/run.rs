@@ -16,6 +16,7 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -27,6 +28,7 @@ use crate::cli::progress::Bar;
 use crate::cli::shown::{final_outputs, output_cell};
 use crate::cli::{CliError, Context, Status};
 use crate::engine::{Engine, RunInput};
+use crate::socket::SocketServer;
 use crate::workflow::Workflow;
 
 /// `--distribution`.
@@ -191,7 +193,16 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let bar = Bar::new(ctx, workflow.name(), "beads");
     let total = u64::try_from(workflow.tasks().len()).unwrap_or(u64::MAX);
     let (outcome, existing, record) = runtime.block_on(async {
-        let engine = builder.open().await?;
+        let engine = Arc::new(builder.open().await?);
+        // Other `strand` commands reach this engine through the socket.
+        let socket = crate::socket::path(&ctx.data);
+        let server = match crate::socket::serve(Arc::clone(&engine), &socket).await {
+            Ok(server) => Some(server),
+            Err(error) => {
+                tracing::warn!("no control socket at {}: {error}", socket.display());
+                None
+            }
+        };
         let started = match id {
             Some(id) => engine.start_with_id(&workflow, id, input).await,
             None => engine.resume_or_start(&workflow, input).await,
@@ -204,11 +215,11 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
                 .flatten()
                 .is_some_and(|r| r.paused())
         {
-            // Waiting would hold the directory, and a resume needs it.
-            engine.shutdown().await?;
-            return Err(CliError::Paused {
-                run: started.run.as_str().to_owned(),
-            });
+            // It waits: `strand resume` reaches this engine on its socket.
+            eprintln!(
+                "strand: run {run} is paused; `strand resume {run}` resumes it",
+                run = started.run
+            );
         }
         let outcome = match started {
             Ok(started) if !bar.is_drawn() => engine
@@ -239,10 +250,24 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
             Ok((outcome, _)) => engine.run_record(&outcome.run).await.ok().flatten(),
             Err(_) => None,
         };
-        engine.shutdown().await?;
+        close(server, engine).await?;
         Ok::<_, CliError>(outcome.map(|(outcome, existing)| (outcome, existing, record))?)
     })?;
     report(ctx, &workflow, &outcome, existing, record.as_ref())
+}
+
+/// Stop serving the socket, then shut the engine down (the log last).
+async fn close(server: Option<SocketServer>, engine: Arc<Engine>) -> Result<(), CliError> {
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    let engine = Arc::try_unwrap(engine).map_err(|_| {
+        CliError::Runtime(std::io::Error::other(
+            "the engine is still in use after the control socket stopped",
+        ))
+    })?;
+    engine.shutdown().await?;
+    Ok(())
 }
 
 /// Print the run's outcome (its final outputs in JSON, their first lines

@@ -15,15 +15,15 @@ use strand_dag::{BeadId, DagError, DependencyType, WorkflowDag};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{MAX_RETRIES, Task, TaskAction, Workflow, WorkflowError, duration};
+use super::{MAX_RETRIES, Task, TaskAction, TaskBackoff, Workflow, WorkflowError, duration};
 
 /// Keys allowed at the top of a workflow file.
-const WORKFLOW_KEYS: &[&str] = &["name", "input", "task"];
+const WORKFLOW_KEYS: &[&str] = &["name", "input", "timeout", "task"];
 
 /// Keys allowed in a `[[task]]`.
 const TASK_KEYS: &[&str] = &[
     "id", "run", "handler", "deps", "after", "priority", "retries", "timeout", "affinity",
-    "estimate",
+    "estimate", "backoff",
 ];
 
 /// The file as serde sees it; every value keeps its span for error lines.
@@ -33,6 +33,8 @@ struct RawWorkflow {
     /// `[input]`: the defaults of a run's input.
     #[serde(default)]
     input: toml::Table,
+    /// `timeout = "1h"`: the run is cancelled this long after it starts.
+    timeout: Option<Spanned<String>>,
     #[serde(default)]
     task: Vec<RawTask>,
 }
@@ -52,6 +54,21 @@ struct RawTask {
     timeout: Option<Spanned<String>>,
     affinity: Option<Spanned<String>>,
     estimate: Option<Spanned<String>>,
+    backoff: Option<Spanned<RawBackoff>>,
+}
+
+/// A task's `backoff = { initial = "1s", max = "1m", multiplier = 2 }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackoff {
+    initial: String,
+    max: String,
+    #[serde(default = "default_multiplier")]
+    multiplier: i64,
+}
+
+fn default_multiplier() -> i64 {
+    2
 }
 
 /// Byte offset -> line number.
@@ -125,6 +142,16 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Workflow, WorkflowError> {
     }
     let dependency_lines = parser.check_dependencies(&raw.task, &by_id)?;
     let dag = parser.graph(&tasks, &dependency_lines)?;
+    let timeout = parser.duration(raw.timeout.as_ref(), "timeout")?;
+    if let (Some(limit), Some(raw_timeout)) = (timeout, &raw.timeout)
+        && limit.is_zero()
+    {
+        return Err(parser.invalid(
+            &raw_timeout.span(),
+            "timeout",
+            "a run timeout must be longer than zero",
+        ));
+    }
     let input = raw
         .input
         .into_iter()
@@ -134,6 +161,7 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Workflow, WorkflowError> {
         source: file.to_owned(),
         name,
         input,
+        timeout,
         tasks,
         by_id,
         dag,
@@ -285,18 +313,7 @@ impl Parser<'_> {
                     )
                 })?,
         };
-        let timeout = self.duration(raw.timeout.as_ref(), "timeout")?;
-        if let (Some(timeout), Some(raw_timeout)) = (timeout, &raw.timeout)
-            && timeout.is_zero()
-        {
-            return Err(WorkflowError::BadDuration {
-                file: self.file.to_owned(),
-                line: self.lines.of(&raw_timeout.span()),
-                key: "timeout",
-                value: raw_timeout.get_ref().clone(),
-                reason: "a timeout must be longer than zero".to_owned(),
-            });
-        }
+        let timeout = self.task_timeout(raw.timeout.as_ref())?;
         let affinity = match &raw.affinity {
             Some(label) if label.get_ref().trim().is_empty() => {
                 return Err(self.invalid(&label.span(), "affinity", "the worker label is empty"));
@@ -304,9 +321,14 @@ impl Parser<'_> {
             Some(label) => Some(label.get_ref().clone()),
             None => None,
         };
+        let backoff = match &raw.backoff {
+            Some(spec) => Some(self.backoff(spec)?),
+            None => None,
+        };
         Ok(Task {
             id,
             action,
+            backoff,
             deps: raw
                 .deps
                 .iter()
@@ -323,6 +345,56 @@ impl Parser<'_> {
             affinity,
             estimate: self.duration(raw.estimate.as_ref(), "estimate")?,
             line,
+        })
+    }
+
+    /// A task's `timeout`: a duration longer than zero.
+    fn task_timeout(
+        &self,
+        raw: Option<&Spanned<String>>,
+    ) -> Result<Option<std::time::Duration>, WorkflowError> {
+        let timeout = self.duration(raw, "timeout")?;
+        if let (Some(timeout), Some(raw_timeout)) = (timeout, raw)
+            && timeout.is_zero()
+        {
+            return Err(WorkflowError::BadDuration {
+                file: self.file.to_owned(),
+                line: self.lines.of(&raw_timeout.span()),
+                key: "timeout",
+                value: raw_timeout.get_ref().clone(),
+                reason: "a timeout must be longer than zero".to_owned(),
+            });
+        }
+        Ok(timeout)
+    }
+
+    /// A task's backoff: durations that parse, `initial <= max`, a
+    /// multiplier of at least 1.
+    fn backoff(&self, spec: &Spanned<RawBackoff>) -> Result<TaskBackoff, WorkflowError> {
+        let span = spec.span();
+        let raw = spec.get_ref();
+        let parse = |text: &str, key: &'static str| {
+            duration::parse(text).map_err(|reason| WorkflowError::BadDuration {
+                file: self.file.to_owned(),
+                line: self.lines.of(&span),
+                key,
+                value: text.to_owned(),
+                reason,
+            })
+        };
+        let initial = parse(&raw.initial, "backoff.initial")?;
+        let max = parse(&raw.max, "backoff.max")?;
+        if initial > max {
+            return Err(self.invalid(&span, "backoff", "initial is longer than max"));
+        }
+        let multiplier = u32::try_from(raw.multiplier)
+            .ok()
+            .filter(|m| (1..=100).contains(m))
+            .ok_or_else(|| self.invalid(&span, "backoff", "the multiplier is outside 1..=100"))?;
+        Ok(TaskBackoff {
+            initial,
+            max,
+            multiplier,
         })
     }
 

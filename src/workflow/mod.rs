@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! name = "etl"
+//! timeout = "2h"                    # the run is cancelled this long after it starts
 //! [input]                           # a run's input defaults (a JSON object)
 //! region = "eu"
 //! [[task]]
@@ -16,6 +17,7 @@
 //! timeout = "30s"
 //! affinity = "io"
 //! estimate = "2m"                   # critical-path weight
+//! backoff = { initial = "1s", max = "1m", multiplier = 2 }   # this task's retry delays
 //! ```
 //!
 //! Parsing ([`Workflow::from_toml_str`]) is separate from reading the file
@@ -98,8 +100,22 @@ pub struct Task {
     pub affinity: Option<String>,
     /// Expected duration: the task's weight in the critical path (default: zero).
     pub estimate: Option<Duration>,
+    /// Its own retry delays (default: the engine's).
+    pub backoff: Option<TaskBackoff>,
     /// The line of the task's `id` in its file, for later diagnostics.
     pub line: usize,
+}
+
+/// A task's `backoff`: the delay before retry `n` is `initial ×
+/// multiplierⁿ⁻¹`, at most `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskBackoff {
+    /// The first retry's delay.
+    pub initial: Duration,
+    /// The longest delay.
+    pub max: Duration,
+    /// Growth factor per further failure (1..=100).
+    pub multiplier: u32,
 }
 
 /// A validated workflow: a name, tasks, and their dependency graph.
@@ -115,6 +131,8 @@ pub struct Workflow {
     name: String,
     /// `[input]`: the defaults of a run's input.
     input: serde_json::Map<String, serde_json::Value>,
+    /// `timeout = "..."`: the run's time limit.
+    timeout: Option<Duration>,
     /// The tasks in file order.
     tasks: Vec<Task>,
     /// Task id -> position in `tasks`.
@@ -168,6 +186,11 @@ impl Workflow {
     /// run is given.
     pub fn input_defaults(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.input
+    }
+
+    /// The run's time limit (`timeout = "..."` at the top of the file).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// Where the workflow was loaded from.

@@ -8,12 +8,16 @@ use serde::{Serialize, Serializer};
 use strand_dag::WorkflowDag;
 
 use crate::codec;
-use crate::event::TaskSpec;
+use crate::event::{RunSettings, TaskSpec};
 use crate::hash::StateHasher;
 
 /// The version of the hashed form. A new form (another encoding, more
 /// fields) is a new version, and hashes of different versions never match.
 const HASHED_FORM: u32 = 1;
+
+/// The hashed form of a definition with settings: `(2, name, dag, tasks,
+/// settings)`.
+const HASHED_FORM_WITH_SETTINGS: u32 = 2;
 
 /// SHA-256 of a definition's canonical form: the codec encoding of
 /// `(HASHED_FORM, name, dag, tasks sorted by bead id)`.
@@ -24,15 +28,33 @@ const HASHED_FORM: u32 = 1;
 pub struct DefinitionHash(pub [u8; 32]);
 
 impl DefinitionHash {
-    /// The hash of the definition `(name, dag, tasks)`.
+    /// The hash of the definition `(name, dag, tasks)` with default
+    /// settings (the form of every definition from before run settings).
     pub fn of(name: &str, dag: &WorkflowDag, tasks: &[TaskSpec]) -> Self {
+        Self::of_run(name, dag, tasks, &RunSettings::default())
+    }
+
+    /// The hash of the definition `(name, dag, tasks, settings)`. Default
+    /// settings hash as [`of`](Self::of) did before settings existed, so a
+    /// definition that sets none keeps its hash.
+    pub fn of_run(
+        name: &str,
+        dag: &WorkflowDag,
+        tasks: &[TaskSpec],
+        settings: &RunSettings,
+    ) -> Self {
         let mut sorted: Vec<&TaskSpec> = tasks.iter().collect();
         sorted.sort_by(|a, b| a.id.cmp(&b.id));
         let mut hasher = StateHasher::default();
         // Writing into a hasher cannot fail and every list has a known
         // length; were encoding ever to fail, the partial digest would
         // still be a deterministic function of the definition.
-        let _ = codec::write_snapshot(HASHED_FORM, &(name, dag, sorted), &mut hasher);
+        if *settings == RunSettings::default() {
+            let _ = codec::write_snapshot(HASHED_FORM, &(name, dag, sorted), &mut hasher);
+        } else {
+            let form = (name, dag, sorted, settings);
+            let _ = codec::write_snapshot(HASHED_FORM_WITH_SETTINGS, &form, &mut hasher);
+        }
         Self(hasher.finish().0)
     }
 

@@ -41,6 +41,39 @@ pub struct TaskSpec {
     pub affinity: Option<String>,
 }
 
+/// A task's own retry backoff, overriding the engine's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BackoffSpec {
+    /// The first retry's delay, in milliseconds.
+    pub initial_ms: u64,
+    /// The longest delay, in milliseconds.
+    pub max_ms: u64,
+    /// Growth factor per further failure.
+    pub multiplier: u32,
+}
+
+/// The settings of a run beyond its tasks, frozen with its definition in
+/// `RunSubmitted` (and part of its definition hash).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// The run is cancelled this long after its submission, in
+    /// milliseconds; `None` for no limit.
+    pub timeout_ms: Option<u64>,
+    /// Per-task retry backoff, by bead id (sorted, each bead once).
+    pub backoff: Vec<(BeadId, BackoffSpec)>,
+}
+
+impl RunSettings {
+    /// The backoff of `bead`, if its task sets one.
+    pub fn backoff_of(&self, bead: &BeadId) -> Option<&BackoffSpec> {
+        self.backoff
+            .binary_search_by(|(id, _)| id.cmp(bead))
+            .ok()
+            .and_then(|at| self.backoff.get(at))
+            .map(|(_, spec)| spec)
+    }
+}
+
 /// The state of a circuit breaker in front of a supervised child.
 ///
 /// Part of log format version 1: append variants, never reorder or remove them.
@@ -312,6 +345,8 @@ pub enum DomainEvent {
         tasks: Vec<TaskSpec>,
         /// The run's input: a JSON object, as text.
         input: String,
+        /// Its timeout and per-task backoffs.
+        settings: RunSettings,
     },
     /// The running attempt succeeded with this output. Supersedes
     /// `BeadCompleted`, which still folds (its text as a `text/plain` output).

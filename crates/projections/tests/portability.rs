@@ -134,7 +134,7 @@ fn given_fixed_history_when_applied_then_state_hash_is_frozen() {
         .zip((0..).map(|i| 1_700_000_000_000 + 10 * i));
     assert_eq!(
         hash_of(events),
-        "ff693131e1471e132a79ba198196ad808eee878c23d6bc85b83bb5e64ddf59e0"
+        "232d28dd0693b0075eaaeccce8d3eb08286dedb7b9a72cfec3cf2987ba3fb616"
     );
 }
 
@@ -142,11 +142,11 @@ fn given_fixed_history_when_applied_then_state_hash_is_frozen() {
 fn given_fixed_seed_when_synthetic_history_applied_then_state_hash_is_frozen() {
     // Pins the generator as well as the hash: it changed when the generator
     // learnt `EventQuarantined`, and again when it learnt runs (`RunSubmitted`,
-    // `BeadCompletedWithOutput`, the run controls); snapshot version 2
+    // `BeadCompletedWithOutput`, the run controls, run settings); snapshot version 2
     // changed every hash.
     assert_eq!(
         hash_of(history(1, &HistoryParams::default())),
-        "3632fbe3f59bc07414a1dd475e374880359dd0fab7f4dffd358ca56854939b41"
+        "b3ed739daaa295fe60900e4bffafde993d5ad44339f37eae91d36d6e7f4efdf8"
     );
 }
 

@@ -31,7 +31,7 @@ pub use workflow::{RunRecord, RunSummary};
 use crate::codec;
 use crate::definition::DefinitionHash;
 use crate::error::{ProjectionError, SubmissionDefect};
-use crate::event::{DomainEvent, TaskSpec};
+use crate::event::{DomainEvent, RunSettings, TaskSpec};
 use crate::hash::{StateHash, StateHasher};
 use crate::ids::RunId;
 use crate::lifecycle::{BeadState, RunStatus};
@@ -52,6 +52,7 @@ struct Submitted {
     dag: WorkflowDag,
     tasks: Vec<TaskSpec>,
     input: String,
+    settings: RunSettings,
 }
 
 /// The last checkpoint recorded by a `CheckpointTaken` event.
@@ -181,6 +182,7 @@ impl StateManager {
                     dag,
                     tasks,
                     input: EMPTY_INPUT.to_owned(),
+                    settings: RunSettings::default(),
                 };
                 self.submit(seq, at_ms, workflow, submission)
             }
@@ -191,6 +193,7 @@ impl StateManager {
                 dag,
                 tasks,
                 input,
+                settings,
             } => {
                 let submission = Submitted {
                     name,
@@ -198,6 +201,7 @@ impl StateManager {
                     dag,
                     tasks,
                     input,
+                    settings,
                 };
                 self.submit(seq, at_ms, run, submission)
             }
@@ -387,8 +391,9 @@ impl StateManager {
             dag,
             tasks,
             input,
+            settings,
         } = submission;
-        let actual = DefinitionHash::of(&name, &dag, &tasks);
+        let actual = DefinitionHash::of_run(&name, &dag, &tasks, &settings);
         if actual != definition {
             return Err(ProjectionError::BadSubmission {
                 seq,
@@ -399,7 +404,14 @@ impl StateManager {
                 },
             });
         }
-        match RunRecord::submitted(workflow.clone(), name, definition, input, dag, tasks, at_ms) {
+        let submitted = RunRecord::submitted(
+            workflow.clone(),
+            (name, definition, input, settings),
+            dag,
+            tasks,
+            at_ms,
+        );
+        match submitted {
             Ok(record) => {
                 self.workflows.insert(workflow, record);
                 Ok(())

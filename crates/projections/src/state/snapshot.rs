@@ -7,7 +7,7 @@
 //! ```text
 //! version u32 (2)
 //! applied_seq u64, events_applied u64
-//! runs:        [ { id, name, definition, input, status, paused, submitted_at_ms,
+//! runs:        [ { id, name, definition, input, settings, status, paused, submitted_at_ms,
 //!                  finished_at_ms, reason, dag, tasks (by bead id),
 //!                  beads (BeadRecord, by bead id) } ] by id
 //! workers:     [ (id, WorkerRecord) ] by id
@@ -27,7 +27,7 @@ use strand_dag::WorkflowDag;
 
 use crate::definition::DefinitionHash;
 use crate::error::{ProjectionError, SnapshotDefect};
-use crate::event::TaskSpec;
+use crate::event::{RunSettings, TaskSpec};
 use crate::ids::{RunId, WorkerId};
 use crate::lifecycle::{BeadState, RunStatus};
 use crate::output::Output;
@@ -56,6 +56,7 @@ struct WorkflowRef<'a> {
     name: &'a str,
     definition: DefinitionHash,
     input: &'a str,
+    settings: &'a RunSettings,
     status: RunStatus,
     paused: bool,
     submitted_at_ms: u64,
@@ -86,6 +87,7 @@ pub(crate) struct WorkflowOwned {
     pub(crate) name: String,
     pub(crate) definition: DefinitionHash,
     pub(crate) input: String,
+    pub(crate) settings: RunSettings,
     pub(crate) status: RunStatus,
     pub(crate) paused: bool,
     pub(crate) submitted_at_ms: u64,
@@ -143,6 +145,7 @@ impl StateManager {
                 name: &workflow.name,
                 definition: workflow.definition,
                 input: &workflow.input,
+                settings: &workflow.settings,
                 status: workflow.status,
                 paused: workflow.paused,
                 submitted_at_ms: workflow.submitted_at_ms,

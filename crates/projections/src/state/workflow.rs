@@ -9,7 +9,7 @@ use strand_dag::{BeadId, DagError, WorkflowDag};
 
 use crate::definition::DefinitionHash;
 use crate::error::SubmissionDefect;
-use crate::event::TaskSpec;
+use crate::event::{RunSettings, TaskSpec};
 use crate::ids::RunId;
 use crate::lifecycle::{BeadState, RunStatus};
 use crate::output::Output;
@@ -33,6 +33,8 @@ pub struct RunRecord {
     pub(crate) definition: DefinitionHash,
     /// Its input: a JSON object, as text.
     pub(crate) input: Arc<str>,
+    /// Its timeout and per-task backoffs.
+    pub(crate) settings: RunSettings,
     /// Running, or how it finished.
     pub(crate) status: RunStatus,
     /// An operator paused it (only while running).
@@ -68,9 +70,7 @@ impl RunRecord {
     /// its nodes.
     pub(crate) fn submitted(
         id: RunId,
-        name: String,
-        definition: DefinitionHash,
-        input: String,
+        (name, definition, input, settings): (String, DefinitionHash, String, RunSettings),
         dag: WorkflowDag,
         tasks: Vec<TaskSpec>,
         at_ms: u64,
@@ -91,6 +91,7 @@ impl RunRecord {
             name,
             definition,
             input: Arc::from(input),
+            settings,
             status: RunStatus::Running,
             paused: false,
             submitted_at_ms: at_ms,
@@ -122,6 +123,7 @@ impl RunRecord {
             name,
             definition,
             input,
+            settings,
             status,
             paused,
             submitted_at_ms,
@@ -156,6 +158,7 @@ impl RunRecord {
             name,
             definition,
             input: Arc::from(input),
+            settings,
             status,
             paused,
             submitted_at_ms,
@@ -279,6 +282,17 @@ impl RunRecord {
     /// The position of `bead`, if it is one of the run's.
     pub(crate) fn position(&self, bead: &BeadId) -> Option<usize> {
         self.index.position(bead.as_str())
+    }
+
+    /// Its timeout and per-task backoffs.
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    /// When its timeout cancels it, in ms since the epoch, if it has one.
+    pub fn deadline_ms(&self) -> Option<u64> {
+        let timeout = self.settings.timeout_ms?;
+        Some(self.submitted_at_ms.saturating_add(timeout))
     }
 
     /// Whether an operator paused it.
@@ -491,11 +505,12 @@ impl Serialize for RunRecord {
                 record,
             })
             .collect();
-        let mut out = serializer.serialize_struct("RunRecord", 12)?;
+        let mut out = serializer.serialize_struct("RunRecord", 13)?;
         out.serialize_field("id", &self.id)?;
         out.serialize_field("name", &self.name)?;
         out.serialize_field("definition", &self.definition)?;
         out.serialize_field("input", &RawJson(&self.input))?;
+        out.serialize_field("settings", &self.settings)?;
         out.serialize_field("status", &self.status)?;
         out.serialize_field("paused", &self.paused)?;
         out.serialize_field("counts", &self.counts)?;

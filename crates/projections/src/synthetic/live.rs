@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use strand_dag::{BeadId, DependencyType, WorkflowDag};
 
 use crate::definition::DefinitionHash;
-use crate::event::{DomainEvent, TaskAction, TaskSpec};
+use crate::event::{BackoffSpec, DomainEvent, RunSettings, TaskAction, TaskSpec};
 use crate::ids::{RunId, WorkerId};
 use crate::output::Output;
 use crate::synthetic::HistoryParams;
@@ -104,6 +104,27 @@ pub(crate) struct Live {
     doom_cancels: bool,
 }
 
+/// The settings of run `number`: every fourth has a timeout far away and
+/// its first bead's own backoff; the others none.
+fn settings_of(number: usize, names: &[BeadId]) -> RunSettings {
+    if !number.is_multiple_of(4) {
+        return RunSettings::default();
+    }
+    let spec = BackoffSpec {
+        initial_ms: 100,
+        max_ms: 10_000,
+        multiplier: 3,
+    };
+    RunSettings {
+        timeout_ms: Some(86_400_000),
+        backoff: names
+            .first()
+            .map(|bead| (bead.clone(), spec))
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// The zero-padded name of bead `index`, so that names sort like indices.
 fn bead_name(index: usize) -> BeadId {
     BeadId::from(format!("b{index:06}"))
@@ -171,13 +192,15 @@ impl Live {
                 tasks,
             }
         } else {
+            let settings = settings_of(number, &names);
             DomainEvent::RunSubmitted {
                 run: id.clone(),
-                definition: DefinitionHash::of(&name, &dag, &tasks),
+                definition: DefinitionHash::of_run(&name, &dag, &tasks, &settings),
                 name,
                 dag,
                 tasks,
                 input: format!("{{\"number\":{number}}}"),
+                settings,
             }
         };
         cx.out.push_back(submission);

@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use strand_projections::codec;
 use strand_projections::{
-    BeadId, BreakerState, DefinitionHash, DependencyType, DomainEvent, Output, RunId, TaskAction,
-    TaskSpec, WorkerId, WorkflowDag,
+    BeadId, BreakerState, DefinitionHash, DependencyType, DomainEvent, Output, RunId, RunSettings,
+    TaskAction, TaskSpec, WorkerId, WorkflowDag,
 };
 
 fn text() -> impl Strategy<Value = String> {
@@ -205,13 +205,20 @@ fn event_strategy() -> impl Strategy<Value = DomainEvent> {
             proptest::collection::vec(task_strategy(), 0..4),
             text(),
         )
-            .prop_map(|(run, name, dag, tasks, input)| DomainEvent::RunSubmitted {
-                definition: DefinitionHash::of(&name, &dag, &tasks),
-                run,
-                name,
-                dag,
-                tasks,
-                input,
+            .prop_map(|(run, name, dag, tasks, input)| {
+                let settings = RunSettings {
+                    timeout_ms: (input.len() % 2 == 0).then_some(1_000),
+                    backoff: Vec::new(),
+                };
+                DomainEvent::RunSubmitted {
+                    definition: DefinitionHash::of_run(&name, &dag, &tasks, &settings),
+                    run,
+                    name,
+                    dag,
+                    tasks,
+                    input,
+                    settings,
+                }
             }),
         (
             wf(),

@@ -10,8 +10,8 @@ mod hostile;
 mod kinds;
 
 use strand_projections::{
-    BeadId, BreakerState, DefinitionHash, DependencyType, DomainEvent, Output, RunId, WorkerId,
-    WorkflowDag,
+    BackoffSpec, BeadId, BreakerState, DefinitionHash, DependencyType, DomainEvent, Output, RunId,
+    RunSettings, WorkerId, WorkflowDag,
 };
 
 /// The graph `a -> b` (blocking).
@@ -155,6 +155,17 @@ fn one_of_each() -> Vec<DomainEvent> {
             dag: small_dag(),
             tasks: vec![],
             input: r#"{"region":"eu"}"#.into(),
+            settings: RunSettings {
+                timeout_ms: Some(60_000),
+                backoff: vec![(
+                    bead.clone(),
+                    BackoffSpec {
+                        initial_ms: 10,
+                        max_ms: 1_000,
+                        multiplier: 2,
+                    },
+                )],
+            },
         },
         DomainEvent::BeadCompletedWithOutput {
             run: workflow.clone(),

@@ -28,7 +28,7 @@ use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPo
 
 use strand_projections::{
     BeadCounts, BeadId, BeadRecord, BeadState, DefinitionHash, DomainEvent, EventMeta, Projection,
-    RunId, RunRecord, RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
+    RunId, RunRecord, RunSettings, RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
 };
 
 use crate::context::Context;
@@ -59,6 +59,8 @@ pub struct Submission {
     pub tasks: Vec<TaskSpec>,
     /// Its input: a JSON object, as text.
     pub input: String,
+    /// Its timeout and per-task backoffs (part of its definition).
+    pub settings: RunSettings,
     /// What an existing run means for this submission.
     pub reuse: Reuse,
 }
@@ -113,11 +115,13 @@ pub enum SchedulerMsg {
     Wait(RunId, RpcReplyPort<Result<RunOutcome>>),
     /// Apply an operator's control to a run; answers once its events are
     /// durable (nothing written when it was applied already).
-    Control(RunId, RunControl, RpcReplyPort<Result<()>>),
+    Control(RunId, RunControl, RpcReplyPort<Result<usize>>),
     /// A worker's report.
     Finished(Finished),
     /// A retry's backoff ended.
     RetryDue(RunId, BeadId),
+    /// A run's timeout is due.
+    Deadline(RunId),
     /// Find the workers and recover unfinished workflows.
     Connect,
     /// Record the outcomes reported so far.
@@ -206,6 +210,8 @@ pub struct SchedulerState {
     next_order: u64,
     waiters: HashMap<RunId, Vec<RpcReplyPort<Result<RunOutcome>>>>,
     timers: HashSet<(RunId, BeadId)>,
+    /// Runs whose timeout timer is armed.
+    deadlines: HashSet<RunId>,
     /// Reports not yet recorded, and whether a `Flush` is queued for them.
     pending: Vec<Finished>,
     flush_queued: bool,
@@ -345,6 +351,12 @@ impl SchedulerState {
             self.notify(workflow);
             return Ok(());
         }
+        if changed.is_none() && record.deadline_ms().is_some() {
+            self.arm_deadline(workflow);
+        }
+        let Some(record) = self.state.workflow(workflow) else {
+            return Ok(());
+        };
         let mut events = Vec::new();
         let mut timers = Vec::new();
         let looked_at: Vec<(&BeadId, &BeadRecord)> = match changed {
@@ -365,10 +377,17 @@ impl SchedulerState {
                 timers.push((bead.clone(), due));
                 continue;
             }
-            let delay = self
-                .options
-                .retry_backoff
-                .delay(bead.as_str(), bead_record.attempts);
+            let backoff = match record.settings().backoff_of(bead) {
+                Some(spec) => Backoff {
+                    immediate: 0,
+                    initial: Duration::from_millis(spec.initial_ms),
+                    max: Duration::from_millis(spec.max_ms),
+                    multiplier: spec.multiplier,
+                    ..self.options.retry_backoff
+                },
+                None => self.options.retry_backoff,
+            };
+            let delay = backoff.delay(bead.as_str(), bead_record.budgeted_attempts());
             let due = now.saturating_add(ms(delay));
             events.push(DomainEvent::BeadRetryScheduled {
                 workflow: workflow.clone(),
@@ -417,6 +436,40 @@ impl SchedulerState {
             self.notify(workflow);
         }
         Ok(())
+    }
+
+    /// Arms the run's timeout, once: a deadline already past (it came due
+    /// while the process was down) fires at once.
+    fn arm_deadline(&mut self, run: &RunId) {
+        let Some(due) = self.state.workflow(run).and_then(RunRecord::deadline_ms) else {
+            return;
+        };
+        if !self.deadlines.insert(run.clone()) {
+            return;
+        }
+        let delay = due.saturating_sub(self.now_ms());
+        let run = run.clone();
+        self.myself
+            .send_after(Duration::from_millis(delay), move || {
+                SchedulerMsg::Deadline(run)
+            });
+    }
+
+    /// The run's timeout came due: a running run is cancelled with that
+    /// reason, as an operator's cancel would.
+    async fn deadline(&mut self, run: &RunId) -> Result<()> {
+        self.deadlines.remove(run);
+        let Some(record) = self.state.workflow(run) else {
+            return Ok(());
+        };
+        if record.status() != RunStatus::Running {
+            return Ok(());
+        }
+        let timeout = record.settings().timeout_ms.unwrap_or(0);
+        let reason = format!("the run timed out after {timeout} ms");
+        self.control(run, &RunControl::Cancel { reason })
+            .await
+            .map(|_| ())
     }
 
     fn arm_retry(&mut self, workflow: &RunId, bead: BeadId, delay_ms: u64) {
@@ -677,6 +730,7 @@ impl SchedulerState {
             dag: submission.dag,
             tasks: submission.tasks,
             input: submission.input,
+            settings: submission.settings,
         };
         // Refuse a bad submission before anything is written: the log must
         // hold only events its projection accepts.
@@ -691,10 +745,11 @@ impl SchedulerState {
 
     /// An operator's control: its events durable first, then its effect
     /// on the attempts running and the queue.
-    async fn control(&mut self, run: &RunId, control: &RunControl) -> Result<()> {
+    async fn control(&mut self, run: &RunId, control: &RunControl) -> Result<usize> {
         let events = controls::plan(&self.state, run, control)?;
+        let written = events.len();
         if events.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         self.persist(events).await?;
         match control {
@@ -720,7 +775,7 @@ impl SchedulerState {
             RunControl::Retry { .. } => self.advance(run, None).await?,
             RunControl::Pause { .. } => {}
         }
-        Ok(())
+        Ok(written)
     }
 
     async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {
@@ -774,6 +829,7 @@ impl SchedulerState {
                 return Ok(());
             }
             SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
+            SchedulerMsg::Deadline(run) => self.deadline(&run).await?,
             SchedulerMsg::Connect => {
                 self.connect().await?;
                 self.recover().await?;
@@ -808,6 +864,7 @@ impl Actor for Scheduler {
             next_order: 0,
             waiters: HashMap::new(),
             timers: HashSet::new(),
+            deadlines: HashSet::new(),
             pending: Vec::new(),
             flush_queued: false,
             placement: Placement::new(options.distribution, options.affinity),

@@ -1,0 +1,213 @@
+//! Serving the control socket for an engine.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use strand_actors::ActorError;
+use strand_actors::orchestration::RunControl;
+use strand_projections::{BeadId, RunId};
+use tokio::net::UnixListener;
+
+use crate::engine::Engine;
+
+/// A control socket being served; [`stop`](Self::stop) it before the
+/// engine shuts down.
+#[derive(Debug)]
+pub struct SocketServer {
+    path: PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SocketServer {
+    /// Stop accepting, finish the requests in flight, remove the socket.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Serve the control socket of `engine` at `path`. A socket file left by
+/// a process that died (nothing answers on it) is replaced.
+///
+/// # Errors
+/// The socket cannot be bound (the directory, its permissions).
+pub async fn serve(engine: Arc<Engine>, path: &Path) -> std::io::Result<SocketServer> {
+    if path.exists() {
+        // This process holds the data directory (the engine is open), so
+        // whatever socket is there was left by a process that died.
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    // Only the directory's owner may control its engine.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    let app = routes(engine);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(SocketServer {
+        path: path.to_owned(),
+        stop,
+        task,
+    })
+}
+
+fn routes(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route("/v1/runs", get(list))
+        .route("/v1/runs/{run}", get(show))
+        .route("/v1/runs/{run}/beads/{bead}/output", get(output))
+        .route("/v1/runs/{run}/{control}", post(control))
+        .with_state(engine)
+}
+
+/// An error as the API answers it: a status, a stable code, a message.
+struct ApiError(StatusCode, &'static str, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "code": self.1, "error": self.2 });
+        (self.0, axum::Json(body)).into_response()
+    }
+}
+
+impl From<ActorError> for ApiError {
+    fn from(error: ActorError) -> Self {
+        let (status, code) = match &error {
+            ActorError::UnknownWorkflow { .. } => (StatusCode::NOT_FOUND, "unknown_run"),
+            ActorError::UnknownBead { .. } => (StatusCode::NOT_FOUND, "unknown_bead"),
+            ActorError::ControlRefused { .. } => (StatusCode::CONFLICT, "control_refused"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Self(status, code, error.to_string())
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+}
+
+async fn list(
+    State(engine): State<Arc<Engine>>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let runs = engine.status().await?;
+    Ok(axum::Json(json!({ "runs": encode(&runs)? })))
+}
+
+async fn show(
+    State(engine): State<Arc<Engine>>,
+    UrlPath(run): UrlPath<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let record = engine
+        .run_record(&RunId::from(run.as_str()))
+        .await?
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                "unknown_run",
+                format!("no run {run:?}"),
+            )
+        })?;
+    Ok(axum::Json(encode(&record)?))
+}
+
+async fn output(
+    State(engine): State<Arc<Engine>>,
+    UrlPath((run, bead)): UrlPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let run_id = RunId::from(run.as_str());
+    let record = engine.run_record(&run_id).await?.ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            "unknown_run",
+            format!("no run {run:?}"),
+        )
+    })?;
+    let record = record.bead(&BeadId::from(bead.as_str())).ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            "unknown_bead",
+            format!("run {run:?} has no bead {bead:?}"),
+        )
+    })?;
+    let output = record.output.as_deref().ok_or_else(|| {
+        ApiError(
+            StatusCode::CONFLICT,
+            "no_output",
+            format!(
+                "bead {bead:?} of run {run:?} is {}: it has no output yet",
+                record.state
+            ),
+        )
+    })?;
+    let content_type = output
+        .content_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    Ok(([(header::CONTENT_TYPE, content_type)], output.bytes.clone()).into_response())
+}
+
+/// The body of a control request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControlBody {
+    reason: Option<String>,
+    #[serde(default)]
+    beads: Vec<String>,
+}
+
+async fn control(
+    State(engine): State<Arc<Engine>>,
+    UrlPath((run, control)): UrlPath<(String, String)>,
+    body: Option<axum::Json<ControlBody>>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let body = body.map(|b| b.0).unwrap_or_default();
+    let reason = |default: &str| body.reason.clone().unwrap_or_else(|| default.to_owned());
+    let control = match control.as_str() {
+        "cancel" => RunControl::Cancel {
+            reason: reason("cancelled by an operator"),
+        },
+        "pause" => RunControl::Pause {
+            reason: reason("paused by an operator"),
+        },
+        "resume" => RunControl::Resume,
+        "retry" => RunControl::Retry {
+            beads: body
+                .beads
+                .iter()
+                .map(|b| BeadId::from(b.as_str()))
+                .collect(),
+        },
+        other => {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "unknown_control",
+                format!("no control {other:?} (cancel, pause, resume, retry)"),
+            ));
+        }
+    };
+    let name = control.name();
+    let run_id = RunId::from(run.as_str());
+    let written = engine.control(&run_id, control).await?;
+    Ok(axum::Json(json!({
+        "run": run,
+        "control": name,
+        "events_written": written,
+        "applied_already": written == 0,
+    })))
+}
