@@ -118,7 +118,10 @@ impl SchedulerState {
         ])
         .await?;
         self.enqueue(workflow, bead);
-        Ok(())
+        // A run draining after a bead was given up on fails once nothing of
+        // it is in flight: this attempt was the last, perhaps.
+        self.advance(workflow, Some(std::slice::from_ref(bead)))
+            .await
     }
 
     /// Compare what the scheduler believes runs with what is alive: an
