@@ -136,7 +136,12 @@ fn settings(workflow: &Workflow) -> RunSettings {
 }
 
 /// The submission of a run of a workflow file.
-fn submission(workflow: &Workflow, run: RunId, input: String, reuse: Reuse) -> Submission {
+pub(crate) fn submission(
+    workflow: &Workflow,
+    run: RunId,
+    input: String,
+    reuse: Reuse,
+) -> Submission {
     let tasks = task_specs(workflow);
     let settings = settings(workflow);
     Submission {
@@ -153,7 +158,11 @@ fn submission(workflow: &Workflow, run: RunId, input: String, reuse: Reuse) -> S
 
 /// A run's input: the file's `[input]` defaults overlaid by `input`, as
 /// JSON text within `max` bytes.
-fn input_text(workflow: &Workflow, input: &RunInput, max: usize) -> Result<String, ActorError> {
+pub(crate) fn input_text(
+    workflow: &Workflow,
+    input: &RunInput,
+    max: usize,
+) -> Result<String, ActorError> {
     let mut full = workflow.input_defaults().clone();
     full.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
     bounded(&full, max)

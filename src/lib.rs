@@ -27,6 +27,7 @@ pub use strand_replay as replay;
 pub mod bench;
 pub mod cli;
 pub mod controls;
+pub mod detached;
 pub mod engine;
 pub mod socket;
 pub mod workflow;

@@ -339,3 +339,84 @@ fn given_a_file_with_priorities_when_run_on_one_worker_then_beads_start_highest_
     assert_eq!(order, ["high", "mid", "low"]);
     Ok(())
 }
+
+#[test]
+fn given_no_engine_when_run_detached_then_the_submission_is_durable_and_the_next_run_runs_it()
+-> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let file = write(
+        tmp.path(),
+        "later.toml",
+        "name = \"later\"\n[[task]]\nid = \"a\"\nrun = \"echo done\"\n",
+    );
+    let detached = json(
+        strand(&data)
+            .args(["run", "--detach", "--id", "d1"])
+            .arg(&file),
+        0,
+    );
+    assert_eq!(detached["run"], "d1");
+    assert_eq!(detached["existing"], false);
+    let runs = json(strand(&data).args(["runs"]), 0);
+    assert_eq!(runs["runs"][0]["id"], "d1");
+    assert_eq!(runs["runs"][0]["state"], "running", "durable, not run yet");
+    let again = json(
+        strand(&data)
+            .args(["run", "--detach", "--id", "d1"])
+            .arg(&file),
+        0,
+    );
+    assert_eq!(again["existing"], true, "idempotent");
+    let done = json(strand(&data).arg("run").arg(&file), 0);
+    assert_eq!(done["run"], "d1", "the unfinished run of the name resumes");
+    assert_eq!(done["state"], "completed");
+    assert_eq!(done["outputs"]["a"]["data"], "done\n");
+    Ok(())
+}
+
+#[test]
+fn given_a_strand_run_in_progress_when_another_run_is_detached_then_that_engine_runs_it()
+-> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let (up, ran) = (tmp.path().join("up"), tmp.path().join("ran"));
+    for fifo in [&up, &ran] {
+        assert!(Command::new("mkfifo").arg(fifo).status()?.success());
+    }
+    let long = write(
+        tmp.path(),
+        "long.toml",
+        &format!(
+            "name = \"long\"\n[[task]]\nid = \"a\"\nrun = \"echo up > {}; sleep 100\"\n",
+            up.display()
+        ),
+    );
+    let other = write(
+        tmp.path(),
+        "other.toml",
+        &format!(
+            "name = \"other\"\n[[task]]\nid = \"b\"\nrun = \"echo ran > {}\"\n",
+            ran.display()
+        ),
+    );
+    let running = strand(&data)
+        .args(["-o", "json", "run", "--id", "long-1"])
+        .arg(&long)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    // The long run's task is running: its engine and socket are up.
+    assert_eq!(std::fs::read_to_string(&up)?, "up\n");
+    let detached = json(strand(&data).args(["run", "--detach"]).arg(&other), 0);
+    assert!(
+        detached["run"].as_str().unwrap().starts_with("other-"),
+        "{detached}"
+    );
+    // The engine of the first `strand run` ran the detached run's task.
+    assert_eq!(std::fs::read_to_string(&ran)?, "ran\n");
+    json(strand(&data).args(["cancel", "long-1"]), 0);
+    let out = running.wait_with_output()?;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    Ok(())
+}

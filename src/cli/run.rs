@@ -67,6 +67,11 @@ pub struct RunArgs {
     /// Labelled workers for tasks with `affinity`, `LABEL=COUNT` (repeatable).
     #[arg(long = "worker-label", value_name = "LABEL=COUNT")]
     pub worker_label: Vec<String>,
+    /// Return once the submission is durable, printing the run id: the run
+    /// proceeds in the engine that holds the directory (reached through
+    /// its socket), or in the next one to open it.
+    #[arg(long)]
+    pub detach: bool,
 }
 
 /// Beads of `workflow` completed so far, as the state manager sees them.
@@ -177,6 +182,9 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let workflow = Workflow::from_file(&args.file)?;
     let input = input(args)?;
     let labelled = worker_labels(args)?;
+    if args.detach {
+        return detach(args, ctx, &workflow, &input);
+    }
     let mut builder = Engine::builder(&ctx.data)
         .workers(args.workers)
         .distribution(distribution(args, &workflow));
@@ -254,6 +262,82 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
         Ok::<_, CliError>(outcome.map(|(outcome, existing)| (outcome, existing, record))?)
     })?;
     report(ctx, &workflow, &outcome, existing, record.as_ref())
+}
+
+/// `--detach`: the submission sent to the engine on the directory's
+/// socket, or appended to the log when none answers; prints the run id.
+fn detach(
+    args: &RunArgs,
+    ctx: &mut Context,
+    workflow: &Workflow,
+    input: &RunInput,
+) -> Result<Status, CliError> {
+    let id = args.id.as_deref().map(RunId::from);
+    let started = if let Some(started) = detach_remote(args, ctx, input)? {
+        started
+    } else {
+        let options = strand_eventlog::LogOptions::default();
+        let log = strand_eventlog::EventLog::open(&ctx.data, options)
+            .map_err(|source| CliError::ControlOpen { source })?;
+        let started = crate::detached::submit(&log, workflow, id, input)?;
+        (started.run.into_string(), started.existing)
+    };
+    let (run, existing) = started;
+    let doc = json!({ "run": run, "existing": existing, "detached": true });
+    let text = if existing {
+        format!("{run} (in the log already)")
+    } else {
+        run.clone()
+    };
+    ctx.emit(&doc, &text)?;
+    Ok(Status::Ok)
+}
+
+/// The submission sent to the engine on the socket: `(run, existing)`, or
+/// `None` when no engine answers there.
+fn detach_remote(
+    args: &RunArgs,
+    ctx: &Context,
+    input: &RunInput,
+) -> Result<Option<(String, bool)>, CliError> {
+    let path = crate::socket::path(&ctx.data);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::File {
+        path: args.file.clone(),
+        source,
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async {
+        let Ok(mut client) = crate::socket::Client::connect(&path).await else {
+            return Ok(None);
+        };
+        let body = json!({
+            "workflow": text,
+            "source": args.file.display().to_string(),
+            "id": args.id,
+            "input": input,
+        });
+        let reply = client
+            .send(hyper::Method::POST, "/v1/runs", Some(body))
+            .await
+            .map_err(|source| CliError::Socket { source })?;
+        let answer = reply.json();
+        let field = |key: &str| answer.get(key).cloned().unwrap_or_default();
+        if !reply.status.is_success() {
+            return Err(CliError::Remote {
+                status: reply.status.as_u16(),
+                code: field("code").as_str().unwrap_or("unknown").to_owned(),
+                message: field("error").as_str().unwrap_or_default().to_owned(),
+            });
+        }
+        let run = field("run").as_str().unwrap_or_default().to_owned();
+        Ok(Some((run, field("existing").as_bool().unwrap_or(false))))
+    })
 }
 
 /// Stop serving the socket, then shut the engine down (the log last).

@@ -8,6 +8,7 @@
 //! | method and path | does |
 //! |---|---|
 //! | `GET /v1/runs` | every run's summary |
+//! | `POST /v1/runs` | start a run: `{ "workflow": TOML text, "source"?, "id"?, "input"? }`, answers `{ "run", "existing" }` once durable |
 //! | `GET /v1/runs/{run}` | one run: beads, attempts, outputs |
 //! | `GET /v1/runs/{run}/beads/{bead}/output` | the bead's output, raw, with its content type |
 //! | `POST /v1/runs/{run}/{cancel,pause,resume,retry}` | a control; body `{ "reason"?, "beads"? }` |

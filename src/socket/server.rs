@@ -68,10 +68,16 @@ pub async fn serve(engine: Arc<Engine>, path: &Path) -> std::io::Result<SocketSe
 
 fn routes(engine: Arc<Engine>) -> Router {
     Router::new()
-        .route("/v1/runs", get(list))
+        .route("/v1/runs", get(list).post(start))
         .route("/v1/runs/{run}", get(show))
         .route("/v1/runs/{run}/beads/{bead}/output", get(output))
         .route("/v1/runs/{run}/{control}", post(control))
+        // A workflow file may be up to 16 MiB, its input up to 1 MiB.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            usize::try_from(crate::workflow::MAX_FILE_BYTES).unwrap_or(usize::MAX)
+                + crate::engine::DEFAULT_MAX_INPUT_BYTES
+                + 4096,
+        ))
         .with_state(engine)
 }
 
@@ -91,6 +97,12 @@ impl From<ActorError> for ApiError {
             ActorError::UnknownWorkflow { .. } => (StatusCode::NOT_FOUND, "unknown_run"),
             ActorError::UnknownBead { .. } => (StatusCode::NOT_FOUND, "unknown_bead"),
             ActorError::ControlRefused { .. } => (StatusCode::CONFLICT, "control_refused"),
+            ActorError::RunConflict { .. } => (StatusCode::CONFLICT, "run_conflict"),
+            ActorError::DefinitionChanged { .. } => (StatusCode::CONFLICT, "definition_changed"),
+            ActorError::UnsatisfiableAffinity { .. } => {
+                (StatusCode::BAD_REQUEST, "unsatisfiable_affinity")
+            }
+            ActorError::BadInput { .. } => (StatusCode::BAD_REQUEST, "bad_input"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         Self(status, code, error.to_string())
@@ -160,6 +172,44 @@ async fn output(
         .clone()
         .unwrap_or_else(|| "application/octet-stream".to_owned());
     Ok(([(header::CONTENT_TYPE, content_type)], output.bytes.clone()).into_response())
+}
+
+/// The body of a start request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    /// The workflow file's text (TOML).
+    workflow: String,
+    /// Its name in errors (a path).
+    source: Option<String>,
+    /// The run's id: idempotent, as `strand run --id`.
+    id: Option<String>,
+    /// The run's input (over the file's defaults).
+    #[serde(default)]
+    input: crate::engine::RunInput,
+}
+
+/// Start a run (or find it again), as `strand run` would: answers once its
+/// submission is durable.
+async fn start(
+    State(engine): State<Arc<Engine>>,
+    axum::Json(body): axum::Json<StartBody>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let source = body.source.as_deref().unwrap_or("submitted.toml");
+    let workflow = crate::workflow::Workflow::from_toml_str(source, &body.workflow)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, "bad_workflow", e.to_string()))?;
+    let started = match body.id {
+        Some(id) => {
+            engine
+                .start_with_id(&workflow, RunId::from(id), body.input)
+                .await?
+        }
+        None => engine.resume_or_start(&workflow, body.input).await?,
+    };
+    Ok(axum::Json(json!({
+        "run": started.run,
+        "existing": started.existing,
+    })))
 }
 
 /// The body of a control request.
