@@ -197,6 +197,18 @@ struct RunningAttempt {
     cancel: CancelHandle,
 }
 
+/// What follows from one run's state (see `SchedulerState::plan_advance`).
+struct Advance {
+    run: RunId,
+    events: Vec<DomainEvent>,
+    /// Beads made ready, to queue once durable.
+    ready: Vec<BeadId>,
+    /// Retry timers to arm: bead and delay in ms.
+    timers: Vec<(BeadId, u64)>,
+    /// The events finish the run.
+    finishes: bool,
+}
+
 /// The scheduler's state.
 pub struct SchedulerState {
     context: Context,
@@ -343,22 +355,46 @@ impl SchedulerState {
     /// (O(changed + out-degree)); `None` looks at every bead (on submission
     /// and recovery).
     async fn advance(&mut self, workflow: &RunId, changed: Option<&[BeadId]>) -> Result<()> {
+        let plan = self.plan_advance(workflow, changed);
+        self.carry_out(plan.into_iter().collect()).await
+    }
+
+    /// What follows from a run's state, not yet written: the events, the
+    /// beads to queue and the retry timers to arm once they are durable.
+    /// `None` when nothing follows (the run is finished: its waiters are
+    /// told).
+    fn plan_advance(&mut self, workflow: &RunId, changed: Option<&[BeadId]>) -> Option<Advance> {
         let now = self.now_ms();
-        let Some(record) = self.state.workflow(workflow) else {
-            return Ok(());
-        };
+        let record = self.state.workflow(workflow)?;
         if record.status() != RunStatus::Running {
             self.notify(workflow);
-            return Ok(());
+            return None;
         }
         if changed.is_none() && record.deadline_ms().is_some() {
             self.arm_deadline(workflow);
         }
-        let Some(record) = self.state.workflow(workflow) else {
-            return Ok(());
+        let record = self.state.workflow(workflow)?;
+        let mut plan = Advance {
+            run: workflow.clone(),
+            events: Vec::new(),
+            ready: Vec::new(),
+            timers: Vec::new(),
+            finishes: false,
         };
-        let mut events = Vec::new();
-        let mut timers = Vec::new();
+        // A bead given up on stops the run's progress: no retry is planned
+        // and nothing new made ready. Beads running finish and are recorded;
+        // once none is in flight, every outcome is recorded and it fails.
+        if given_up(record) {
+            let counts = record.counts();
+            if counts.scheduled + counts.running == 0 {
+                plan.events.push(DomainEvent::WorkflowFailed {
+                    workflow: workflow.clone(),
+                    reason: failure_reason(record),
+                });
+                plan.finishes = true;
+            }
+            return Some(plan);
+        }
         let looked_at: Vec<(&BeadId, &BeadRecord)> = match changed {
             None => record.beads().collect(),
             Some(beads) => beads
@@ -366,15 +402,12 @@ impl SchedulerState {
                 .filter_map(|bead| record.bead(bead).map(|r| (bead, r)))
                 .collect(),
         };
-        // A bead given up on stops the run's progress: no retry is planned
-        // and nothing new made ready. Beads running finish and are recorded.
-        let given_up = given_up(record);
         for (bead, bead_record) in looked_at {
-            if given_up || !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
+            if !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
                 continue;
             }
             if let Some(due) = bead_record.retry_at_ms() {
-                timers.push((bead.clone(), due));
+                plan.timers.push((bead.clone(), due.saturating_sub(now)));
                 continue;
             }
             let backoff = match record.settings().backoff_of(bead) {
@@ -387,53 +420,49 @@ impl SchedulerState {
                 },
                 None => self.options.retry_backoff,
             };
-            let delay = backoff.delay(bead.as_str(), bead_record.budgeted_attempts());
-            let due = now.saturating_add(ms(delay));
-            events.push(DomainEvent::BeadRetryScheduled {
+            let delay = ms(backoff.delay(bead.as_str(), bead_record.budgeted_attempts()));
+            plan.events.push(DomainEvent::BeadRetryScheduled {
                 workflow: workflow.clone(),
                 bead: bead.clone(),
-                at_ms: due,
+                at_ms: now.saturating_add(delay),
             });
-            timers.push((bead.clone(), due));
+            plan.timers.push((bead.clone(), delay));
         }
-        if given_up {
-            let counts = record.counts();
-            if counts.scheduled + counts.running == 0 {
-                // Nothing is in flight: every outcome is recorded.
-                let reason = failure_reason(record);
-                self.persist(vec![DomainEvent::WorkflowFailed {
-                    workflow: workflow.clone(),
-                    reason,
-                }])
-                .await?;
-                self.notify(workflow);
-            }
-            return Ok(());
-        }
-        let ready = newly_ready(record, changed);
-        for bead in &ready {
-            events.push(DomainEvent::BeadReady {
+        plan.ready = newly_ready(record, changed);
+        for bead in &plan.ready {
+            plan.events.push(DomainEvent::BeadReady {
                 workflow: workflow.clone(),
                 bead: bead.clone(),
             });
         }
+        // Making beads ready completes none: whether every bead completed
+        // is known now.
+        let counts = record.counts();
+        if u64::try_from(record.beads().len()).is_ok_and(|n| counts.completed == n) {
+            plan.events.push(DomainEvent::WorkflowCompleted {
+                workflow: workflow.clone(),
+            });
+            plan.finishes = true;
+        }
+        Some(plan)
+    }
+
+    /// Write the events of every plan in one synced batch, then queue their
+    /// ready beads, arm their timers and tell the waiters of runs that
+    /// finished.
+    async fn carry_out(&mut self, plans: Vec<Advance>) -> Result<()> {
+        let events: Vec<DomainEvent> = plans.iter().flat_map(|p| p.events.clone()).collect();
         self.persist(events).await?;
-        for bead in &ready {
-            self.enqueue(workflow, bead);
-        }
-        for (bead, due) in timers {
-            self.arm_retry(workflow, bead, due.saturating_sub(now));
-        }
-        let done = self.state.workflow(workflow).is_some_and(|r| {
-            let counts = r.counts();
-            u64::try_from(r.beads().len()).is_ok_and(|n| counts.get(BeadState::Completed) == n)
-        });
-        if done {
-            self.persist(vec![DomainEvent::WorkflowCompleted {
-                workflow: workflow.clone(),
-            }])
-            .await?;
-            self.notify(workflow);
+        for plan in plans {
+            for bead in &plan.ready {
+                self.enqueue(&plan.run, bead);
+            }
+            for (bead, delay) in plan.timers {
+                self.arm_retry(&plan.run, bead, delay);
+            }
+            if plan.finishes {
+                self.notify(&plan.run);
+            }
         }
         Ok(())
     }
@@ -707,10 +736,13 @@ impl SchedulerState {
             events.push(event);
         }
         self.persist(events).await?;
-        for (workflow, beads) in touched {
-            self.advance(&workflow, Some(&beads)).await?;
-        }
-        Ok(())
+        // Everything that follows from the outcomes, for every run, in one
+        // more synced batch.
+        let plans = touched
+            .iter()
+            .filter_map(|(workflow, beads)| self.plan_advance(workflow, Some(beads)))
+            .collect();
+        self.carry_out(plans).await
     }
 
     async fn submit(&mut self, submission: Submission) -> Result<Started> {
