@@ -99,7 +99,7 @@ pub fn check_affinity(
 
 /// Whether two inputs (JSON objects, as text) are the same document,
 /// however they are spaced or their keys ordered.
-fn same_input(a: &str, b: &str) -> bool {
+pub(crate) fn same_input(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }

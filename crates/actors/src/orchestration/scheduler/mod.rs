@@ -32,7 +32,7 @@ use strand_projections::{
 };
 
 use crate::context::Context;
-use crate::error::{ActorError, Result};
+use crate::error::{ActorError, Result, RunDifference};
 use crate::orchestration::controls::{self, RunControl};
 use crate::orchestration::handler::{CancelHandle, DependencyOutputs, cancel_pair};
 use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
@@ -111,6 +111,8 @@ pub enum SchedulerMsg {
     /// Run a workflow (or resume it, if its id is known); answers its id
     /// once `WorkflowSubmitted` is durable.
     Submit(Box<Submission>, RpcReplyPort<Result<Started>>),
+    /// Admit and record the submissions queued so far.
+    SubmitBatch,
     /// Answer once the workflow is finished.
     Wait(RunId, RpcReplyPort<Result<RunOutcome>>),
     /// Apply an operator's control to a run; answers once its events are
@@ -197,6 +199,15 @@ struct RunningAttempt {
     cancel: CancelHandle,
 }
 
+/// A submission accepted into a batch, until it is answered.
+struct Accepted {
+    run: RunId,
+    name: String,
+    definition: DefinitionHash,
+    input: String,
+    reply: RpcReplyPort<Result<Started>>,
+}
+
 /// What follows from one run's state (see `SchedulerState::plan_advance`).
 struct Advance {
     run: RunId,
@@ -227,6 +238,9 @@ pub struct SchedulerState {
     /// Reports not yet recorded, and whether a `Flush` is queued for them.
     pending: Vec<Finished>,
     flush_queued: bool,
+    /// Submissions not yet recorded, and whether a `SubmitBatch` is queued.
+    submissions: Vec<(Submission, RpcReplyPort<Result<Started>>)>,
+    submit_queued: bool,
     placement: Placement,
 }
 
@@ -745,34 +759,142 @@ impl SchedulerState {
         self.carry_out(plans).await
     }
 
-    async fn submit(&mut self, submission: Submission) -> Result<Started> {
-        if let Some(started) = admission::existing(&self.state, &submission)? {
-            return Ok(started);
+    /// Every submission queued: admitted in order (as if one by one), the
+    /// accepted ones written in one synced batch, what follows from them in
+    /// one more, then answered.
+    async fn submit_batch(&mut self) -> Result<()> {
+        self.submit_queued = false;
+        let mut accepted: Vec<Accepted> = Vec::new();
+        let mut events = Vec::new();
+        for (submission, reply) in std::mem::take(&mut self.submissions) {
+            match self.admit(&submission, &accepted) {
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                }
+                Ok(Some(started)) => {
+                    let _ = reply.send(Ok(started));
+                }
+                Ok(None) => {
+                    let meta = (
+                        submission.run.clone(),
+                        submission.name.clone(),
+                        submission.definition,
+                        submission.input.clone(),
+                    );
+                    let event = DomainEvent::RunSubmitted {
+                        run: submission.run,
+                        name: submission.name,
+                        definition: submission.definition,
+                        dag: submission.dag,
+                        tasks: submission.tasks,
+                        input: submission.input,
+                        settings: submission.settings,
+                    };
+                    // Refuse a bad submission before anything is written:
+                    // the log must hold only events its projection accepts.
+                    let checked =
+                        StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone());
+                    if let Err(error) = checked {
+                        let _ = reply.send(Err(error.into()));
+                        continue;
+                    }
+                    events.push(event);
+                    accepted.push(Accepted {
+                        run: meta.0,
+                        name: meta.1,
+                        definition: meta.2,
+                        input: meta.3,
+                        reply,
+                    });
+                }
+            }
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        if let Err(error) = self.persist(events).await {
+            let poisoned = matches!(error, ActorError::Poisoned);
+            let mut first = Some(error);
+            for submission in accepted {
+                let error = first.take().unwrap_or(ActorError::Poisoned);
+                let _ = submission.reply.send(Err(error));
+            }
+            // Nothing more can be made durable: fail, and escalate.
+            return if poisoned {
+                Err(ActorError::Poisoned)
+            } else {
+                Ok(())
+            };
+        }
+        let plans = accepted
+            .iter()
+            .filter_map(|submission| self.plan_advance(&submission.run, None))
+            .collect();
+        let carried = self.carry_out(plans).await;
+        for submission in accepted {
+            let started = Started {
+                run: submission.run,
+                existing: false,
+            };
+            let _ = submission.reply.send(Ok(started));
+        }
+        carried
+    }
+
+    /// The run `submission` names (in the log, or accepted earlier in this
+    /// batch), `None` for a new run, or why it is refused.
+    fn admit(&self, submission: &Submission, accepted: &[Accepted]) -> Result<Option<Started>> {
+        if let Some(started) = admission::existing(&self.state, submission)? {
+            return Ok(Some(started));
+        }
+        let found = |run: &RunId| {
+            Ok(Some(Started {
+                run: run.clone(),
+                existing: true,
+            }))
+        };
+        for earlier in accepted {
+            match submission.reuse {
+                Reuse::Exact if earlier.run == submission.run => {
+                    if earlier.definition != submission.definition {
+                        return Err(ActorError::RunConflict {
+                            run: submission.run.as_str().to_owned(),
+                            differs: RunDifference::Definition,
+                        });
+                    }
+                    if !admission::same_input(&earlier.input, &submission.input) {
+                        return Err(ActorError::RunConflict {
+                            run: submission.run.as_str().to_owned(),
+                            differs: RunDifference::Input,
+                        });
+                    }
+                    return found(&earlier.run);
+                }
+                Reuse::New if earlier.run == submission.run => {
+                    return Err(ActorError::RunExists {
+                        run: submission.run.as_str().to_owned(),
+                    });
+                }
+                Reuse::ResumeUnfinished if earlier.name == submission.name => {
+                    if earlier.definition != submission.definition {
+                        return Err(ActorError::DefinitionChanged {
+                            run: earlier.run.as_str().to_owned(),
+                            name: submission.name.clone(),
+                            existing: earlier.definition.short(),
+                            submitted: submission.definition.short(),
+                        });
+                    }
+                    return found(&earlier.run);
+                }
+                _ => {}
+            }
         }
         admission::check_affinity(
             &submission.tasks,
             &self.options.workers,
             self.placement.affinity(),
         )?;
-        let run = submission.run.clone();
-        let event = DomainEvent::RunSubmitted {
-            run: run.clone(),
-            name: submission.name,
-            definition: submission.definition,
-            dag: submission.dag,
-            tasks: submission.tasks,
-            input: submission.input,
-            settings: submission.settings,
-        };
-        // Refuse a bad submission before anything is written: the log must
-        // hold only events its projection accepts.
-        StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone())?;
-        self.persist(vec![event]).await?;
-        self.advance(&run, None).await?;
-        Ok(Started {
-            run,
-            existing: false,
-        })
+        Ok(None)
     }
 
     /// An operator's control: its events durable first, then its effect
@@ -813,14 +935,20 @@ impl SchedulerState {
     async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {
         match message {
             SchedulerMsg::Submit(submission, reply) => {
-                let outcome = self.submit(*submission).await;
-                let poisoned = matches!(outcome, Err(ActorError::Poisoned));
-                let _ = reply.send(outcome);
-                if poisoned {
-                    // Nothing more can be made durable: fail, and escalate.
-                    return Err(ActorError::Poisoned);
+                // Batched: submissions already queued behind this one share
+                // its batch, and its fsync.
+                self.submissions.push((*submission, reply));
+                if !self.submit_queued {
+                    self.submit_queued = true;
+                    self.myself
+                        .send_message(SchedulerMsg::SubmitBatch)
+                        .map_err(|_| ActorError::NotRunning {
+                            actor: "scheduler".to_owned(),
+                        })?;
                 }
+                return Ok(());
             }
+            SchedulerMsg::SubmitBatch => self.submit_batch().await?,
             SchedulerMsg::Wait(workflow, reply) => match self.outcome(&workflow) {
                 None => {
                     let _ = reply.send(Err(ActorError::UnknownWorkflow {
@@ -899,6 +1027,8 @@ impl Actor for Scheduler {
             deadlines: HashSet::new(),
             pending: Vec::new(),
             flush_queued: false,
+            submissions: Vec::new(),
+            submit_queued: false,
             placement: Placement::new(options.distribution, options.affinity),
             options,
         })
