@@ -8,45 +8,13 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-use strand::eventlog::EventLog;
+mod common;
+
+use common::cli::{json, last_seq, show, start_and_kill, strand, waits_unless_go, write};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn strand(data: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strand"));
-    cmd.arg("--data")
-        .arg(data)
-        .arg("-q")
-        .env_remove("STRAND_DATA");
-    cmd
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn json(cmd: &mut Command, code: i32) -> serde_json::Value {
-    let out = cmd.args(["-o", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "{}", show(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn last_seq(data: &Path) -> u64 {
-    EventLog::open_read_only(data).unwrap().last_seq().get()
-}
 
 #[test]
 fn given_a_failed_run_when_retried_offline_then_the_next_run_resumes_it_without_rerunning_completed_beads()
@@ -103,35 +71,6 @@ fn given_a_failed_run_when_retried_offline_then_the_next_run_resumes_it_without_
     Ok(())
 }
 
-/// Starts `strand run FILE` and kills it with SIGKILL once its run is in
-/// the log; returns the run's id.
-fn start_and_kill(data: &Path, dir: &Path, file: &Path) -> String {
-    let mut child = strand(data)
-        .current_dir(dir)
-        .arg("run")
-        .arg(file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run = loop {
-        let listed = strand(data).args(["-o", "json", "runs"]).output().unwrap();
-        let runs: Option<serde_json::Value> = serde_json::from_slice(&listed.stdout).ok();
-        let first = runs
-            .as_ref()
-            .and_then(|r| r.get("runs")?.get(0)?.get("id")?.as_str());
-        if let Some(id) = first {
-            break id.to_owned();
-        }
-        assert!(Instant::now() < deadline, "the run never reached the log");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    child.kill().unwrap();
-    child.wait().unwrap();
-    run
-}
-
 #[test]
 fn given_an_unfinished_run_when_cancelled_offline_then_it_and_its_beads_are_cancelled_and_the_next_run_is_new()
 -> TestResult {
@@ -140,8 +79,11 @@ fn given_an_unfinished_run_when_cancelled_offline_then_it_and_its_beads_are_canc
     let file = write(
         tmp.path(),
         "slow.toml",
-        "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n\
-         [[task]]\nid = \"b\"\nrun = \"true\"\ndeps = [\"a\"]\n",
+        &format!(
+            "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"{}\"\n\
+             [[task]]\nid = \"b\"\nrun = \"true\"\ndeps = [\"a\"]\n",
+            waits_unless_go(tmp.path())
+        ),
     );
     let run = start_and_kill(&data, tmp.path(), &file);
     let cancelled = json(
@@ -181,7 +123,10 @@ fn given_a_paused_run_when_run_again_then_it_waits_and_a_resume_through_the_sock
     let file = write(
         tmp.path(),
         "slow.toml",
-        "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n",
+        &format!(
+            "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"{}\"\n",
+            waits_unless_go(tmp.path())
+        ),
     );
     let run = start_and_kill(&data, tmp.path(), &file);
     json(strand(&data).args(["pause", run.as_str()]), 0);
@@ -216,7 +161,7 @@ fn given_a_strand_run_in_progress_when_cancelled_from_another_process_then_it_en
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let ready = tmp.path().join("ready");
-    assert!(Command::new("mkfifo").arg(&ready).status()?.success());
+    common::cli::fifo(&ready);
     let file = write(
         tmp.path(),
         "long.toml",
@@ -274,7 +219,10 @@ fn given_a_stale_socket_when_controlled_and_run_then_it_is_ignored_and_replaced(
     let file = write(
         tmp.path(),
         "slow.toml",
-        "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n",
+        &format!(
+            "name = \"slow\"\n[[task]]\nid = \"a\"\nrun = \"{}\"\n",
+            waits_unless_go(tmp.path())
+        ),
     );
     let run = start_and_kill(&data, tmp.path(), &file);
     // The killed process left its socket behind; nothing listens on it.

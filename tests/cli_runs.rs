@@ -9,48 +9,17 @@
     reason = "test helpers: a failure is the test failing"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
 
 use strand::eventlog::{EventLog, Seq};
 use strand::projections::DomainEvent;
 
+mod common;
+
+use common::cli::{json, last_seq, show, start_and_kill, strand, waits_unless_go, write};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn strand(data: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strand"));
-    cmd.arg("--data")
-        .arg(data)
-        .arg("-q")
-        .env_remove("STRAND_DATA");
-    cmd
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Runs `cmd` with `-o json`, expects `code`, parses stdout.
-fn json(cmd: &mut Command, code: i32) -> serde_json::Value {
-    let out = cmd.args(["-o", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "{}", show(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn last_seq(data: &Path) -> u64 {
-    EventLog::open_read_only(data).unwrap().last_seq().get()
-}
 
 #[test]
 fn given_a_nightly_file_when_run_twice_then_two_runs_complete_with_distinct_ids() -> TestResult {
@@ -153,42 +122,17 @@ fn given_a_run_id_when_run_with_another_input_then_exit_2_and_nothing_is_written
     Ok(())
 }
 
-/// Starts `strand run FILE` and kills it with SIGKILL once its run is in
-/// the log (an unfinished run left behind).
-fn start_and_kill(data: &Path, file: &Path) {
-    let mut child = strand(data)
-        .arg("run")
-        .arg(file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let listed = strand(data).args(["-o", "json", "runs"]).output().unwrap();
-        let runs: Option<serde_json::Value> = serde_json::from_slice(&listed.stdout).ok();
-        if runs.is_some_and(|r| {
-            r.get("runs")
-                .and_then(|r| r.as_array())
-                .is_some_and(|r| !r.is_empty())
-        }) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run never reached the log");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-}
-
 #[test]
 fn given_an_unfinished_run_when_its_definition_changed_then_exit_2_naming_both_hashes() -> TestResult
 {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
-    let slow = "name = \"etl\"\n[[task]]\nid = \"a\"\nrun = \"test -e go || sleep 100\"\n";
-    let file = write(tmp.path(), "etl.toml", slow);
-    start_and_kill(&data, &file);
+    let slow = format!(
+        "name = \"etl\"\n[[task]]\nid = \"a\"\nrun = \"{}\"\n",
+        waits_unless_go(tmp.path())
+    );
+    let file = write(tmp.path(), "etl.toml", &slow);
+    start_and_kill(&data, tmp.path(), &file);
     let hash_of = |data: &Path| {
         let runs = json(strand(data).arg("runs"), 0);
         runs["runs"][0]["definition_hash"].as_str().unwrap()[..12].to_owned()
@@ -210,7 +154,7 @@ fn given_an_unfinished_run_when_its_definition_changed_then_exit_2_naming_both_h
     assert_eq!(last_seq(&data), before, "nothing written");
 
     // The old definition again resumes the killed run (no --id needed).
-    write(tmp.path(), "etl.toml", slow);
+    write(tmp.path(), "etl.toml", &slow);
     std::fs::write(tmp.path().join("go"), "")?;
     let resumed = json(
         strand(&data).current_dir(tmp.path()).arg("run").arg(&file),
@@ -381,8 +325,8 @@ fn given_a_strand_run_in_progress_when_another_run_is_detached_then_that_engine_
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let (up, ran) = (tmp.path().join("up"), tmp.path().join("ran"));
-    for fifo in [&up, &ran] {
-        assert!(Command::new("mkfifo").arg(fifo).status()?.success());
+    for path in [&up, &ran] {
+        common::cli::fifo(path);
     }
     let long = write(
         tmp.path(),

@@ -20,3 +20,4 @@ impl Rng {
         usize::try_from(self.below(len as u64)).unwrap_or(0)
     }
 }
+pub mod cli;

@@ -15,9 +15,20 @@
 //! process died is timed out (`lost at process exit`) and made ready again,
 //! to run with the next attempt (execution is at least once); a bead whose
 //! completion is durable never runs again.
+//!
+//! One concern per file: `admission.rs` (whether a submission names a run
+//! already in the log), `submit.rs` (batches of submissions),
+//! `progress.rs` (what follows from a run's state, retries),
+//! `control.rs` (operator controls, run timeouts), `liveness.rs`
+//! (workers, lost attempts).
 
 pub mod admission;
+mod control;
 mod liveness;
+mod progress;
+mod submit;
+
+use progress::given_up;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -27,13 +38,13 @@ use std::time::Duration;
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use strand_projections::{
-    BeadCounts, BeadId, BeadRecord, BeadState, DefinitionHash, DomainEvent, EventMeta, Projection,
-    RunId, RunRecord, RunSettings, RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
+    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, Projection, RunId, RunSettings,
+    RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
 };
 
 use crate::context::Context;
-use crate::error::{ActorError, Result, RunDifference};
-use crate::orchestration::controls::{self, RunControl};
+use crate::error::{ActorError, Result};
+use crate::orchestration::controls::RunControl;
 use crate::orchestration::handler::{CancelHandle, DependencyOutputs, cancel_pair};
 use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
@@ -199,27 +210,6 @@ struct RunningAttempt {
     cancel: CancelHandle,
 }
 
-/// A submission accepted into a batch, until it is answered.
-struct Accepted {
-    run: RunId,
-    name: String,
-    definition: DefinitionHash,
-    input: String,
-    reply: RpcReplyPort<Result<Started>>,
-}
-
-/// What follows from one run's state (see `SchedulerState::plan_advance`).
-struct Advance {
-    run: RunId,
-    events: Vec<DomainEvent>,
-    /// Beads made ready, to queue once durable.
-    ready: Vec<BeadId>,
-    /// Retry timers to arm: bead and delay in ms.
-    timers: Vec<(BeadId, u64)>,
-    /// The events finish the run.
-    finishes: bool,
-}
-
 /// The scheduler's state.
 pub struct SchedulerState {
     context: Context,
@@ -242,63 +232,6 @@ pub struct SchedulerState {
     submissions: Vec<(Submission, RpcReplyPort<Result<Started>>)>,
     submit_queued: bool,
     placement: Placement,
-}
-
-/// Pending beads to make ready: those unblocked by the completed beads of
-/// `changed` (each once), or every unblocked pending bead when `None`.
-fn newly_ready(record: &RunRecord, changed: Option<&[BeadId]>) -> Vec<BeadId> {
-    match changed {
-        None => record.unblocked_pending(),
-        Some(beads) => {
-            let mut ready: Vec<BeadId> = beads
-                .iter()
-                .filter(|b| {
-                    record
-                        .bead(b)
-                        .is_some_and(|r| r.state == BeadState::Completed)
-                })
-                .flat_map(|b| record.unblocked_by(b))
-                .collect();
-            // A dependent of two beads completed together comes up twice.
-            ready.sort_unstable();
-            ready.dedup();
-            ready
-        }
-    }
-}
-
-/// Whether a bead of the run failed for good: a failure not worth
-/// retrying, or retries exhausted (no retry planned).
-fn given_up(record: &RunRecord) -> bool {
-    let counts = record.counts();
-    if counts.failed + counts.timed_out == 0 {
-        return false;
-    }
-    record.beads().any(|(bead, b)| is_given_up(record, bead, b))
-}
-
-fn is_given_up(record: &RunRecord, bead: &BeadId, b: &BeadRecord) -> bool {
-    let retries = record.task(bead).map_or(0, |t| t.retries);
-    matches!(b.state, BeadState::Failed | BeadState::TimedOut)
-        && b.retry_at_ms().is_none()
-        && !(b.retryable && b.budgeted_attempts() <= retries)
-}
-
-/// Why the run failed: every bead given up on, with its last error.
-fn failure_reason(record: &RunRecord) -> String {
-    let failed: Vec<String> = record
-        .beads()
-        .filter(|(bead, b)| is_given_up(record, bead, b))
-        .map(|(bead, b)| {
-            format!(
-                "bead {} failed after {} attempt(s): {}",
-                bead.as_str(),
-                b.attempts,
-                b.last_error.as_deref().unwrap_or("no error recorded")
-            )
-        })
-        .collect();
-    failed.join("; ")
 }
 
 fn ms(d: Duration) -> u64 {
@@ -360,192 +293,6 @@ impl SchedulerState {
             workflow: workflow.clone(),
             bead: bead.clone(),
         });
-    }
-
-    /// Everything that follows from the workflow's state: retries to
-    /// schedule or give up on, beads whose dependencies completed, the
-    /// workflow's end. `changed`: the beads whose outcome was just
-    /// recorded, so only they and their dependents are looked at
-    /// (O(changed + out-degree)); `None` looks at every bead (on submission
-    /// and recovery).
-    async fn advance(&mut self, workflow: &RunId, changed: Option<&[BeadId]>) -> Result<()> {
-        let plan = self.plan_advance(workflow, changed);
-        self.carry_out(plan.into_iter().collect()).await
-    }
-
-    /// What follows from a run's state, not yet written: the events, the
-    /// beads to queue and the retry timers to arm once they are durable.
-    /// `None` when nothing follows (the run is finished: its waiters are
-    /// told).
-    fn plan_advance(&mut self, workflow: &RunId, changed: Option<&[BeadId]>) -> Option<Advance> {
-        let now = self.now_ms();
-        let record = self.state.workflow(workflow)?;
-        if record.status() != RunStatus::Running {
-            self.notify(workflow);
-            return None;
-        }
-        if changed.is_none() && record.deadline_ms().is_some() {
-            self.arm_deadline(workflow);
-        }
-        let record = self.state.workflow(workflow)?;
-        let mut plan = Advance {
-            run: workflow.clone(),
-            events: Vec::new(),
-            ready: Vec::new(),
-            timers: Vec::new(),
-            finishes: false,
-        };
-        // A bead given up on stops the run's progress: no retry is planned
-        // and nothing new made ready. Beads running finish and are recorded;
-        // once none is in flight, every outcome is recorded and it fails.
-        if given_up(record) {
-            let counts = record.counts();
-            if counts.scheduled + counts.running == 0 {
-                plan.events.push(DomainEvent::WorkflowFailed {
-                    workflow: workflow.clone(),
-                    reason: failure_reason(record),
-                });
-                plan.finishes = true;
-            }
-            return Some(plan);
-        }
-        let looked_at: Vec<(&BeadId, &BeadRecord)> = match changed {
-            None => record.beads().collect(),
-            Some(beads) => beads
-                .iter()
-                .filter_map(|bead| record.bead(bead).map(|r| (bead, r)))
-                .collect(),
-        };
-        for (bead, bead_record) in looked_at {
-            if !matches!(bead_record.state, BeadState::Failed | BeadState::TimedOut) {
-                continue;
-            }
-            if let Some(due) = bead_record.retry_at_ms() {
-                plan.timers.push((bead.clone(), due.saturating_sub(now)));
-                continue;
-            }
-            let backoff = match record.settings().backoff_of(bead) {
-                Some(spec) => Backoff {
-                    immediate: 0,
-                    initial: Duration::from_millis(spec.initial_ms),
-                    max: Duration::from_millis(spec.max_ms),
-                    multiplier: spec.multiplier,
-                    ..self.options.retry_backoff
-                },
-                None => self.options.retry_backoff,
-            };
-            let delay = ms(backoff.delay(bead.as_str(), bead_record.budgeted_attempts()));
-            plan.events.push(DomainEvent::BeadRetryScheduled {
-                workflow: workflow.clone(),
-                bead: bead.clone(),
-                at_ms: now.saturating_add(delay),
-            });
-            plan.timers.push((bead.clone(), delay));
-        }
-        plan.ready = newly_ready(record, changed);
-        for bead in &plan.ready {
-            plan.events.push(DomainEvent::BeadReady {
-                workflow: workflow.clone(),
-                bead: bead.clone(),
-            });
-        }
-        // Making beads ready completes none: whether every bead completed
-        // is known now.
-        let counts = record.counts();
-        if u64::try_from(record.beads().len()).is_ok_and(|n| counts.completed == n) {
-            plan.events.push(DomainEvent::WorkflowCompleted {
-                workflow: workflow.clone(),
-            });
-            plan.finishes = true;
-        }
-        Some(plan)
-    }
-
-    /// Write the events of every plan in one synced batch, then queue their
-    /// ready beads, arm their timers and tell the waiters of runs that
-    /// finished.
-    async fn carry_out(&mut self, plans: Vec<Advance>) -> Result<()> {
-        let events: Vec<DomainEvent> = plans.iter().flat_map(|p| p.events.clone()).collect();
-        self.persist(events).await?;
-        for plan in plans {
-            for bead in &plan.ready {
-                self.enqueue(&plan.run, bead);
-            }
-            for (bead, delay) in plan.timers {
-                self.arm_retry(&plan.run, bead, delay);
-            }
-            if plan.finishes {
-                self.notify(&plan.run);
-            }
-        }
-        Ok(())
-    }
-
-    /// Arms the run's timeout, once: a deadline already past (it came due
-    /// while the process was down) fires at once.
-    fn arm_deadline(&mut self, run: &RunId) {
-        let Some(due) = self.state.workflow(run).and_then(RunRecord::deadline_ms) else {
-            return;
-        };
-        if !self.deadlines.insert(run.clone()) {
-            return;
-        }
-        let delay = due.saturating_sub(self.now_ms());
-        let run = run.clone();
-        self.myself
-            .send_after(Duration::from_millis(delay), move || {
-                SchedulerMsg::Deadline(run)
-            });
-    }
-
-    /// The run's timeout came due: a running run is cancelled with that
-    /// reason, as an operator's cancel would.
-    async fn deadline(&mut self, run: &RunId) -> Result<()> {
-        self.deadlines.remove(run);
-        let Some(record) = self.state.workflow(run) else {
-            return Ok(());
-        };
-        if record.status() != RunStatus::Running {
-            return Ok(());
-        }
-        let timeout = record.settings().timeout_ms.unwrap_or(0);
-        let reason = format!("the run timed out after {timeout} ms");
-        self.control(run, &RunControl::Cancel { reason })
-            .await
-            .map(|_| ())
-    }
-
-    fn arm_retry(&mut self, workflow: &RunId, bead: BeadId, delay_ms: u64) {
-        if !self.timers.insert((workflow.clone(), bead.clone())) {
-            return;
-        }
-        let workflow = workflow.clone();
-        self.myself
-            .send_after(Duration::from_millis(delay_ms), move || {
-                SchedulerMsg::RetryDue(workflow, bead)
-            });
-    }
-
-    async fn retry_due(&mut self, workflow: RunId, bead: BeadId) -> Result<()> {
-        self.timers.remove(&(workflow.clone(), bead.clone()));
-        let due = self.state.workflow(&workflow).is_some_and(|r| {
-            r.status() == RunStatus::Running
-                && !r.paused()
-                && !given_up(r)
-                && r.bead(&bead).is_some_and(|b| {
-                    matches!(b.state, BeadState::Failed | BeadState::TimedOut)
-                        && b.retry_at_ms().is_some()
-                })
-        });
-        if due {
-            self.persist(vec![DomainEvent::BeadReady {
-                workflow: workflow.clone(),
-                bead: bead.clone(),
-            }])
-            .await?;
-            self.enqueue(&workflow, &bead);
-        }
-        Ok(())
     }
 
     /// Hand queued beads to idle workers: their `BeadScheduled` and
@@ -757,179 +504,6 @@ impl SchedulerState {
             .filter_map(|(workflow, beads)| self.plan_advance(workflow, Some(beads)))
             .collect();
         self.carry_out(plans).await
-    }
-
-    /// Every submission queued: admitted in order (as if one by one), the
-    /// accepted ones written in one synced batch, what follows from them in
-    /// one more, then answered.
-    async fn submit_batch(&mut self) -> Result<()> {
-        self.submit_queued = false;
-        let mut accepted: Vec<Accepted> = Vec::new();
-        let mut events = Vec::new();
-        for (submission, reply) in std::mem::take(&mut self.submissions) {
-            match self.admit(&submission, &accepted) {
-                Err(error) => {
-                    let _ = reply.send(Err(error));
-                }
-                Ok(Some(started)) => {
-                    let _ = reply.send(Ok(started));
-                }
-                Ok(None) => {
-                    let meta = (
-                        submission.run.clone(),
-                        submission.name.clone(),
-                        submission.definition,
-                        submission.input.clone(),
-                    );
-                    let event = DomainEvent::RunSubmitted {
-                        run: submission.run,
-                        name: submission.name,
-                        definition: submission.definition,
-                        dag: submission.dag,
-                        tasks: submission.tasks,
-                        input: submission.input,
-                        settings: submission.settings,
-                    };
-                    // Refuse a bad submission before anything is written:
-                    // the log must hold only events its projection accepts.
-                    let checked =
-                        StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone());
-                    if let Err(error) = checked {
-                        let _ = reply.send(Err(error.into()));
-                        continue;
-                    }
-                    events.push(event);
-                    accepted.push(Accepted {
-                        run: meta.0,
-                        name: meta.1,
-                        definition: meta.2,
-                        input: meta.3,
-                        reply,
-                    });
-                }
-            }
-        }
-        if events.is_empty() {
-            return Ok(());
-        }
-        if let Err(error) = self.persist(events).await {
-            let poisoned = matches!(error, ActorError::Poisoned);
-            let mut first = Some(error);
-            for submission in accepted {
-                let error = first.take().unwrap_or(ActorError::Poisoned);
-                let _ = submission.reply.send(Err(error));
-            }
-            // Nothing more can be made durable: fail, and escalate.
-            return if poisoned {
-                Err(ActorError::Poisoned)
-            } else {
-                Ok(())
-            };
-        }
-        let plans = accepted
-            .iter()
-            .filter_map(|submission| self.plan_advance(&submission.run, None))
-            .collect();
-        let carried = self.carry_out(plans).await;
-        for submission in accepted {
-            let started = Started {
-                run: submission.run,
-                existing: false,
-            };
-            let _ = submission.reply.send(Ok(started));
-        }
-        carried
-    }
-
-    /// The run `submission` names (in the log, or accepted earlier in this
-    /// batch), `None` for a new run, or why it is refused.
-    fn admit(&self, submission: &Submission, accepted: &[Accepted]) -> Result<Option<Started>> {
-        if let Some(started) = admission::existing(&self.state, submission)? {
-            return Ok(Some(started));
-        }
-        let found = |run: &RunId| {
-            Ok(Some(Started {
-                run: run.clone(),
-                existing: true,
-            }))
-        };
-        for earlier in accepted {
-            match submission.reuse {
-                Reuse::Exact if earlier.run == submission.run => {
-                    if earlier.definition != submission.definition {
-                        return Err(ActorError::RunConflict {
-                            run: submission.run.as_str().to_owned(),
-                            differs: RunDifference::Definition,
-                        });
-                    }
-                    if !admission::same_input(&earlier.input, &submission.input) {
-                        return Err(ActorError::RunConflict {
-                            run: submission.run.as_str().to_owned(),
-                            differs: RunDifference::Input,
-                        });
-                    }
-                    return found(&earlier.run);
-                }
-                Reuse::New if earlier.run == submission.run => {
-                    return Err(ActorError::RunExists {
-                        run: submission.run.as_str().to_owned(),
-                    });
-                }
-                Reuse::ResumeUnfinished if earlier.name == submission.name => {
-                    if earlier.definition != submission.definition {
-                        return Err(ActorError::DefinitionChanged {
-                            run: earlier.run.as_str().to_owned(),
-                            name: submission.name.clone(),
-                            existing: earlier.definition.short(),
-                            submitted: submission.definition.short(),
-                        });
-                    }
-                    return found(&earlier.run);
-                }
-                _ => {}
-            }
-        }
-        admission::check_affinity(
-            &submission.tasks,
-            &self.options.workers,
-            self.placement.affinity(),
-        )?;
-        Ok(None)
-    }
-
-    /// An operator's control: its events durable first, then its effect
-    /// on the attempts running and the queue.
-    async fn control(&mut self, run: &RunId, control: &RunControl) -> Result<usize> {
-        let events = controls::plan(&self.state, run, control)?;
-        let written = events.len();
-        if events.is_empty() {
-            return Ok(0);
-        }
-        self.persist(events).await?;
-        match control {
-            RunControl::Cancel { .. } => {
-                for worker in &self.workers {
-                    if let Some(running) = worker.running.as_ref().filter(|r| r.workflow == *run) {
-                        running.cancel.cancel();
-                    }
-                }
-                self.notify(run);
-            }
-            RunControl::Resume => {
-                let ready = self
-                    .state
-                    .workflow(run)
-                    .map(|r| r.beads_in_state(BeadState::Ready))
-                    .unwrap_or_default();
-                for bead in &ready {
-                    self.enqueue(run, bead);
-                }
-                self.advance(run, None).await?;
-            }
-            RunControl::Retry { .. } => self.advance(run, None).await?,
-            RunControl::Pause { .. } => {}
-        }
-        Ok(written)
     }
 
     async fn handle(&mut self, message: SchedulerMsg) -> Result<()> {

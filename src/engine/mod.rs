@@ -45,7 +45,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use strand_actors::orchestration::{
     AffinityMode, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
@@ -56,8 +56,8 @@ use strand_actors::orchestration::{
 use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, ChildHandle, Runtime, RuntimeOptions};
 use strand_projections::{
-    BackoffSpec, BeadId, DefinitionHash, Output, RunId, RunRecord, RunSettings, RunSummary,
-    StateManager, TaskAction, TaskSpec, WorkflowDag,
+    BeadId, DefinitionHash, Output, RunId, RunRecord, RunSettings, RunSummary, StateManager,
+    TaskSpec, WorkflowDag,
 };
 
 use strand_eventlog::EventLog;
@@ -65,134 +65,13 @@ use strand_replay::ReplayEngine;
 
 use crate::workflow::Workflow;
 
+mod submission;
+
+pub use submission::{DEFAULT_MAX_INPUT_BYTES, RunInput, definition_hash, fresh_run_id};
+pub(crate) use submission::{FRESH_ID_TRIES, bounded, input_text, submission};
+
 /// How long a submission or a status query may take (a wait has no limit).
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A run's input: a JSON object.
-pub type RunInput = serde_json::Map<String, serde_json::Value>;
-
-/// The largest run input by default, as JSON text (1 MiB).
-pub const DEFAULT_MAX_INPUT_BYTES: usize = 1024 * 1024;
-
-/// How many fresh ids a new run tries before giving up (they collide only
-/// within one second and one in 65,536).
-const FRESH_ID_TRIES: u32 = 8;
-
-/// A fresh, sortable run id for the definition `name`:
-/// `name-YYYYMMDDTHHMMSSZ-xxxx` (UTC, then 4 random hex digits).
-pub fn fresh_run_id(name: &str) -> RunId {
-    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
-        .to_string()
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    RunId::new(format!("{name}-{stamp}-{:04x}", fastrand::u16(..)))
-}
-
-/// The task specs of a workflow file, as the log records them.
-fn task_specs(workflow: &Workflow) -> Vec<TaskSpec> {
-    workflow
-        .tasks()
-        .iter()
-        .map(|task| TaskSpec {
-            id: task.id.clone(),
-            action: match &task.action {
-                crate::workflow::TaskAction::Run(command) => TaskAction::Run(command.clone()),
-                crate::workflow::TaskAction::Handler(name) => TaskAction::Handler(name.clone()),
-            },
-            priority: task.priority,
-            retries: task.retries,
-            timeout_ms: task.timeout.map(millis),
-            affinity: task.affinity.clone(),
-        })
-        .collect()
-}
-
-/// A duration in milliseconds, saturating.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The run settings of a workflow file: its timeout and its tasks' backoffs.
-fn settings(workflow: &Workflow) -> RunSettings {
-    let mut backoff: Vec<(BeadId, BackoffSpec)> = workflow
-        .tasks()
-        .iter()
-        .filter_map(|task| {
-            let spec = task.backoff?;
-            let spec = BackoffSpec {
-                initial_ms: millis(spec.initial),
-                max_ms: millis(spec.max),
-                multiplier: spec.multiplier,
-            };
-            Some((task.id.clone(), spec))
-        })
-        .collect();
-    backoff.sort_by(|a, b| a.0.cmp(&b.0));
-    RunSettings {
-        timeout_ms: workflow.timeout().map(millis),
-        backoff,
-    }
-}
-
-/// The submission of a run of a workflow file.
-pub(crate) fn submission(
-    workflow: &Workflow,
-    run: RunId,
-    input: String,
-    reuse: Reuse,
-) -> Submission {
-    let tasks = task_specs(workflow);
-    let settings = settings(workflow);
-    Submission {
-        run,
-        name: workflow.name().to_owned(),
-        definition: DefinitionHash::of_run(workflow.name(), workflow.dag(), &tasks, &settings),
-        dag: workflow.dag().clone(),
-        tasks,
-        input,
-        settings,
-        reuse,
-    }
-}
-
-/// A run's input: the file's `[input]` defaults overlaid by `input`, as
-/// JSON text within `max` bytes.
-pub(crate) fn input_text(
-    workflow: &Workflow,
-    input: &RunInput,
-    max: usize,
-) -> Result<String, ActorError> {
-    let mut full = workflow.input_defaults().clone();
-    full.extend(input.iter().map(|(k, v)| (k.clone(), v.clone())));
-    bounded(&full, max)
-}
-
-/// `input` as JSON text, refused over `max` bytes.
-fn bounded(input: &RunInput, max: usize) -> Result<String, ActorError> {
-    let text = serde_json::to_string(input).map_err(|error| ActorError::BadInput {
-        reason: error.to_string(),
-    })?;
-    if text.len() > max {
-        return Err(ActorError::BadInput {
-            reason: format!(
-                "it is {} bytes as JSON, more than the {max}-byte bound",
-                text.len()
-            ),
-        });
-    }
-    Ok(text)
-}
-
-/// The content hash of a workflow file's definition, as a run of it records.
-pub fn definition_hash(workflow: &Workflow) -> DefinitionHash {
-    DefinitionHash::of_run(
-        workflow.name(),
-        workflow.dag(),
-        &task_specs(workflow),
-        &settings(workflow),
-    )
-}
 
 /// Sets up an [`Engine`]. Defaults: 100 workers, a checkpoint every 60 s,
 /// shell commands (`run = "..."`) run by [`ShellHandler`].
@@ -703,10 +582,7 @@ impl Engine {
     /// # Errors
     /// The state manager is not running.
     pub async fn run_record(&self, run: &RunId) -> Result<Option<RunRecord>, ActorError> {
-        // Read your writes: the projection follows the log, so it is
-        // brought up to the log's durable end first.
-        let durable = self.runtime.store().log().last_seq();
-        self.runtime.state().wait_applied(durable).await?;
+        self.caught_up().await?;
         let run = run.clone();
         self.runtime
             .state()
@@ -720,15 +596,30 @@ impl Engine {
     /// [`ActorError::UnknownWorkflow`] for an unknown run; the state
     /// manager is not running.
     pub async fn output(&self, run: &RunId, bead: &str) -> Result<Option<Output>, ActorError> {
-        let record = self
-            .run_record(run)
-            .await?
-            .ok_or_else(|| ActorError::UnknownWorkflow {
-                workflow: run.as_str().to_owned(),
-            })?;
-        Ok(record
-            .bead(&BeadId::from(bead))
-            .and_then(|b| b.output.as_deref().cloned()))
+        self.caught_up().await?;
+        let (id, bead) = (run.clone(), BeadId::from(bead));
+        // The output is shared (an `Arc`): only it leaves the state
+        // manager, not the run's record.
+        let found = self
+            .runtime
+            .state()
+            .query(move |state: &StateManager| {
+                let record = state.workflow(&id)?;
+                Some(record.bead(&bead).and_then(|b| b.output.clone()))
+            })
+            .await?;
+        let output = found.ok_or_else(|| ActorError::UnknownWorkflow {
+            workflow: run.as_str().to_owned(),
+        })?;
+        Ok(output.map(|o| Output::clone(&o)))
+    }
+
+    /// Read your writes: the state manager follows the log, so a query is
+    /// answered once it applied everything durable at the call.
+    async fn caught_up(&self) -> Result<(), ActorError> {
+        let durable = self.runtime.store().log().last_seq();
+        self.runtime.state().wait_applied(durable).await?;
+        Ok(())
     }
 
     /// Every run in the log, from the state manager's projection.
@@ -736,8 +627,7 @@ impl Engine {
     /// # Errors
     /// The state manager is not running.
     pub async fn status(&self) -> Result<Vec<RunSummary>, ActorError> {
-        let durable = self.runtime.store().log().last_seq();
-        self.runtime.state().wait_applied(durable).await?;
+        self.caught_up().await?;
         self.runtime.state().query(StateManager::workflows).await
     }
 
