@@ -30,4 +30,5 @@ pub mod controls;
 pub mod detached;
 pub mod engine;
 pub mod socket;
+pub mod views;
 pub mod workflow;

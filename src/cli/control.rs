@@ -131,49 +131,25 @@ fn apply(ctx: &mut Context, run: &str, control: &RunControl) -> Result<Status, C
 /// wrote, or `None` when no engine answers there (none runs, or the socket
 /// was left by one that died).
 fn remote(ctx: &Context, run: &str, control: &RunControl) -> Result<Option<usize>, CliError> {
-    let path = crate::socket::path(&ctx.data);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
-    runtime.block_on(async {
-        let Ok(mut client) = crate::socket::Client::connect(&path).await else {
-            return Ok(None);
-        };
-        let body = match control {
-            RunControl::Cancel { reason } | RunControl::Pause { reason } => {
-                json!({ "reason": reason })
-            }
-            RunControl::Retry { beads } => {
-                json!({ "beads": beads.iter().map(BeadId::as_str).collect::<Vec<_>>() })
-            }
-            _ => json!({}),
-        };
-        let url = format!("/v1/runs/{}/{}", crate::socket::escape(run), control.name());
-        let reply = client
-            .send(hyper::Method::POST, &url, Some(body))
-            .await
-            .map_err(|source| CliError::Socket { source })?;
-        let answer = reply.json();
-        if !reply.status.is_success() {
-            return Err(CliError::Remote {
-                status: reply.status.as_u16(),
-                code: text(&answer, "code").unwrap_or("unknown").to_owned(),
-                message: text(&answer, "error").unwrap_or_default().to_owned(),
-            });
+    let body = match control {
+        RunControl::Cancel { reason } | RunControl::Pause { reason } => {
+            json!({ "reason": reason })
         }
-        let written = answer
-            .get("events_written")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        Ok(Some(usize::try_from(written).unwrap_or(usize::MAX)))
-    })
+        RunControl::Retry { beads } => {
+            json!({ "beads": beads.iter().map(BeadId::as_str).collect::<Vec<_>>() })
+        }
+        _ => json!({}),
+    };
+    let url = format!("/v1/runs/{}/{}", crate::socket::escape(run), control.name());
+    let Some(reply) = super::remote::ask(ctx, hyper::Method::POST, &url, Some(body))? else {
+        return Ok(None);
+    };
+    let answer: ControlAnswer = super::remote::decode(&url, &reply)?;
+    Ok(Some(answer.events_written))
 }
 
-/// The string at `key` of a JSON object, if there is one.
-fn text<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a str> {
-    value.get(key)?.as_str()
+/// What the engine answers to a control.
+#[derive(Debug, serde::Deserialize)]
+struct ControlAnswer {
+    events_written: usize,
 }

@@ -105,6 +105,14 @@ pub enum CliError {
         /// The engine's message.
         message: String,
     },
+    /// The engine's answer is not the document asked for (exit 1).
+    #[error("the engine's answer to {url} is not what was asked for: {reason}")]
+    BadAnswer {
+        /// What was asked.
+        url: String,
+        /// Why it does not decode.
+        reason: String,
+    },
     /// Building the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

@@ -16,11 +16,11 @@ mod error;
 pub mod log;
 mod output;
 mod progress;
+mod remote;
 pub mod repair;
 pub mod replay;
 pub mod run;
 pub mod runs;
-mod shown;
 pub mod status;
 pub mod transfer;
 

@@ -25,10 +25,10 @@ use strand_actors::orchestration::RunOutcome;
 use strand_projections::{BeadState, RunId, RunRecord, RunStatus};
 
 use crate::cli::progress::Bar;
-use crate::cli::shown::{final_outputs, output_cell};
 use crate::cli::{CliError, Context, Status};
 use crate::engine::{Engine, RunInput};
 use crate::socket::SocketServer;
+use crate::views::{ShownOutput, final_outputs};
 use crate::workflow::Workflow;
 
 /// `--distribution`.
@@ -204,7 +204,7 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
         let engine = Arc::new(builder.open().await?);
         // Other `strand` commands reach this engine through the socket.
         let socket = crate::socket::path(&ctx.data);
-        let server = match crate::socket::serve(Arc::clone(&engine), &socket).await {
+        let server = match crate::socket::serve_engine(Arc::clone(&engine)).await {
             Ok(server) => Some(server),
             Err(error) => {
                 tracing::warn!("no control socket at {}: {error}", socket.display());
@@ -300,44 +300,31 @@ fn detach_remote(
     ctx: &Context,
     input: &RunInput,
 ) -> Result<Option<(String, bool)>, CliError> {
-    let path = crate::socket::path(&ctx.data);
-    if !path.exists() {
+    if !crate::socket::path(&ctx.data).exists() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(&args.file).map_err(|source| CliError::File {
         path: args.file.clone(),
         source,
     })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
-    runtime.block_on(async {
-        let Ok(mut client) = crate::socket::Client::connect(&path).await else {
-            return Ok(None);
-        };
-        let body = json!({
-            "workflow": text,
-            "source": args.file.display().to_string(),
-            "id": args.id,
-            "input": input,
-        });
-        let reply = client
-            .send(hyper::Method::POST, "/v1/runs", Some(body))
-            .await
-            .map_err(|source| CliError::Socket { source })?;
-        let answer = reply.json();
-        let field = |key: &str| answer.get(key).cloned().unwrap_or_default();
-        if !reply.status.is_success() {
-            return Err(CliError::Remote {
-                status: reply.status.as_u16(),
-                code: field("code").as_str().unwrap_or("unknown").to_owned(),
-                message: field("error").as_str().unwrap_or_default().to_owned(),
-            });
-        }
-        let run = field("run").as_str().unwrap_or_default().to_owned();
-        Ok(Some((run, field("existing").as_bool().unwrap_or(false))))
-    })
+    let body = json!({
+        "workflow": text,
+        "source": args.file.display().to_string(),
+        "id": args.id,
+        "input": input,
+    });
+    let Some(reply) = super::remote::ask(ctx, hyper::Method::POST, "/v1/runs", Some(body))? else {
+        return Ok(None);
+    };
+    let started: Started = super::remote::decode("/v1/runs", &reply)?;
+    Ok(Some((started.run, started.existing)))
+}
+
+/// What the engine answers to a start.
+#[derive(Debug, serde::Deserialize)]
+struct Started {
+    run: String,
+    existing: bool,
 }
 
 /// Stop serving the socket, then shut the engine down (the log last).
@@ -392,7 +379,11 @@ fn report(
     }
     if let Some(record) = record {
         for leaf in record.dag().leaves() {
-            let shown = output_cell(record.bead(&leaf).and_then(|b| b.output.as_deref()), 60);
+            let shown = record
+                .bead(&leaf)
+                .and_then(|b| b.output.as_deref())
+                .map(|o| ShownOutput::of(o).cell(60))
+                .unwrap_or_default();
             if !shown.is_empty() {
                 let _ = write!(text, "\n{leaf}: {shown}");
             }

@@ -1,16 +1,16 @@
 //! `strand runs [--state S] [--definition NAME] [--limit N] [--since T]`:
 //! runs, newest first, with their state, bead counts, start and end times.
-//! Reads the log; never writes.
+//! Asks the engine holding the directory, else reads the log; never writes.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
-use serde_json::json;
-use strand_projections::{RunStatus, RunSummary};
+use strand_projections::RunStatus;
 
 use super::status::replayed_state;
 use super::{CliError, Context, Status};
+use crate::views::{RunFilter, RunList};
 
 /// `--state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,59 +72,41 @@ fn since_ms(since: &str) -> Result<u64, CliError> {
     Ok(u64::try_from(ms).unwrap_or(u64::MAX))
 }
 
-/// An `at_ms` as RFC 3339 (seconds).
-fn time(at_ms: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(at_ms)).to_string()
-}
-
-/// Run `strand runs`.
+/// Run `strand runs`: asks the engine holding the directory, or replays
+/// the log when none does.
 ///
 /// # Errors
-/// A bad `--since` (exit 2); the log cannot be read.
+/// A bad `--since` (exit 2); the log cannot be read; the engine refused.
 pub fn run(args: &RunsArgs, ctx: &mut Context) -> Result<Status, CliError> {
-    let since = args.since.as_deref().map(since_ms).transpose()?;
-    let replayed = replayed_state(ctx)?;
-    let mut runs: Vec<RunSummary> = replayed
-        .projection
-        .workflows()
-        .into_iter()
-        .filter(|r| args.state.is_none_or(|s| r.status == s.status()))
-        .filter(|r| args.definition.as_deref().is_none_or(|d| r.name == d))
-        .filter(|r| since.is_none_or(|since| r.submitted_at_ms >= since))
-        .collect();
-    runs.sort_by(|a, b| (b.submitted_at_ms, &b.id).cmp(&(a.submitted_at_ms, &a.id)));
-    runs.truncate(args.limit.unwrap_or(usize::MAX));
-    let doc = json!({
-        "runs": runs.iter().map(|r| json!({
-            "id": r.id,
-            "definition": r.name,
-            "definition_hash": r.definition,
-            "state": r.status.as_str(),
-            "beads": r.counts,
-            "started_at": time(r.submitted_at_ms),
-            "started_at_ms": r.submitted_at_ms,
-            "finished_at": r.finished_at_ms.map(time),
-            "finished_at_ms": r.finished_at_ms,
-            "reason": r.reason,
-        })).collect::<Vec<_>>(),
-    });
+    let filter = RunFilter {
+        state: args.state.map(StateArg::status),
+        definition: args.definition.clone(),
+        limit: args.limit,
+        since_ms: args.since.as_deref().map(since_ms).transpose()?,
+    };
+    let url = format!("/v1/runs{}", filter.query_string());
+    let list = match super::remote::ask(ctx, hyper::Method::GET, &url, None)? {
+        Some(reply) => super::remote::decode::<RunList>(&url, &reply)?,
+        None => RunList::of(&replayed_state(ctx)?.projection, &filter),
+    };
+    let doc = serde_json::to_value(&list).map_err(|e| CliError::Output(e.into()))?;
     let mut text = format!(
         "{:<40} {:<20} {:<10} {:>9} {:<20} {:<20}\n",
         "RUN", "DEFINITION", "STATE", "COMPLETED", "STARTED", "FINISHED"
     );
-    for r in &runs {
+    for r in &list.runs {
         let _ = writeln!(
             text,
             "{:<40} {:<20} {:<10} {:>9} {:<20} {:<20}",
             r.id.as_str(),
-            r.name,
-            r.status.as_str(),
-            format!("{}/{}", r.counts.completed, r.counts.total),
-            time(r.submitted_at_ms),
-            r.finished_at_ms.map(time).unwrap_or_default(),
+            r.definition,
+            if r.paused { "paused" } else { r.state.as_str() },
+            format!("{}/{}", r.beads.completed, r.beads.total),
+            r.started_at,
+            r.finished_at.as_deref().unwrap_or_default(),
         );
     }
-    let _ = write!(text, "{} runs", runs.len());
+    let _ = write!(text, "{} runs", list.runs.len());
     ctx.emit(&doc, &text)?;
     Ok(Status::Ok)
 }

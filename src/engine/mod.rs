@@ -289,6 +289,7 @@ impl EngineBuilder {
             scheduler,
             rate_limiter,
             max_input_bytes: self.max_input_bytes,
+            dir: self.dir,
         })
     }
 }
@@ -296,6 +297,7 @@ impl EngineBuilder {
 /// A running Strand engine on one data directory.
 #[derive(Debug)]
 pub struct Engine {
+    dir: std::path::PathBuf,
     runtime: Runtime,
     scheduler: ChildHandle<SchedulerMsg>,
     rate_limiter: RateLimiter,
@@ -615,11 +617,29 @@ impl Engine {
     }
 
     /// Read your writes: the state manager follows the log, so a query is
-    /// answered once it applied everything durable at the call.
-    async fn caught_up(&self) -> Result<(), ActorError> {
+    /// answered once it applied everything durable at the call (that seq).
+    async fn caught_up(&self) -> Result<u64, ActorError> {
         let durable = self.runtime.store().log().last_seq();
         self.runtime.state().wait_applied(durable).await?;
-        Ok(())
+        Ok(durable.get())
+    }
+
+    /// Ask the state manager's projection anything, with every event
+    /// durable at the call applied: `query` gets the projection and that
+    /// seq. It runs inside the state manager, so keep it short and return
+    /// only what is needed (the documents of [`crate::views`]).
+    ///
+    /// # Errors
+    /// The state manager is not running.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        query: impl FnOnce(&StateManager, u64) -> R + Send + 'static,
+    ) -> Result<R, ActorError> {
+        let seq = self.caught_up().await?;
+        self.runtime
+            .state()
+            .query(move |state: &StateManager| query(state, seq))
+            .await
     }
 
     /// Every run in the log, from the state manager's projection.
@@ -629,6 +649,11 @@ impl Engine {
     pub async fn status(&self) -> Result<Vec<RunSummary>, ActorError> {
         self.caught_up().await?;
         self.runtime.state().query(StateManager::workflows).await
+    }
+
+    /// The data directory the engine holds.
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The rate limiter (the same one handlers get in their context).

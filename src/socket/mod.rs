@@ -7,10 +7,11 @@
 //!
 //! | method and path | does |
 //! |---|---|
-//! | `GET /v1/runs` | every run's summary |
+//! | `GET /v1/status` | every run and the workers ([`crate::views::Overview`]) |
+//! | `GET /v1/runs?state=&definition=&limit=&since_ms=` | runs, newest first ([`crate::views::RunList`]) |
 //! | `POST /v1/runs` | start a run: `{ "workflow": TOML text, "source"?, "id"?, "input"? }`, answers `{ "run", "existing" }` once durable |
-//! | `GET /v1/runs/{run}` | one run: beads, attempts, outputs |
-//! | `GET /v1/runs/{run}/beads/{bead}/output` | the bead's output, raw, with its content type |
+//! | `GET /v1/runs/{run}` | one run: beads, attempts, outputs ([`crate::views::RunDetail`]) |
+//! | `GET /v1/runs/{run}/beads/{bead}/output` | the bead's output, raw, with its content type (409 `no_output` with the bead's `state` before it completed) |
 //! | `POST /v1/runs/{run}/{cancel,pause,resume,retry}` | a control; body `{ "reason"?, "beads"? }` |
 //!
 //! Built on axum (server) and hyper (client), not hand-written HTTP.
@@ -19,7 +20,7 @@ mod client;
 mod server;
 
 pub use client::{Client, ClientError, Reply};
-pub use server::{SocketServer, serve};
+pub use server::{SocketServer, serve, serve_engine};
 
 /// The socket's file name in the data directory.
 pub const SOCKET_NAME: &str = "strand.sock";

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,10 +14,11 @@ use serde::Deserialize;
 use serde_json::json;
 use strand_actors::ActorError;
 use strand_actors::orchestration::RunControl;
-use strand_projections::{BeadId, RunId};
+use strand_projections::{BeadId, BeadState, Output, RunId};
 use tokio::net::UnixListener;
 
 use crate::engine::Engine;
+use crate::views::{Overview, RunDetail, RunFilter, RunList};
 
 /// A control socket being served; [`stop`](Self::stop) it before the
 /// engine shuts down.
@@ -34,6 +36,17 @@ impl SocketServer {
         let _ = self.task.await;
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// Serve the control socket of `engine` where the CLI looks for it,
+/// `DATA/strand.sock` in the engine's data directory: one call for an
+/// embedding program, so `strand runs|status|cancel ...` reach its engine.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_engine(engine: Arc<Engine>) -> std::io::Result<SocketServer> {
+    let path = super::path(engine.data_dir());
+    serve(engine, &path).await
 }
 
 /// Serve the control socket of `engine` at `path`. A socket file left by
@@ -68,6 +81,7 @@ pub async fn serve(engine: Arc<Engine>, path: &Path) -> std::io::Result<SocketSe
 
 fn routes(engine: Arc<Engine>) -> Router {
     Router::new()
+        .route("/v1/status", get(overview))
         .route("/v1/runs", get(list).post(start))
         .route("/v1/runs/{run}", get(show))
         .route("/v1/runs/{run}/beads/{bead}/output", get(output))
@@ -109,64 +123,94 @@ impl From<ActorError> for ApiError {
     }
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value)
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
-}
-
 async fn list(
     State(engine): State<Arc<Engine>>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let runs = engine.status().await?;
-    Ok(axum::Json(json!({ "runs": encode(&runs)? })))
+    filter: Result<Query<RunFilter>, QueryRejection>,
+) -> Result<axum::Json<RunList>, ApiError> {
+    let Query(filter) =
+        filter.map_err(|e| ApiError(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let list = engine
+        .query(move |state, _| RunList::of(state, &filter))
+        .await?;
+    Ok(axum::Json(list))
+}
+
+async fn overview(State(engine): State<Arc<Engine>>) -> Result<axum::Json<Overview>, ApiError> {
+    Ok(axum::Json(engine.query(Overview::of).await?))
 }
 
 async fn show(
     State(engine): State<Arc<Engine>>,
     UrlPath(run): UrlPath<String>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let record = engine
-        .run_record(&RunId::from(run.as_str()))
-        .await?
-        .ok_or_else(|| {
-            ApiError(
-                StatusCode::NOT_FOUND,
-                "unknown_run",
-                format!("no run {run:?}"),
-            )
-        })?;
-    Ok(axum::Json(encode(&record)?))
-}
-
-async fn output(
-    State(engine): State<Arc<Engine>>,
-    UrlPath((run, bead)): UrlPath<(String, String)>,
-) -> Result<Response, ApiError> {
-    let run_id = RunId::from(run.as_str());
-    let record = engine.run_record(&run_id).await?.ok_or_else(|| {
+) -> Result<axum::Json<RunDetail>, ApiError> {
+    let id = RunId::from(run.as_str());
+    let detail = engine
+        .query(move |state, seq| state.workflow(&id).map(|r| RunDetail::of(r, seq)))
+        .await?;
+    let detail = detail.ok_or_else(|| {
         ApiError(
             StatusCode::NOT_FOUND,
             "unknown_run",
             format!("no run {run:?}"),
         )
     })?;
-    let record = record.bead(&BeadId::from(bead.as_str())).ok_or_else(|| {
-        ApiError(
-            StatusCode::NOT_FOUND,
-            "unknown_bead",
-            format!("run {run:?} has no bead {bead:?}"),
-        )
-    })?;
-    let output = record.output.as_deref().ok_or_else(|| {
-        ApiError(
-            StatusCode::CONFLICT,
-            "no_output",
-            format!(
-                "bead {bead:?} of run {run:?} is {}: it has no output yet",
-                record.state
-            ),
-        )
-    })?;
+    Ok(axum::Json(detail))
+}
+
+/// What a bead's output lookup found.
+enum Found {
+    NoRun,
+    NoBead,
+    NotYet(BeadState),
+    Output(Arc<Output>),
+}
+
+async fn output(
+    State(engine): State<Arc<Engine>>,
+    UrlPath((run, bead)): UrlPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (id, bead_id) = (RunId::from(run.as_str()), BeadId::from(bead.as_str()));
+    // Only the output (shared, an `Arc`) leaves the state manager.
+    let found = engine
+        .query(move |state, _| {
+            let Some(record) = state.workflow(&id) else {
+                return Found::NoRun;
+            };
+            match record.bead(&bead_id) {
+                None => Found::NoBead,
+                Some(b) => b
+                    .output
+                    .clone()
+                    .map_or(Found::NotYet(b.state), Found::Output),
+            }
+        })
+        .await?;
+    let output = match found {
+        Found::Output(output) => output,
+        Found::NoRun => {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "unknown_run",
+                format!("no run {run:?}"),
+            ));
+        }
+        Found::NoBead => {
+            return Err(ApiError(
+                StatusCode::NOT_FOUND,
+                "unknown_bead",
+                format!("run {run:?} has no bead {bead:?}"),
+            ));
+        }
+        Found::NotYet(state) => {
+            // The bead's state rides along, so a client can say what it is.
+            let body = json!({
+                "code": "no_output",
+                "error": format!("bead {bead:?} of run {run:?} is {state}: it has no output yet"),
+                "state": state,
+            });
+            return Ok((StatusCode::CONFLICT, axum::Json(body)).into_response());
+        }
+    };
     let content_type = output
         .content_type
         .clone()

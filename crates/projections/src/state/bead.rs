@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::ids::WorkerId;
 use crate::kind::EventKind;
@@ -196,7 +196,7 @@ impl Serialize for BeadRecord {
 }
 
 /// How many beads of a workflow are in each state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BeadCounts {
     /// Beads pending.
     pub pending: u64,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use strand_dag::{BeadId, DagError, WorkflowDag};
 
 use crate::definition::DefinitionHash;
@@ -524,7 +524,7 @@ impl Serialize for RunRecord {
 }
 
 /// One line of `strand status`: a workflow and its bead counts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// The workflow's id.
     pub id: RunId,
