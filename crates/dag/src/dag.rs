@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
-use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use petgraph::visit::EdgeRef;
 
 use crate::{BeadId, DagError, DependencyType};
 
@@ -167,15 +167,21 @@ impl WorkflowDag {
 
     /// Every edge as `(from, to, type)`, sorted by `(from, to)`.
     pub fn edges(&self) -> Vec<(&BeadId, &BeadId, DependencyType)> {
-        let mut edges: Vec<_> = (&self.graph)
-            .edge_references()
-            .filter_map(|edge| {
-                let from = self.graph.node_weight(edge.source())?;
-                let to = self.graph.node_weight(edge.target())?;
-                Some((from, to, *edge.weight()))
-            })
-            .collect();
-        edges.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        // Sources in id order (the index is sorted), each one's targets
+        // sorted among themselves: no sort of the whole edge list, which
+        // a definition hash and every submission's encoding pay for.
+        let mut edges = Vec::with_capacity(self.graph.edge_count());
+        for (from, &node) in &self.index {
+            let start = edges.len();
+            edges.extend(
+                self.graph
+                    .edges_directed(node, Direction::Outgoing)
+                    .filter_map(|edge| Some((from, self.id_at(edge.target())?, *edge.weight()))),
+            );
+            if let Some(targets) = edges.get_mut(start..) {
+                targets.sort_unstable_by(|a, b| a.1.cmp(b.1));
+            }
+        }
         edges
     }
 

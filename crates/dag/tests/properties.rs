@@ -226,6 +226,15 @@ proptest! {
     }
 
     #[test]
+    fn given_random_graph_when_listing_edges_then_sorted_as_the_model(model in arb_graph(10)) {
+        let dag = model.build();
+        let mut expected: Vec<(&BeadId, &BeadId, DependencyType)> =
+            model.edges.iter().map(|(f, t, k)| (f, t, *k)).collect();
+        expected.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        prop_assert_eq!(dag.edges(), expected);
+    }
+
+    #[test]
     fn given_random_dag_when_built_in_reverse_then_kahn_order_is_the_same(model in arb_dag(16)) {
         let forward = model.build();
         let mut nodes = model.nodes.clone();

@@ -44,7 +44,10 @@ impl DefinitionHash {
         settings: &RunSettings,
     ) -> Self {
         let mut sorted: Vec<&TaskSpec> = tasks.iter().collect();
-        sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        // Files list tasks in any order, code often in id order already.
+        if !sorted.is_sorted_by(|a, b| a.id <= b.id) {
+            sorted.sort_by(|a, b| a.id.cmp(&b.id));
+        }
         let mut hasher = StateHasher::default();
         // Writing into a hasher cannot fail and every list has a known
         // length; were encoding ever to fail, the partial digest would

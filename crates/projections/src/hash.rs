@@ -27,21 +27,46 @@ impl StateHash {
     }
 }
 
+/// Bytes a [`StateHasher`] gathers before it hashes them: an encoder
+/// writes a field at a time, and SHA-256 pays per call.
+const HASHER_BUFFER: usize = 64 * 1024;
+
 /// A hasher that produces a [`StateHash`]; bytes are written to it through
-/// [`std::io::Write`].
-#[derive(Default)]
-pub(crate) struct StateHasher(Sha256);
+/// [`std::io::Write`], buffered (the digest is that of the bytes, however
+/// they were split).
+pub(crate) struct StateHasher {
+    digest: Sha256,
+    pending: Vec<u8>,
+}
+
+impl Default for StateHasher {
+    fn default() -> Self {
+        Self {
+            digest: Sha256::default(),
+            pending: Vec::with_capacity(HASHER_BUFFER),
+        }
+    }
+}
 
 impl StateHasher {
     /// The digest of everything written so far.
-    pub(crate) fn finish(self) -> StateHash {
-        StateHash(self.0.finalize().into())
+    pub(crate) fn finish(mut self) -> StateHash {
+        self.digest.update(&self.pending);
+        StateHash(self.digest.finalize().into())
     }
 }
 
 impl std::io::Write for StateHasher {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
+        if self.pending.len() + bytes.len() > HASHER_BUFFER {
+            self.digest.update(&self.pending);
+            self.pending.clear();
+        }
+        if bytes.len() >= HASHER_BUFFER {
+            self.digest.update(bytes);
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
         Ok(bytes.len())
     }
 
@@ -103,5 +128,34 @@ fn hex_value(digit: u8) -> Result<u8, ParseStateHashError> {
         b'a'..=b'f' => Ok(digit - b'a' + 10),
         b'A'..=b'F' => Ok(digit - b'A' + 10),
         _ => Err(ParseStateHashError),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::{HASHER_BUFFER, StateHash, StateHasher};
+
+    #[test]
+    fn given_bytes_split_any_way_when_hashed_then_the_digest_is_that_of_the_whole() {
+        let bytes: Vec<u8> = (0..3 * HASHER_BUFFER + 17)
+            .map(|i| u8::try_from(i % 251).unwrap())
+            .collect();
+        let whole = StateHash::of_bytes(&bytes);
+        for split in [
+            1,
+            7,
+            4096,
+            HASHER_BUFFER - 1,
+            HASHER_BUFFER,
+            2 * HASHER_BUFFER + 3,
+        ] {
+            let mut hasher = StateHasher::default();
+            for chunk in bytes.chunks(split) {
+                hasher.write_all(chunk).unwrap();
+            }
+            assert_eq!(hasher.finish(), whole, "chunks of {split}");
+        }
     }
 }

@@ -28,6 +28,12 @@ pub(crate) struct BeadIndex {
     offsets: Vec<u32>,
     /// Concatenated blocking-dependent lists (positions).
     dependents: Vec<u32>,
+    /// Blocking dependencies of position `i`:
+    /// `dependencies[dependency_offsets[i]..dependency_offsets[i + 1]]`,
+    /// in position (so id) order.
+    dependency_offsets: Vec<u32>,
+    /// Concatenated blocking-dependency lists (positions).
+    dependencies: Vec<u32>,
 }
 
 /// The hash of a bead id: deterministic (unseeded) and fast.
@@ -77,6 +83,8 @@ impl BeadIndex {
             len: count,
             offsets: Vec::with_capacity(count + 1),
             dependents: Vec::new(),
+            dependency_offsets: Vec::new(),
+            dependencies: Vec::new(),
         };
         index.starts.push(0);
         for (position, id) in dag.nodes().enumerate() {
@@ -123,6 +131,7 @@ impl BeadIndex {
         while index.offsets.len() <= count {
             index.offsets.push(to_u32(index.dependents.len())?);
         }
+        index.invert();
         // A graph built in memory may hold a cycle (the log's decoder refuses
         // one, so this only costs on submission).
         if dag.has_cycle() {
@@ -149,6 +158,62 @@ impl BeadIndex {
             return &[];
         };
         self.dependents.get(start..end).unwrap_or(&[])
+    }
+
+    /// The blocking dependencies of the bead at `position`, in id order.
+    pub(crate) fn dependencies(&self, position: usize) -> &[u32] {
+        let start = self.dependency_offsets.get(position).copied().unwrap_or(0);
+        let end = self
+            .dependency_offsets
+            .get(position + 1)
+            .copied()
+            .unwrap_or(start);
+        let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
+            return &[];
+        };
+        self.dependencies.get(start..end).unwrap_or(&[])
+    }
+
+    /// The dependency lists from the dependent lists (a counting sort by
+    /// dependent): sources are visited in position order, so each list
+    /// comes out sorted. Offsets fit in 32 bits as the dependents' did.
+    fn invert(&mut self) {
+        let mut offsets = vec![0_u32; self.len + 1];
+        for &to in &self.dependents {
+            if let Some(count) = usize::try_from(to)
+                .ok()
+                .and_then(|to| offsets.get_mut(to + 1))
+            {
+                *count += 1;
+            }
+        }
+        for at in 1..offsets.len() {
+            let before = offsets.get(at - 1).copied().unwrap_or(0);
+            if let Some(offset) = offsets.get_mut(at) {
+                *offset += before;
+            }
+        }
+        let mut next = offsets.clone();
+        let mut dependencies = vec![0_u32; self.dependents.len()];
+        for from in 0..self.len {
+            let Ok(source) = u32::try_from(from) else {
+                break;
+            };
+            for &to in self.dependents(from) {
+                let Some(slot) = usize::try_from(to).ok().and_then(|to| next.get_mut(to)) else {
+                    continue;
+                };
+                if let Some(entry) = usize::try_from(*slot)
+                    .ok()
+                    .and_then(|at| dependencies.get_mut(at))
+                {
+                    *entry = source;
+                }
+                *slot += 1;
+            }
+        }
+        self.dependency_offsets = offsets;
+        self.dependencies = dependencies;
     }
 
     /// Number of beads.
@@ -234,5 +299,50 @@ mod tests {
         let index = BeadIndex::build(&WorkflowDag::new()).unwrap();
         assert_eq!(index.len(), 0);
         assert_eq!(index.position("a"), None);
+    }
+
+    #[test]
+    fn given_a_layered_graph_when_indexed_then_each_beads_dependencies_are_its_blocking_sources_in_id_order()
+     {
+        let mut dag = WorkflowDag::new();
+        let ids: Vec<BeadId> = (0..300).map(|i| BeadId::from(format!("b{i}"))).collect();
+        for id in &ids {
+            dag.add_node(id.clone()).unwrap();
+        }
+        let mut state = 11_u64;
+        for (i, to) in ids.iter().enumerate().skip(30) {
+            for _ in 0..3 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let from = &ids[(i / 30 - 1) * 30 + usize::try_from(state % 30).unwrap()];
+                let kind = if state.is_multiple_of(4) {
+                    DependencyType::PreferredOrder
+                } else {
+                    DependencyType::Blocking
+                };
+                let _ = dag.add_edge(from, to, kind);
+            }
+        }
+        let index = BeadIndex::build(&dag).unwrap();
+        let nodes: Vec<&BeadId> = dag.nodes().collect();
+        for (position, id) in nodes.iter().enumerate() {
+            let expected: Vec<&BeadId> = dag
+                .dependencies(id)
+                .unwrap()
+                .iter()
+                .filter_map(|from| {
+                    let blocking = dag.edge(from, id)?.is_blocking();
+                    blocking.then(|| nodes[index.position(from.as_str()).unwrap()])
+                })
+                .collect();
+            let found: Vec<&BeadId> = index
+                .dependencies(position)
+                .iter()
+                .map(|&at| nodes[usize::try_from(at).unwrap()])
+                .collect();
+            assert_eq!(found, expected, "{id}");
+        }
+        assert!(index.dependencies(5000).is_empty());
     }
 }

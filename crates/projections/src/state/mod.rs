@@ -373,6 +373,37 @@ impl StateManager {
         }
     }
 
+    /// Whether a state without run `run` would accept its `RunSubmitted`
+    /// of these parts (its definition hash, its DAG, its tasks), checked
+    /// without building the run or copying the parts: what a writer asks
+    /// before appending one, so the log holds only what its projection
+    /// accepts.
+    ///
+    /// # Errors
+    /// [`ProjectionError::BadSubmission`] (at seq 0: nothing was written).
+    pub fn check_submission(
+        run: &RunId,
+        name: &str,
+        definition: DefinitionHash,
+        dag: &WorkflowDag,
+        tasks: &[TaskSpec],
+        settings: &RunSettings,
+    ) -> Result<(), ProjectionError> {
+        let refused = |defect| ProjectionError::BadSubmission {
+            seq: 0,
+            workflow: run.clone(),
+            defect,
+        };
+        let actual = DefinitionHash::of_run(name, dag, tasks, settings);
+        if actual != definition {
+            return Err(refused(SubmissionDefect::DefinitionHash {
+                claimed: definition,
+                actual,
+            }));
+        }
+        workflow::check_parts(dag, tasks).map_err(refused)
+    }
+
     /// `RunSubmitted` (or `WorkflowSubmitted`): a new run, every bead
     /// pending. Its definition hash must be that of what it holds.
     fn submit(

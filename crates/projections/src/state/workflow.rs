@@ -75,15 +75,7 @@ impl RunRecord {
         tasks: Vec<TaskSpec>,
         at_ms: u64,
     ) -> Result<Self, SubmissionDefect> {
-        let index = BeadIndex::build(&dag).map_err(|error| match error {
-            IndexError::TooLarge => SubmissionDefect::TooManyBeads(dag.node_count()),
-            // The index found a cycle; the graph names it.
-            IndexError::Cycle => {
-                SubmissionDefect::InvalidDag(dag.validate().err().unwrap_or_else(|| {
-                    DagError::InvalidOperation("the dependency edges form a cycle".to_owned())
-                }))
-            }
-        })?;
+        let index = indexed(&dag)?;
         let tasks = in_position_order(&dag, &index, tasks)?;
         let beads = vec![BeadRecord::pending(at_ms); tasks.len()];
         let mut record = Self {
@@ -313,23 +305,19 @@ impl RunRecord {
     /// The outputs of the blocking dependencies of `bead` that completed,
     /// sorted by id: what the bead is handed when it runs.
     pub fn dependency_outputs(&self, bead: &BeadId) -> Vec<(BeadId, Arc<Output>)> {
-        let Ok(dependencies) = self.dag.dependencies(bead) else {
+        let Some(position) = self.index.position(bead.as_str()) else {
             return Vec::new();
         };
-        let mut outputs: Vec<(BeadId, Arc<Output>)> = dependencies
-            .into_iter()
-            .filter(|dependency| {
-                self.dag
-                    .edge(dependency, bead)
-                    .is_some_and(strand_dag::DependencyType::is_blocking)
+        // Tasks and records are in position order, the index's lists too.
+        self.index
+            .dependencies(position)
+            .iter()
+            .filter_map(|&at| {
+                let at = usize::try_from(at).ok()?;
+                let output = self.beads.get(at)?.output.clone()?;
+                Some((self.tasks.get(at)?.id.clone(), output))
             })
-            .filter_map(|dependency| {
-                let output = self.bead(&dependency)?.output.clone()?;
-                Some((dependency, output))
-            })
-            .collect();
-        outputs.sort_by(|a, b| a.0.cmp(&b.0));
-        outputs
+            .collect()
     }
 
     /// Running, or how it finished.
@@ -448,14 +436,65 @@ fn in_position_order(
     index: &BeadIndex,
     mut tasks: Vec<TaskSpec>,
 ) -> Result<Vec<TaskSpec>, SubmissionDefect> {
-    // Fast path: tasks listed in id order already (a sequential comparison,
-    // no lookups).
-    if tasks.iter().map(|task| &task.id).eq(dag.nodes()) {
+    let Some(mut targets) = positions(dag, index, &tasks)? else {
         return Ok(tasks);
+    };
+    // Every task has a distinct target in 0..len: follow the permutation's
+    // cycles, each swap putting one task in its place.
+    for at in 0..tasks.len() {
+        while let Some(&target) = targets.get(at)
+            && target != at
+        {
+            tasks.swap(at, target);
+            targets.swap(at, target);
+        }
+    }
+    Ok(tasks)
+}
+
+/// The index of `dag`, or the defect that prevents one (too many beads, a
+/// cycle).
+fn indexed(dag: &WorkflowDag) -> Result<BeadIndex, SubmissionDefect> {
+    BeadIndex::build(dag).map_err(|error| match error {
+        IndexError::TooLarge => SubmissionDefect::TooManyBeads(dag.node_count()),
+        // The index found a cycle; the graph names it.
+        IndexError::Cycle => {
+            SubmissionDefect::InvalidDag(dag.validate().err().unwrap_or_else(|| {
+                DagError::InvalidOperation("the dependency edges form a cycle".to_owned())
+            }))
+        }
+    })
+}
+
+/// Whether `(dag, tasks)` would make a run, without making it: the checks
+/// of [`RunRecord::submitted`], for a writer to run before it appends.
+///
+/// # Errors
+///
+/// As [`RunRecord::submitted`].
+pub(crate) fn check_parts(dag: &WorkflowDag, tasks: &[TaskSpec]) -> Result<(), SubmissionDefect> {
+    let index = indexed(dag)?;
+    positions(dag, &index, tasks).map(|_| ())
+}
+
+/// Each task's position in the index, `None` when every task is in its
+/// place already (listed in id order: a sequential comparison, no lookups).
+///
+/// # Errors
+///
+/// The first task not in the graph or listed twice, or the first node (in
+/// id order) without a task.
+fn positions(
+    dag: &WorkflowDag,
+    index: &BeadIndex,
+    tasks: &[TaskSpec],
+) -> Result<Option<Vec<usize>>, SubmissionDefect> {
+    if tasks.iter().map(|task| &task.id).eq(dag.nodes()) {
+        return Ok(None);
     }
     let mut seen = vec![false; index.len()];
     let mut targets = Vec::with_capacity(tasks.len());
-    for task in &tasks {
+    for task in tasks {
         let Some((target, seen)) = index
             .position(task.id.as_str())
             .and_then(|position| Some((position, seen.get_mut(position)?)))
@@ -471,17 +510,7 @@ fn in_position_order(
     if let Some((node, _)) = dag.nodes().zip(&seen).find(|(_, seen)| !**seen) {
         return Err(SubmissionDefect::MissingTask(node.clone()));
     }
-    // Every task has a distinct target in 0..len: follow the permutation's
-    // cycles, each swap putting one task in its place.
-    for at in 0..tasks.len() {
-        while let Some(&target) = targets.get(at)
-            && target != at
-        {
-            tasks.swap(at, target);
-            targets.swap(at, target);
-        }
-    }
-    Ok(tasks)
+    Ok(Some(targets))
 }
 
 /// One bead in a workflow's JSON form: its id, task and record.

@@ -111,3 +111,82 @@ fn given_empty_graph_when_submitted_then_workflow_can_complete_at_once() {
         Some(RunStatus::Completed)
     );
 }
+
+/// What `StateManager::check_submission` says of `tasks` over `graph`
+/// (with their true hash), beside what applying the submission says.
+fn checked_and_applied(
+    graph: &strand_dag::WorkflowDag,
+    tasks: &[&str],
+) -> (Result<(), ProjectionError>, ProjectionError) {
+    let tasks: Vec<_> = tasks.iter().map(|bead| task(bead)).collect();
+    let hash = strand_projections::DefinitionHash::of("bad", graph, &tasks);
+    let checked = strand_projections::StateManager::check_submission(
+        &wf(),
+        "bad",
+        hash,
+        graph,
+        &tasks,
+        &strand_projections::RunSettings::default(),
+    );
+    let applied = Harness::new().refused(DomainEvent::WorkflowSubmitted {
+        workflow: wf(),
+        name: "bad".into(),
+        dag: graph.clone(),
+        tasks,
+    });
+    (checked, applied)
+}
+
+#[test]
+fn given_bad_submissions_when_checked_before_writing_then_the_check_refuses_what_apply_refuses() {
+    let cyclic = dag(&["a", "b"], &[("a", "b"), ("b", "a")], &[]);
+    for (graph, tasks) in [
+        (fixture_dag(), &["a", "b", "c", "d", "zz"][..]),
+        (fixture_dag(), &["a", "b", "d"][..]),
+        (fixture_dag(), &["a", "b", "b", "c", "d"][..]),
+        (cyclic, &["a", "b"][..]),
+    ] {
+        let (checked, applied) = checked_and_applied(&graph, tasks);
+        let (
+            Err(ProjectionError::BadSubmission {
+                defect: checked, ..
+            }),
+            ProjectionError::BadSubmission {
+                defect: applied, ..
+            },
+        ) = (checked, applied)
+        else {
+            panic!("{tasks:?}: both refuse the submission");
+        };
+        assert_eq!(checked.to_string(), applied.to_string(), "{tasks:?}");
+    }
+    let (checked, _) = checked_and_applied(&fixture_dag(), &["d", "c", "b"]);
+    assert!(checked.is_err(), "a node without a task");
+}
+
+#[test]
+fn given_a_wrong_definition_hash_when_checked_then_it_is_refused_and_a_good_one_passes() {
+    let tasks: Vec<_> = ["a", "b", "c", "d"].iter().map(|b| task(b)).collect();
+    let settings = strand_projections::RunSettings::default();
+    let check = |hash| {
+        strand_projections::StateManager::check_submission(
+            &wf(),
+            "good",
+            hash,
+            &fixture_dag(),
+            &tasks,
+            &settings,
+        )
+    };
+    let right = strand_projections::DefinitionHash::of("good", &fixture_dag(), &tasks);
+    assert!(check(right).is_ok());
+    let wrong = strand_projections::DefinitionHash([7; 32]);
+    assert!(matches!(
+        check(wrong),
+        Err(ProjectionError::BadSubmission {
+            seq: 0,
+            defect: SubmissionDefect::DefinitionHash { .. },
+            ..
+        })
+    ));
+}

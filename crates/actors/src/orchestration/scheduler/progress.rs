@@ -190,8 +190,11 @@ impl SchedulerState {
     /// Write the events of every plan in one synced batch, then queue their
     /// ready beads, arm their timers and tell the waiters of runs that
     /// finished.
-    pub(super) async fn carry_out(&mut self, plans: Vec<Advance>) -> Result<()> {
-        let events: Vec<DomainEvent> = plans.iter().flat_map(|p| p.events.clone()).collect();
+    pub(super) async fn carry_out(&mut self, mut plans: Vec<Advance>) -> Result<()> {
+        let events: Vec<DomainEvent> = plans
+            .iter_mut()
+            .flat_map(|p| std::mem::take(&mut p.events))
+            .collect();
         self.persist(events).await?;
         for plan in plans {
             for bead in &plan.ready {

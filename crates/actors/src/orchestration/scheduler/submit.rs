@@ -3,7 +3,7 @@
 //! batch, then answered.
 
 use ractor::RpcReplyPort;
-use strand_projections::{DefinitionHash, DomainEvent, EventMeta, Projection, RunId, StateManager};
+use strand_projections::{DefinitionHash, DomainEvent, RunId, StateManager};
 
 use crate::error::{ActorError, Result, RunDifference};
 use crate::orchestration::scheduler::admission;
@@ -35,12 +35,27 @@ impl SchedulerState {
                     let _ = reply.send(Ok(started));
                 }
                 Ok(None) => {
-                    let meta = (
-                        submission.run.clone(),
-                        submission.name.clone(),
+                    // Refuse a bad submission before anything is written:
+                    // the log must hold only events its projection accepts.
+                    let checked = StateManager::check_submission(
+                        &submission.run,
+                        &submission.name,
                         submission.definition,
-                        submission.input.clone(),
+                        &submission.dag,
+                        &submission.tasks,
+                        &submission.settings,
                     );
+                    if let Err(error) = checked {
+                        let _ = reply.send(Err(error.into()));
+                        continue;
+                    }
+                    accepted.push(Accepted {
+                        run: submission.run.clone(),
+                        name: submission.name.clone(),
+                        definition: submission.definition,
+                        input: submission.input.clone(),
+                        reply,
+                    });
                     let event = DomainEvent::RunSubmitted {
                         run: submission.run,
                         name: submission.name,
@@ -50,22 +65,7 @@ impl SchedulerState {
                         input: submission.input,
                         settings: submission.settings,
                     };
-                    // Refuse a bad submission before anything is written:
-                    // the log must hold only events its projection accepts.
-                    let checked =
-                        StateManager::empty().apply(EventMeta { seq: 1, at_ms: 0 }, event.clone());
-                    if let Err(error) = checked {
-                        let _ = reply.send(Err(error.into()));
-                        continue;
-                    }
                     events.push(event);
-                    accepted.push(Accepted {
-                        run: meta.0,
-                        name: meta.1,
-                        definition: meta.2,
-                        input: meta.3,
-                        reply,
-                    });
                 }
             }
         }
