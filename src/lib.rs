@@ -20,15 +20,13 @@
 
 pub use strand_actors as actors;
 pub use strand_dag as dag;
+/// The engine: [`engine::Engine`] and its builder, runs and inputs.
+pub use strand_engine as engine;
+pub use strand_engine::{controls, detached, views, workflow};
 pub use strand_eventlog as eventlog;
 pub use strand_projections as projections;
 pub use strand_replay as replay;
 
 pub mod bench;
 pub mod cli;
-pub mod controls;
-pub mod detached;
-pub mod engine;
 pub mod socket;
-pub mod views;
-pub mod workflow;

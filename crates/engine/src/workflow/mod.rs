@@ -26,7 +26,7 @@
 //! dependency, a cycle (with its tasks).
 //!
 //! ```
-//! use strand::workflow::{TaskAction, Workflow};
+//! use strand_engine::workflow::{TaskAction, Workflow};
 //!
 //! let wf = Workflow::from_toml_str("etl.toml", r#"
 //! name = "etl"

@@ -2,7 +2,7 @@
 //! StateManager projection, the same whether a command replayed the log
 //! itself or asked a running engine through its socket (which answers
 //! with these documents as JSON). No HTTP and no terminal here: the
-//! socket serves them, the CLI prints them.
+//! server serves them, the CLI prints them.
 
 mod shown;
 
@@ -39,7 +39,7 @@ impl RunFilter {
             pairs.push(format!("state={}", state.as_str()));
         }
         if let Some(definition) = &self.definition {
-            pairs.push(format!("definition={}", crate::socket::escape(definition)));
+            pairs.push(format!("definition={}", escape(definition)));
         }
         if let Some(limit) = self.limit {
             pairs.push(format!("limit={limit}"));
@@ -240,6 +240,11 @@ impl Overview {
             },
         }
     }
+}
+
+/// A URL query value, percent-encoded.
+fn escape(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// An `at_ms` as RFC 3339 (seconds).

@@ -1,3 +1,8 @@
+//! Strand's engine: [`Engine`], workflow files ([`workflow`]), what an
+//! operator sees of runs ([`views`]), controls on a log no engine holds
+//! ([`controls`], [`detached`]). It knows no HTTP and no CLI: the server
+//! crate and the `strand` binary sit on it.
+//!
 //! [`Engine`]: Strand embedded in a program. Open it on a data directory,
 //! register task handlers, start runs of workflows; kill the process at any
 //! moment, open it again, and unfinished runs resume where the log left them.
@@ -11,9 +16,9 @@
 //! ```
 //! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use strand::engine::Engine;
-//! use strand::workflow::Workflow;
-//! use strand::actors::orchestration::{TaskContext, TaskResult};
+//! use strand_engine::Engine;
+//! use strand_engine::workflow::Workflow;
+//! use strand_actors::orchestration::{TaskContext, TaskResult};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let engine = Engine::builder(dir.path())
@@ -65,7 +70,11 @@ use strand_replay::ReplayEngine;
 
 use crate::workflow::Workflow;
 
+pub mod controls;
+pub mod detached;
 mod submission;
+pub mod views;
+pub mod workflow;
 
 pub use submission::{DEFAULT_MAX_INPUT_BYTES, RunInput, definition_hash, fresh_run_id};
 pub(crate) use submission::{FRESH_ID_TRIES, bounded, input_text, submission};

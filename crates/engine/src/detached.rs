@@ -13,7 +13,7 @@ use strand_eventlog::EventLog;
 use strand_projections::{DomainEvent, EventMeta, Projection, RunId, StateManager};
 use strand_replay::ReplayEngine;
 
-use crate::engine::{DEFAULT_MAX_INPUT_BYTES, RunInput, fresh_run_id, input_text, submission};
+use crate::{DEFAULT_MAX_INPUT_BYTES, RunInput, fresh_run_id, input_text, submission};
 use crate::workflow::Workflow;
 
 /// Submit a run of `workflow` (under `id`, or resuming the unfinished run
