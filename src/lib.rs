@@ -26,7 +26,9 @@ pub use strand_engine::{controls, detached, views, workflow};
 pub use strand_eventlog as eventlog;
 pub use strand_projections as projections;
 pub use strand_replay as replay;
+/// The web layer: the HTTP API over TCP and the control socket.
+pub use strand_server as server;
+pub use strand_server::socket;
 
 pub mod bench;
 pub mod cli;
-pub mod socket;

@@ -56,7 +56,10 @@ async fn given_an_engine_serving_its_socket_when_runs_status_and_output_are_aske
         .open()
         .await?;
     let engine = Arc::new(engine);
-    let server = strand::socket::serve(Arc::clone(&engine), &strand::socket::path(&asked)).await?;
+    let server = strand::server::Server::new(Arc::clone(&engine))
+        .socket(strand::socket::path(&asked))
+        .start()
+        .await?;
     let workflow = Workflow::from_toml_str(
         "pair.toml",
         "name = \"pair\"\n[[task]]\nid = \"first\"\nrun = \"printf 'one\\\\ntwo'\"\n\

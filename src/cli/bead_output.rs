@@ -71,7 +71,8 @@ fn local(args: &OutputArgs, ctx: &Context) -> Result<Output, CliError> {
 /// engine answers. Its refusals become the same errors as [`local`]'s.
 fn remote(args: &OutputArgs, ctx: &Context) -> Result<Option<Output>, CliError> {
     let url = format!(
-        "/v1/runs/{}/beads/{}/output",
+        "{}/runs/{}/beads/{}/output",
+        strand_server::API_PREFIX,
         crate::socket::escape(&args.run),
         crate::socket::escape(&args.bead)
     );

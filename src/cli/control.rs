@@ -140,7 +140,12 @@ fn remote(ctx: &Context, run: &str, control: &RunControl) -> Result<Option<usize
         }
         _ => json!({}),
     };
-    let url = format!("/v1/runs/{}/{}", crate::socket::escape(run), control.name());
+    let url = format!(
+        "{}/runs/{}/{}",
+        strand_server::API_PREFIX,
+        crate::socket::escape(run),
+        control.name()
+    );
     let Some(reply) = super::remote::ask(ctx, hyper::Method::POST, &url, Some(body))? else {
         return Ok(None);
     };

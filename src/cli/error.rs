@@ -113,6 +113,9 @@ pub enum CliError {
         /// Why it does not decode.
         reason: String,
     },
+    /// The API server could not start (a token missing or empty: exit 2).
+    #[error(transparent)]
+    Serve(#[from] strand_server::ServerError),
     /// Building the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -125,7 +128,11 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Remote { status, .. } if (400..500).contains(status) => 2,
-            CliError::Usage { .. }
+            CliError::Serve(
+                strand_server::ServerError::TokenRequired { .. }
+                | strand_server::ServerError::EmptyToken,
+            )
+            | CliError::Usage { .. }
             | CliError::Workflow(_)
             | CliError::UnknownWorkflow { .. }
             | CliError::UnknownBead { .. }

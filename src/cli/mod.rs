@@ -21,6 +21,7 @@ pub mod repair;
 pub mod replay;
 pub mod run;
 pub mod runs;
+pub mod serve;
 pub mod status;
 pub mod transfer;
 
@@ -65,6 +66,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// List runs, newest first.
     Runs(runs::RunsArgs),
+    /// Serve the engine: the HTTP API on --listen and the control socket, until SIGINT/SIGTERM.
+    Serve(serve::ServeArgs),
     /// Cancel a run (on a directory no engine holds).
     Cancel(control::CancelArgs),
     /// Pause a run: nothing more of it is dispatched.
@@ -107,6 +110,7 @@ pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError
     match command {
         Command::Run(args) => run::run(args, ctx),
         Command::Runs(args) => runs::run(args, ctx),
+        Command::Serve(args) => serve::run(args, ctx),
         Command::Cancel(args) => control::cancel(args, ctx),
         Command::Pause(args) => control::pause(args, ctx),
         Command::Resume(args) => control::resume(args, ctx),

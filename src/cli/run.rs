@@ -27,9 +27,9 @@ use strand_projections::{BeadState, RunId, RunRecord, RunStatus};
 use crate::cli::progress::Bar;
 use crate::cli::{CliError, Context, Status};
 use crate::engine::{Engine, RunInput};
-use crate::socket::SocketServer;
 use crate::views::{ShownOutput, final_outputs};
 use crate::workflow::Workflow;
+use strand_server::{RunningServer, Server};
 
 /// `--distribution`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,8 +128,8 @@ fn input(args: &RunArgs) -> Result<RunInput, CliError> {
 }
 
 /// `--worker-label LABEL=COUNT` pairs.
-fn worker_labels(args: &RunArgs) -> Result<Vec<(String, usize)>, CliError> {
-    args.worker_label
+pub(super) fn worker_labels(pairs: &[String]) -> Result<Vec<(String, usize)>, CliError> {
+    pairs
         .iter()
         .map(|pair| {
             let parsed = pair.split_once('=').and_then(|(label, count)| {
@@ -181,7 +181,7 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
     // Refused before anything is opened or written.
     let workflow = Workflow::from_file(&args.file)?;
     let input = input(args)?;
-    let labelled = worker_labels(args)?;
+    let labelled = worker_labels(&args.worker_label)?;
     if args.detach {
         return detach(args, ctx, &workflow, &input);
     }
@@ -204,7 +204,7 @@ pub fn run(args: &RunArgs, ctx: &mut Context) -> Result<Status, CliError> {
         let engine = Arc::new(builder.open().await?);
         // Other `strand` commands reach this engine through the socket.
         let socket = crate::socket::path(&ctx.data);
-        let server = match crate::socket::serve_engine(Arc::clone(&engine)).await {
+        let server = match Server::new(Arc::clone(&engine)).start().await {
             Ok(server) => Some(server),
             Err(error) => {
                 tracing::warn!("no control socket at {}: {error}", socket.display());
@@ -313,11 +313,16 @@ fn detach_remote(
         "id": args.id,
         "input": input,
     });
-    let Some(reply) = super::remote::ask(ctx, hyper::Method::POST, "/v1/runs", Some(body))? else {
+    let Some(reply) = super::remote::ask(ctx, hyper::Method::POST, &runs_url(), Some(body))? else {
         return Ok(None);
     };
-    let started: Started = super::remote::decode("/v1/runs", &reply)?;
+    let started: Started = super::remote::decode(&runs_url(), &reply)?;
     Ok(Some((started.run, started.existing)))
+}
+
+/// Where runs are started.
+fn runs_url() -> String {
+    format!("{}/runs", strand_server::API_PREFIX)
 }
 
 /// What the engine answers to a start.
@@ -328,7 +333,7 @@ struct Started {
 }
 
 /// Stop serving the socket, then shut the engine down (the log last).
-async fn close(server: Option<SocketServer>, engine: Arc<Engine>) -> Result<(), CliError> {
+async fn close(server: Option<RunningServer>, engine: Arc<Engine>) -> Result<(), CliError> {
     if let Some(server) = server {
         server.stop().await;
     }

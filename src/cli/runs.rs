@@ -83,8 +83,13 @@ pub fn run(args: &RunsArgs, ctx: &mut Context) -> Result<Status, CliError> {
         definition: args.definition.clone(),
         limit: args.limit,
         since_ms: args.since.as_deref().map(since_ms).transpose()?,
+        before: None,
     };
-    let url = format!("/v1/runs{}", filter.query_string());
+    let url = format!(
+        "{}/runs{}",
+        strand_server::API_PREFIX,
+        filter.query_string()
+    );
     let list = match super::remote::ask(ctx, hyper::Method::GET, &url, None)? {
         Some(reply) => super::remote::decode::<RunList>(&url, &reply)?,
         None => RunList::of(&replayed_state(ctx)?.projection, &filter),

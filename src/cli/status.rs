@@ -48,7 +48,7 @@ pub(crate) fn replayed_state(ctx: &Context) -> Result<Replayed<StateManager>, Cl
 pub fn run(args: &StatusArgs, ctx: &mut Context) -> Result<Status, CliError> {
     match &args.workflow {
         None => {
-            let url = "/v1/status";
+            let url = &format!("{}/status", strand_server::API_PREFIX);
             let overview =
                 if let Some(reply) = super::remote::ask(ctx, hyper::Method::GET, url, None)? {
                     super::remote::decode::<Overview>(url, &reply)?
@@ -59,7 +59,11 @@ pub fn run(args: &StatusArgs, ctx: &mut Context) -> Result<Status, CliError> {
             show_overview(ctx, &overview)
         }
         Some(id) => {
-            let url = format!("/v1/runs/{}", crate::socket::escape(id));
+            let url = format!(
+                "{}/runs/{}",
+                strand_server::API_PREFIX,
+                crate::socket::escape(id)
+            );
             let detail = match super::remote::ask(ctx, hyper::Method::GET, &url, None)? {
                 Some(reply) if reply.status == hyper::StatusCode::NOT_FOUND => {
                     return Err(CliError::UnknownWorkflow { id: id.clone() });

@@ -13,8 +13,8 @@ use strand_eventlog::EventLog;
 use strand_projections::{DomainEvent, EventMeta, Projection, RunId, StateManager};
 use strand_replay::ReplayEngine;
 
-use crate::{DEFAULT_MAX_INPUT_BYTES, RunInput, fresh_run_id, input_text, submission};
 use crate::workflow::Workflow;
+use crate::{DEFAULT_MAX_INPUT_BYTES, RunInput, fresh_run_id, input_text, submission};
 
 /// Submit a run of `workflow` (under `id`, or resuming the unfinished run
 /// of its name, or under a fresh id) to `log`, then close it.

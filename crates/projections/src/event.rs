@@ -443,7 +443,9 @@ impl DomainEvent {
             | Self::BeadCompletedWithOutput { run: workflow, .. }
             | Self::RunPaused { run: workflow, .. }
             | Self::RunResumed { run: workflow }
-            | Self::RunRetried { run: workflow, .. } => prefixed("workflow/", workflow.as_str()),
+            | Self::RunRetried { run: workflow, .. } => {
+                prefixed(RUN_STREAM_PREFIX, workflow.as_str())
+            }
             Self::WorkerSpawned { worker, .. } | Self::WorkerDied { worker, .. } => {
                 prefixed("worker/", worker.as_str())
             }
@@ -497,6 +499,14 @@ impl DomainEvent {
 }
 
 /// `prefix` followed by `name`, allocated once.
+/// The stream of run `run`'s events (its submission, controls, beads).
+pub fn run_stream(run: &RunId) -> String {
+    prefixed(RUN_STREAM_PREFIX, run.as_str())
+}
+
+/// What the stream names of runs begin with.
+const RUN_STREAM_PREFIX: &str = "workflow/";
+
 fn prefixed(prefix: &str, name: &str) -> String {
     let mut out = String::with_capacity(prefix.len() + name.len());
     out.push_str(prefix);

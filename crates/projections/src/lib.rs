@@ -81,7 +81,9 @@ pub mod synthetic;
 
 pub use definition::DefinitionHash;
 pub use error::{ProjectionError, SnapshotDefect, SubmissionDefect};
-pub use event::{BackoffSpec, BreakerState, DomainEvent, RunSettings, TaskAction, TaskSpec};
+pub use event::{
+    BackoffSpec, BreakerState, DomainEvent, RunSettings, TaskAction, TaskSpec, run_stream,
+};
 pub use hash::{ParseStateHashError, StateHash};
 pub use ids::{RunId, WorkerId};
 pub use kind::EventKind;

@@ -28,6 +28,22 @@ pub struct RunFilter {
     pub limit: Option<usize>,
     /// Only runs started at or after this time (ms since the epoch).
     pub since_ms: Option<u64>,
+    /// Only runs after this cursor in the listing's order (the `next` of
+    /// the page before).
+    pub before: Option<String>,
+}
+
+/// A listing cursor that is not one a listing gave out.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{cursor:?} is not a cursor of a run listing")]
+pub struct BadCursor {
+    /// The cursor.
+    pub cursor: String,
+}
+
+/// A run's place in a listing: its start time then its id, newest first.
+fn cursor_of(run: &RunSummary) -> String {
+    format!("{}.{}", run.submitted_at_ms, run.id.as_str())
 }
 
 impl RunFilter {
@@ -47,11 +63,30 @@ impl RunFilter {
         if let Some(since) = self.since_ms {
             pairs.push(format!("since_ms={since}"));
         }
+        if let Some(before) = &self.before {
+            pairs.push(format!("before={}", escape(before)));
+        }
         if pairs.is_empty() {
             String::new()
         } else {
             format!("?{}", pairs.join("&"))
         }
+    }
+
+    /// The cursor, parsed: the start time and id the page begins after.
+    ///
+    /// # Errors
+    /// [`BadCursor`] when it is not `MS.ID`.
+    pub fn cursor(&self) -> Result<Option<(u64, RunId)>, BadCursor> {
+        let Some(before) = &self.before else {
+            return Ok(None);
+        };
+        let bad = || BadCursor {
+            cursor: before.clone(),
+        };
+        let (ms, id) = before.split_once('.').ok_or_else(bad)?;
+        let ms = ms.parse::<u64>().map_err(|_| bad())?;
+        Ok(Some((ms, RunId::from(id))))
     }
 
     fn admits(&self, run: &RunSummary) -> bool {
@@ -113,20 +148,35 @@ impl RunLine {
 pub struct RunList {
     /// The runs the filter admits, newest first, at most its limit.
     pub runs: Vec<RunLine>,
+    /// The cursor of the next page (`before`), when the limit cut this one.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 impl RunList {
-    /// The runs of `state` that `filter` admits.
+    /// The runs of `state` that `filter` admits (a cursor that does not
+    /// parse admits every run: check [`RunFilter::cursor`] first).
     pub fn of(state: &StateManager, filter: &RunFilter) -> Self {
+        let after = filter.cursor().ok().flatten();
         let mut runs: Vec<RunSummary> = state
             .runs()
+            .filter(|r| {
+                after
+                    .as_ref()
+                    .is_none_or(|(ms, id)| (r.submitted_at_ms(), r.id()) < (*ms, id))
+            })
             .map(RunRecord::summary)
             .filter(|r| filter.admits(r))
             .collect();
         runs.sort_unstable_by(|a, b| (b.submitted_at_ms, &b.id).cmp(&(a.submitted_at_ms, &a.id)));
-        runs.truncate(filter.limit.unwrap_or(usize::MAX));
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        let next = (limit > 0 && runs.len() > limit)
+            .then(|| runs.get(limit.saturating_sub(1)).map(cursor_of))
+            .flatten();
+        runs.truncate(limit);
         Self {
             runs: runs.iter().map(RunLine::of).collect(),
+            next,
         }
     }
 }

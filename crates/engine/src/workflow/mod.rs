@@ -1,6 +1,6 @@
 //! Workflow files: the TOML format of DESIGN.md loaded into a validated
 //! [`Workflow`] (its tasks with their typed settings, and the
-//! [`WorkflowDag`](strand_dag::WorkflowDag) built from their dependencies).
+//! [`WorkflowDag`] built from their dependencies).
 //!
 //! ```toml
 //! name = "etl"

@@ -142,6 +142,10 @@ pub enum SchedulerMsg {
     /// Look for attempts whose worker died or went silent (sent by the
     /// reconciler).
     Reconcile,
+    /// Start no more attempts (the process is stopping); answer once no
+    /// attempt is running, every outcome recorded. Not an event: a drain
+    /// is this process's, and a restarted scheduler dispatches again.
+    Drain(RpcReplyPort<()>),
     /// A worker is still running this attempt.
     Heartbeat {
         /// The worker.
@@ -232,6 +236,9 @@ pub struct SchedulerState {
     submissions: Vec<(Submission, RpcReplyPort<Result<Started>>)>,
     submit_queued: bool,
     placement: Placement,
+    /// Draining: nothing more is dispatched; these are answered once no
+    /// attempt runs.
+    draining: Option<Vec<RpcReplyPort<()>>>,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -297,7 +304,24 @@ impl SchedulerState {
 
     /// Hand queued beads to idle workers: their `BeadScheduled` and
     /// `BeadStarted` in one batch, then the assignments.
+    /// While draining: answer the drain once no attempt runs. True when
+    /// draining (nothing is dispatched then).
+    fn drained(&mut self) -> bool {
+        let Some(waiting) = &mut self.draining else {
+            return false;
+        };
+        if self.workers.iter().all(|w| w.running.is_none()) {
+            for reply in waiting.drain(..) {
+                let _ = reply.send(());
+            }
+        }
+        true
+    }
+
     async fn dispatch(&mut self) -> Result<()> {
+        if self.drained() {
+            return Ok(());
+        }
         let mut busy: Vec<bool> = self
             .workers
             .iter()
@@ -564,6 +588,7 @@ impl SchedulerState {
             }
             SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
             SchedulerMsg::Deadline(run) => self.deadline(&run).await?,
+            SchedulerMsg::Drain(reply) => self.draining.get_or_insert_with(Vec::new).push(reply),
             SchedulerMsg::Connect => {
                 self.connect().await?;
                 self.recover().await?;
@@ -604,6 +629,7 @@ impl Actor for Scheduler {
             submissions: Vec::new(),
             submit_queued: false,
             placement: Placement::new(options.distribution, options.affinity),
+            draining: None,
             options,
         })
     }

@@ -1,0 +1,266 @@
+//! [`EngineBuilder`]: how an [`Engine`] is set up (workers, handlers,
+//! policies) and opened, and the read-only precheck of a submission before
+//! it opens.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use strand_actors::orchestration::{
+    AffinityMode, DEFAULT_MAX_OUTPUT_BYTES, Distribution, Handlers, RateLimiter, RateLimits, Reuse,
+    SchedulerLink, SchedulerMsg, ShellHandler, TaskHandler, WorkflowBranch, admission, names,
+    queue_branch, reconciler_branch, workflow_branch,
+};
+use strand_actors::policy::{Backoff, Intensity};
+use strand_actors::{ActorError, Runtime, RuntimeOptions};
+use strand_projections::{RunId, StateManager};
+
+use strand_eventlog::EventLog;
+use strand_replay::ReplayEngine;
+
+use crate::workflow::Workflow;
+
+use crate::{DEFAULT_MAX_INPUT_BYTES, Engine, RunInput, fresh_run_id, input_text, submission};
+
+/// Sets up an [`Engine`]. Defaults: 100 workers, a checkpoint every 60 s,
+/// shell commands (`run = "..."`) run by [`ShellHandler`].
+#[derive(Debug)]
+pub struct EngineBuilder {
+    dir: PathBuf,
+    workers: usize,
+    labelled: Vec<(String, usize)>,
+    distribution: Distribution,
+    affinity: AffinityMode,
+    checkpoint_every: Duration,
+    reconcile_every: Duration,
+    heartbeat: (Duration, Duration),
+    rate_limits: RateLimits,
+    handlers: Handlers,
+    retry_backoff: Backoff,
+    intensity: Intensity,
+    max_output_bytes: usize,
+    max_input_bytes: usize,
+}
+
+impl EngineBuilder {
+    /// The defaults, on `dir`.
+    pub(crate) fn new(dir: &Path) -> Self {
+        let mut handlers = Handlers::new();
+        handlers.set_shell(ShellHandler);
+        EngineBuilder {
+            dir: dir.to_owned(),
+            workers: 100,
+            labelled: Vec::new(),
+            distribution: Distribution::Fifo,
+            affinity: AffinityMode::Hard,
+            checkpoint_every: Duration::from_secs(60),
+            reconcile_every: Duration::from_secs(1),
+            heartbeat: (Duration::from_secs(5), Duration::from_secs(30)),
+            rate_limits: RateLimits::default(),
+            handlers,
+            retry_backoff: WorkflowBranch::default().retry_backoff,
+            intensity: Intensity::default(),
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+
+    /// The largest output a bead may produce (default 1 MiB); a larger one
+    /// fails its attempt, permanently.
+    #[must_use]
+    pub fn max_output_bytes(mut self, bytes: usize) -> Self {
+        self.max_output_bytes = bytes;
+        self
+    }
+
+    /// The largest run input, as JSON text (default 1 MiB); a larger one
+    /// is refused.
+    #[must_use]
+    pub fn max_input_bytes(mut self, bytes: usize) -> Self {
+        self.max_input_bytes = bytes;
+        self
+    }
+
+    /// Restart intensity of every supervisor in the tree (default 3
+    /// restarts in 5 s, as Elixir's): more restarts than `max_restarts`
+    /// within `window` and a supervisor gives up and escalates. The worker
+    /// pool allows at least one restart per worker.
+    #[must_use]
+    pub fn intensity(mut self, max_restarts: u32, window: Duration) -> Self {
+        self.intensity = Intensity {
+            max_restarts,
+            window,
+        };
+        self
+    }
+
+    /// Bead workers: how many beads run at once.
+    #[must_use]
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Add `count` workers labelled `label` (for tasks with
+    /// `affinity = "label"`).
+    #[must_use]
+    pub fn labelled_workers(mut self, label: impl Into<String>, count: usize) -> Self {
+        self.labelled.push((label.into(), count));
+        self
+    }
+
+    /// How ready beads are ordered and workers chosen (default FIFO).
+    #[must_use]
+    pub fn distribution(mut self, distribution: Distribution) -> Self {
+        self.distribution = distribution;
+        self
+    }
+
+    /// Whether a task's affinity is a requirement (hard, the default) or a
+    /// preference (soft).
+    #[must_use]
+    pub fn affinity(mut self, affinity: AffinityMode) -> Self {
+        self.affinity = affinity;
+        self
+    }
+
+    /// How often the state is checkpointed.
+    #[must_use]
+    pub fn checkpoint_every(mut self, every: Duration) -> Self {
+        self.checkpoint_every = every;
+        self
+    }
+
+    /// How often the reconciler looks for attempts whose worker died
+    /// (default 1 s).
+    #[must_use]
+    pub fn reconcile_every(mut self, every: Duration) -> Self {
+        self.reconcile_every = every;
+        self
+    }
+
+    /// Workers running an attempt send a heartbeat `every`; an attempt
+    /// without one for `timeout` is lost and run again (default 5 s / 30 s).
+    #[must_use]
+    pub fn heartbeat(mut self, every: Duration, timeout: Duration) -> Self {
+        self.heartbeat = (every, timeout);
+        self
+    }
+
+    /// The rate limiter's capacity per key and refill period (default 100
+    /// per 1 s).
+    #[must_use]
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Run tasks with `handler = "name"` through `handler`.
+    #[must_use]
+    pub fn handler(mut self, name: impl Into<String>, handler: impl TaskHandler) -> Self {
+        self.handlers.register(name, handler);
+        self
+    }
+
+    /// Run `run = "..."` tasks through `handler` instead of the shell.
+    #[must_use]
+    pub fn shell(mut self, handler: impl TaskHandler) -> Self {
+        self.handlers.set_shell(handler);
+        self
+    }
+
+    /// The delay before retrying a failed bead, by failed attempts so far.
+    #[must_use]
+    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
+        self.retry_backoff = backoff;
+        self
+    }
+
+    /// Whether a run of `workflow` (under `id`, or, without one, resuming
+    /// the unfinished run of its name) with `input` would be accepted by
+    /// the engine this builder opens, checked against the log at the data
+    /// directory before the engine opens, so that a refusal writes nothing
+    /// at all. Reads the log (a replay): blocking; call it off the async
+    /// workers. The engine applies the same rules when the run is
+    /// submitted.
+    ///
+    /// # Errors
+    /// [`ActorError::BadInput`], [`ActorError::UnsatisfiableAffinity`],
+    /// [`ActorError::RunConflict`], [`ActorError::DefinitionChanged`].
+    pub fn precheck(
+        &self,
+        workflow: &Workflow,
+        id: Option<&RunId>,
+        input: &RunInput,
+    ) -> Result<(), ActorError> {
+        let reuse = if id.is_some() {
+            Reuse::Exact
+        } else {
+            Reuse::ResumeUnfinished
+        };
+        let id = id.cloned().unwrap_or_else(|| fresh_run_id(workflow.name()));
+        let input = input_text(workflow, input, self.max_input_bytes)?;
+        let submission = submission(workflow, id, input, reuse);
+        let labelled: Vec<(String, Vec<String>)> = self
+            .labelled
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(label, _)| (label.clone(), vec![label.clone()]))
+            .collect();
+        admission::check_affinity(&submission.tasks, &labelled, self.affinity)?;
+        // No log yet: no run to conflict with. A log that cannot be read is
+        // left to the engine's open, which reports it with its own diagnosis
+        // (a directory that is not writable, another format, a bad record).
+        let Ok(log) = EventLog::open_read_only(&self.dir) else {
+            return Ok(());
+        };
+        let Ok(replayed) = ReplayEngine::new(log).rebuild::<StateManager>(&mut |_| {}) else {
+            return Ok(());
+        };
+        admission::existing(&replayed.projection, &submission).map(|_| ())
+    }
+
+    /// Open the data directory (created if absent), recover, and start.
+    ///
+    /// # Errors
+    /// The log's open errors; a tree that cannot start.
+    pub async fn open(self) -> Result<Engine, ActorError> {
+        let link = SchedulerLink::new();
+        let rate_limiter = RateLimiter::new();
+        let branch = WorkflowBranch {
+            workers: self.workers,
+            labelled: self.labelled,
+            distribution: self.distribution,
+            affinity: self.affinity,
+            handlers: Arc::new(self.handlers),
+            rate_limiter: rate_limiter.clone(),
+            retry_backoff: self.retry_backoff,
+            heartbeat_every: self.heartbeat.0,
+            heartbeat_timeout: self.heartbeat.1,
+            max_output_bytes: self.max_output_bytes,
+            intensity: self.intensity,
+        };
+        let options = RuntimeOptions {
+            checkpoint_every: self.checkpoint_every,
+            branches: vec![
+                workflow_branch(&branch),
+                queue_branch(self.rate_limits, self.intensity),
+                reconciler_branch(&link, self.reconcile_every, self.intensity),
+            ],
+            intensity: self.intensity,
+            ..RuntimeOptions::default()
+        };
+        let runtime = Runtime::open(&self.dir, options).await?;
+        let workflow = runtime.root().supervisor(names::WORKFLOW).await?;
+        let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
+        link.set(runtime.root().clone());
+        rate_limiter.set(runtime.root().clone()).await?;
+        Ok(Engine {
+            runtime,
+            scheduler,
+            rate_limiter,
+            max_input_bytes: self.max_input_bytes,
+            dir: self.dir,
+        })
+    }
+}
