@@ -16,7 +16,7 @@ use strand_projections::{
 
 pub use shown::{Encoding, SHOWN_BYTES, ShownOutput, final_outputs};
 
-/// Which runs a listing holds (`strand runs`, `GET /v1/runs`).
+/// Which runs a listing holds (`strand runs`, `GET /api/v1/runs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunFilter {
