@@ -65,6 +65,10 @@ pub struct AppendArgs {
     /// Rounds run first, reported but not counted in the median.
     #[arg(long, default_value_t = 1)]
     pub warmup: u32,
+    /// Install the Prometheus recorder first (as `strand serve` does), to
+    /// measure what the metrics cost against a run without it.
+    #[arg(long)]
+    pub metrics: bool,
 }
 
 struct StrandRun {
@@ -286,6 +290,9 @@ fn check_args(args: &AppendArgs) -> Result<(), CliError> {
 /// Storage and file errors.
 pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
     check_args(args)?;
+    if args.metrics {
+        strand_server::install_prometheus()?;
+    }
     let mut rounds = run_rounds(args)?;
     let warmup: Vec<Round> = rounds
         .drain(..usize::try_from(args.warmup).unwrap_or(0))
@@ -324,6 +331,7 @@ pub fn run(args: &AppendArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let per_round = rounds_json(&rounds);
     let doc = json!({
         "bench": "append",
+        "metrics": args.metrics,
         "events": args.events,
         "producers": args.producers,
         "event_bytes": args.event_bytes,

@@ -61,6 +61,10 @@ pub struct EngineBenchArgs {
     /// Where temporary directories go (default: the system's).
     #[arg(long)]
     pub tmp: Option<PathBuf>,
+    /// Install the Prometheus recorder first (as `strand serve` does), to
+    /// measure what the metrics cost against a run without it.
+    #[arg(long)]
+    pub metrics: bool,
 }
 
 fn bench_error(reason: String) -> CliError {
@@ -309,6 +313,9 @@ pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError
         });
     }
     let tmp = super::temp_dir(args.tmp.as_deref())?;
+    if args.metrics {
+        strand_server::install_prometheus()?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -329,6 +336,7 @@ pub fn run(args: &EngineBenchArgs, ctx: &mut Context) -> Result<Status, CliError
 
     let doc = json!({
         "bench": "engine",
+        "metrics": args.metrics,
         "seed": args.seed,
         "throughput": throughput,
         "runs": runs,

@@ -116,6 +116,9 @@ pub enum CliError {
     /// The API server could not start (a token missing or empty: exit 2).
     #[error(transparent)]
     Serve(#[from] strand_server::ServerError),
+    /// The metrics recorder could not be installed.
+    #[error(transparent)]
+    Metrics(#[from] strand_server::MetricsError),
     /// Building the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

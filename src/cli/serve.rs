@@ -7,7 +7,8 @@
 //! acknowledged is synced), the attempts left running run again next time.
 //!
 //! With `-o json`, the one JSON document on stdout is printed once it
-//! listens: `{ "listening": ADDR, "socket": PATH }`.
+//! listens: `{ "listening": ADDR, "socket": PATH }`. Prometheus scrapes
+//! `GET /metrics`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -102,10 +103,15 @@ pub fn run(args: &ServeArgs, ctx: &mut Context) -> Result<Status, CliError> {
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
+    // Installed before the engine opens, so that every handle it makes
+    // reaches it.
+    let metrics = strand_server::install_prometheus()?;
     runtime.block_on(async {
         let mut signals = Signals::new()?;
         let engine = Arc::new(builder.open().await?);
-        let mut server = Server::new(Arc::clone(&engine)).listen(args.listen);
+        let mut server = Server::new(Arc::clone(&engine))
+            .listen(args.listen)
+            .metrics(metrics);
         if let Some(token) = token {
             server = server.token(token);
         }

@@ -52,6 +52,7 @@ pub mod clock;
 mod context;
 mod durable;
 mod error;
+pub mod metrics;
 pub mod orchestration;
 pub mod panic;
 pub mod policy;

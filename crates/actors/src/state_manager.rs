@@ -151,6 +151,9 @@ impl Actor for StateManagerActor {
             .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
             .await?;
         let checkpointed = rebuilt.report.checkpoint.map_or(0, |c| c.seq);
+        metrics::gauge!(crate::metrics::REPLAY_SECONDS).set(rebuilt.report.elapsed.as_secs_f64());
+        #[expect(clippy::cast_precision_loss, reason = "a gauge")]
+        metrics::gauge!(crate::metrics::REPLAY_EVENTS).set(rebuilt.report.events_replayed as f64);
         Ok(StateManagerState {
             store,
             state: rebuilt.projection,

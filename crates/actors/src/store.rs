@@ -178,9 +178,15 @@ impl EventStore {
     /// # Errors
     /// [`ActorError::Poisoned`] after a failed write; encoding and log errors.
     pub async fn append(&self, events: &[DomainEvent]) -> Result<Appended> {
+        let started = std::time::Instant::now();
         let mut attempts = 0;
         loop {
             match self.append_encoded(encode(events)?).await {
+                Ok(appended) => {
+                    metrics::histogram!(crate::metrics::APPEND_SECONDS)
+                        .record(started.elapsed().as_secs_f64());
+                    return Ok(appended);
+                }
                 // The actor died holding the request, before the writer had
                 // it (the writer answers every request it takes): nothing
                 // was written, so sending it again cannot duplicate it. A
@@ -229,6 +235,7 @@ impl EventStore {
     ) -> impl Future<Output = Result<u64>> + Send + '_ {
         // The snapshot is taken now, so the future holds no borrow of the
         // state across the write.
+        let started = std::time::Instant::now();
         let seq = state.applied_seq();
         let checkpoint = state.snapshot().map(|data| NewCheckpoint {
             name: name.to_owned(),
@@ -237,7 +244,13 @@ impl EventStore {
             data,
         });
         async move {
-            self.put_checkpoint(checkpoint?).await?;
+            let checkpoint = checkpoint?;
+            #[expect(clippy::cast_precision_loss, reason = "a gauge")]
+            let size = checkpoint.data.len() as f64;
+            self.put_checkpoint(checkpoint).await?;
+            metrics::histogram!(crate::metrics::CHECKPOINT_SECONDS)
+                .record(started.elapsed().as_secs_f64());
+            metrics::gauge!(crate::metrics::CHECKPOINT_BYTES).set(size);
             Ok(seq)
         }
     }

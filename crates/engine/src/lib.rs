@@ -66,6 +66,7 @@ mod builder;
 pub mod controls;
 pub mod detached;
 mod feed;
+pub mod metrics;
 mod submission;
 pub mod views;
 pub mod workflow;

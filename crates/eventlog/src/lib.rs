@@ -43,6 +43,7 @@ pub mod fuzzing;
 mod handoff;
 mod index;
 mod log;
+pub mod metrics;
 mod options;
 mod reader;
 pub mod repair;

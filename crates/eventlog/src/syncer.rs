@@ -18,6 +18,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
+use std::time::Instant;
 
 use crate::backend::{Backend, RecordBatch};
 use crate::delivery::Delivery;
@@ -94,13 +95,15 @@ impl Syncer {
 
     /// Sync the log once for the batches in `pending`, if any.
     fn sync(&self, pending: &[Written]) -> Synced {
-        let events: u64 = pending
-            .iter()
-            .map(|item| match item {
-                Written::Batch { batch, .. } => batch.len() as u64,
-                Written::Reply(_) => 0,
-            })
-            .sum();
+        let (events, bytes) =
+            pending
+                .iter()
+                .fold((0_u64, 0_u64), |(events, bytes), item| match item {
+                    Written::Batch { batch, .. } => {
+                        (events + batch.len() as u64, bytes + batch.bytes() as u64)
+                    }
+                    Written::Reply(_) => (events, bytes),
+                });
         if events == 0 {
             return Synced::Durable;
         }
@@ -111,10 +114,17 @@ impl Syncer {
         }
         // Durability: one fsync for every batch written so far; their
         // producers are answered only after it returns.
+        let started = Instant::now();
         match self.backend.sync() {
             Ok(()) => {
                 self.shared.batches.fetch_add(1, Ordering::AcqRel);
                 self.shared.events.fetch_add(events, Ordering::AcqRel);
+                self.shared.bytes.fetch_add(bytes, Ordering::AcqRel);
+                // Once per fsync, never per event.
+                metrics::histogram!(crate::metrics::FSYNC_SECONDS)
+                    .record(started.elapsed().as_secs_f64());
+                #[expect(clippy::cast_precision_loss, reason = "a histogram sample")]
+                metrics::histogram!(crate::metrics::EVENTS_PER_FSYNC).record(events as f64);
                 Synced::Durable
             }
             Err(e) => {

@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     pub(crate) batches: AtomicU64,
     /// Events made durable since open.
     pub(crate) events: AtomicU64,
+    /// Bytes of the records made durable since open.
+    pub(crate) bytes: AtomicU64,
     /// Append requests taken from the queue by the writer since open.
     pub(crate) appends: AtomicU64,
     /// The durable end of the log and the poison flag, for watchers
@@ -107,6 +109,8 @@ pub struct WriterStats {
     pub fsyncs: u64,
     /// Events made durable.
     pub events: u64,
+    /// Bytes of the records made durable (frames as stored).
+    pub bytes: u64,
     /// Append requests the writer has taken from its queue (acknowledged,
     /// refused, or in a batch not yet durable).
     pub appends: u64,
@@ -135,6 +139,7 @@ impl Shared {
         WriterStats {
             fsyncs: self.batches.load(Ordering::Acquire),
             events: self.events.load(Ordering::Acquire),
+            bytes: self.bytes.load(Ordering::Acquire),
             appends: self.appends.load(Ordering::Acquire),
         }
     }

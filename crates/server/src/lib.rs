@@ -23,8 +23,11 @@
 mod api;
 mod auth;
 pub mod client;
+mod metrics;
 mod server;
 pub mod socket;
 
 pub use api::{API_PREFIX, DEFAULT_MAX_BODY_BYTES};
+pub use metrics::{MetricsError, install_prometheus};
+pub use metrics_exporter_prometheus::PrometheusHandle;
 pub use server::{RunningServer, Server, ServerError};

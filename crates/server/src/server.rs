@@ -61,6 +61,7 @@ pub struct Server {
     socket: Option<PathBuf>,
     token: Option<String>,
     max_body: usize,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl Server {
@@ -73,6 +74,7 @@ impl Server {
             socket,
             token: None,
             max_body: DEFAULT_MAX_BODY_BYTES,
+            metrics: None,
         }
     }
 
@@ -100,6 +102,13 @@ impl Server {
     /// socket asks for none: only the directory's owner can connect.)
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Serve `GET /metrics` from this Prometheus recorder (see
+    /// [`install_prometheus`](crate::install_prometheus)).
+    pub fn metrics(mut self, handle: metrics_exporter_prometheus::PrometheusHandle) -> Self {
+        self.metrics = Some(handle);
         self
     }
 
@@ -131,6 +140,7 @@ impl Server {
             engine: Arc::downgrade(&self.engine),
             ready: Arc::clone(&ready),
             stopping,
+            metrics: self.metrics,
         });
         let app = router(state, self.max_body);
         // Bind everything before serving anything: a failure leaves nothing.

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `GET /healthz` | live: the process answers |
 //! | `GET /readyz` | ready: the engine recovered and accepts work (503 while stopping) |
+//! | `GET /metrics` | Prometheus text format (with a recorder installed: `install_prometheus`) |
 //! | `GET /api/v1/status` | every run and the workers (`views::Overview`) |
 //! | `GET /api/v1/runs?state=&definition=&limit=&since_ms=&before=` | runs, newest first, a page (`views::RunList`, `next` is the following page's `before`) |
 //! | `POST /api/v1/runs` | start a run: `{ "workflow": TOML text, "source"?, "id"?, "input"? }`, answers `{ "run", "existing" }` once durable |
@@ -49,6 +50,8 @@ pub(crate) struct ApiState {
     pub(crate) ready: Arc<AtomicBool>,
     /// Set when the server stops: live streams end.
     pub(crate) stopping: tokio::sync::watch::Receiver<bool>,
+    /// The Prometheus recorder `GET /metrics` renders, if one is installed.
+    pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// The API's routes over `state`, bodies bounded by `max_body` bytes.
@@ -65,6 +68,7 @@ pub(crate) fn router(state: Arc<ApiState>, max_body: usize) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::metrics::scrape))
         .nest(API_PREFIX, api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

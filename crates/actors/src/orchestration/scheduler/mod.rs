@@ -25,6 +25,7 @@
 pub mod admission;
 mod control;
 mod liveness;
+mod metered;
 mod progress;
 mod submit;
 
@@ -212,6 +213,8 @@ struct RunningAttempt {
     attempt: u32,
     /// Fires the attempt's cancellation.
     cancel: CancelHandle,
+    /// When it was handed to the worker.
+    started: std::time::Instant,
 }
 
 /// The scheduler's state.
@@ -239,6 +242,8 @@ pub struct SchedulerState {
     /// Draining: nothing more is dispatched; these are answered once no
     /// attempt runs.
     draining: Option<Vec<RpcReplyPort<()>>>,
+    /// Per-bead metrics by definition.
+    metered: metered::Metered,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -404,6 +409,7 @@ impl SchedulerState {
                         bead,
                         attempt,
                         cancel,
+                        started: std::time::Instant::now(),
                     });
                 }
                 // The worker is down (its supervisor restarts it): the
@@ -452,6 +458,13 @@ impl SchedulerState {
             };
             if bead.state == BeadState::Ready {
                 let (attempt, task) = (bead.attempts.saturating_add(1), task.clone());
+                // Its record last changed when it became ready.
+                let waited = self
+                    .context
+                    .clock
+                    .now_ms()
+                    .saturating_sub(bead.updated_at_ms);
+                self.metered.waited(record.name(), waited);
                 return Some((queued, attempt, task));
             }
         }
@@ -466,6 +479,7 @@ impl SchedulerState {
         // The beads recorded, per workflow, in first-report order.
         let mut touched: Vec<(RunId, Vec<BeadId>)> = Vec::new();
         for finished in std::mem::take(&mut self.pending) {
+            let mut ran = None;
             if let Some(worker) = self.workers.iter_mut().find(|w| w.id == finished.worker) {
                 // Any report shows the worker free again.
                 worker.suspect = false;
@@ -474,17 +488,24 @@ impl SchedulerState {
                         && r.bead == finished.bead
                         && r.attempt == finished.attempt
                 }) {
-                    worker.running = None;
+                    ran = worker.running.take().map(|r| r.started.elapsed());
                 }
             }
-            let current = self.state.workflow(&finished.run).is_some_and(|r| {
-                r.status() == RunStatus::Running
-                    && r.bead(&finished.bead).is_some_and(|b| {
-                        b.state == BeadState::Running && b.attempts == finished.attempt
-                    })
-            });
+            let Some(record) = self.state.workflow(&finished.run) else {
+                continue;
+            };
+            let current = record.status() == RunStatus::Running
+                && record.bead(&finished.bead).is_some_and(|b| {
+                    b.state == BeadState::Running && b.attempts == finished.attempt
+                });
             if !current {
                 continue;
+            }
+            if let Some(ran) = ran {
+                self.metered.ran(record.name(), ran);
+            }
+            if matches!(finished.outcome, AttemptOutcome::TimedOut(_)) {
+                self.metered.timed_out(record.name());
             }
             let (workflow, bead, attempt) = (finished.run, finished.bead, finished.attempt);
             match touched.iter_mut().find(|(w, _)| *w == workflow) {
@@ -630,6 +651,7 @@ impl Actor for Scheduler {
             submit_queued: false,
             placement: Placement::new(options.distribution, options.affinity),
             draining: None,
+            metered: metered::Metered::default(),
             options,
         })
     }

@@ -161,6 +161,7 @@ impl SchedulerState {
                 None => self.options.retry_backoff,
             };
             let delay = ms(backoff.delay(bead.as_str(), bead_record.budgeted_attempts()));
+            self.metered.retried(record.name());
             plan.events.push(DomainEvent::BeadRetryScheduled {
                 workflow: workflow.clone(),
                 bead: bead.clone(),
