@@ -261,6 +261,7 @@ impl EngineBuilder {
             rate_limiter,
             max_input_bytes: self.max_input_bytes,
             dir: self.dir,
+            opened: std::time::Instant::now(),
         })
     }
 }

@@ -83,6 +83,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct Engine {
     dir: std::path::PathBuf,
+    opened: std::time::Instant,
     runtime: Runtime,
     scheduler: ChildHandle<SchedulerMsg>,
     rate_limiter: RateLimiter,
@@ -417,6 +418,19 @@ impl Engine {
     pub async fn status(&self) -> Result<Vec<RunSummary>, ActorError> {
         self.caught_up().await?;
         self.runtime.state().query(StateManager::workflows).await
+    }
+
+    /// The engine as an operator sees it: the supervision tree, the
+    /// workers, the log's counters, the last checkpoint.
+    ///
+    /// # Errors
+    /// The state manager is not running.
+    pub async fn engine_view(&self) -> Result<views::EngineView, ActorError> {
+        let log = self.runtime.store().log();
+        let counters = views::LogView::of(log.stats(), log.last_seq().get(), log.queued());
+        let uptime_ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.query(move |state, seq| views::EngineView::of(state, seq, uptime_ms, counters))
+            .await
     }
 
     /// The data directory the engine holds.

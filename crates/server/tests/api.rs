@@ -133,6 +133,17 @@ async fn given_a_server_when_runs_are_started_paged_and_shown_then_each_answers_
         .collect();
     assert_eq!(kinds.last(), Some(&"workflow_completed"), "{rest}");
     assert!(rest["next"].is_null());
+    let view = get(addr, "/api/v1/engine").await.json();
+    assert_eq!(view["workers"]["alive"], 4, "{view}");
+    assert_eq!(view["workers"]["busy"], 0, "{view}");
+    assert!(view["log"]["events"].as_u64().unwrap() > 0, "{view}");
+    let supervisors = view["supervisors"].as_array().unwrap();
+    assert!(
+        supervisors
+            .iter()
+            .any(|s| s["children"].as_array().is_some_and(|c| !c.is_empty())),
+        "{view}"
+    );
     stop(running, engine).await
 }
 

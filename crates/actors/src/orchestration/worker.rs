@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use strand_projections::{BeadId, Output, RunId, TaskAction, WorkerId};
+use tracing::Instrument as _;
 
 use crate::orchestration::handler::{
     CancelSignal, DependencyOutputs, Handlers, LogTail, TaskContext, TaskError,
@@ -135,8 +136,17 @@ impl WorkerState {
             cancel: assignment.cancel.clone(),
         };
         let max = assignment.max_output_bytes;
+        // The attempt's logs carry its run, bead and attempt.
+        let span = tracing::info_span!(
+            "attempt",
+            run = %assignment.run,
+            bead = %assignment.bead,
+            attempt = assignment.attempt
+        );
         // A panicking handler fails its attempt, not the worker.
-        let attempt = AssertUnwindSafe(handler.run(context)).catch_unwind();
+        let attempt = AssertUnwindSafe(handler.run(context))
+            .catch_unwind()
+            .instrument(span);
         let limited = async {
             let ran = match assignment.timeout {
                 Some(limit) => match tokio::time::timeout(limit, attempt).await {

@@ -4,6 +4,7 @@
 //! with these documents as JSON). No HTTP and no terminal here: the
 //! server serves them, the CLI prints them.
 
+mod engine;
 mod shown;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use strand_projections::{
     BeadCounts, BeadState, Projection as _, RunId, RunRecord, RunStatus, RunSummary, StateManager,
 };
 
+pub use engine::{EngineView, LogView, SupervisorView, WorkersView};
 pub use shown::{Encoding, SHOWN_BYTES, ShownOutput, final_outputs};
 
 /// Which runs a listing holds (`strand runs`, `GET /api/v1/runs`).

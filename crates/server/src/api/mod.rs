@@ -9,6 +9,7 @@
 //! | `GET /readyz` | ready: the engine recovered and accepts work (503 while stopping) |
 //! | `GET /metrics` | Prometheus text format (with a recorder installed: `install_prometheus`) |
 //! | `GET /api/v1/status` | every run and the workers (`views::Overview`) |
+//! | `GET /api/v1/engine` | the supervision tree (restarts, failures, last error, breaker by child), workers (alive, busy, idle), log counters, last checkpoint, uptime (`views::EngineView`) |
 //! | `GET /api/v1/runs?state=&definition=&limit=&since_ms=&before=` | runs, newest first, a page (`views::RunList`, `next` is the following page's `before`) |
 //! | `POST /api/v1/runs` | start a run: `{ "workflow": TOML text, "source"?, "id"?, "input"? }`, answers `{ "run", "existing" }` once durable |
 //! | `GET /api/v1/runs/{run}` | one run: beads, attempts, outputs (`views::RunDetail`) |
@@ -18,6 +19,7 @@
 //! | `POST /api/v1/runs/{run}/{cancel,pause,resume,retry}` | a control; body `{ "reason"?, "beads"? }` |
 //! | `GET /api/v1/events?run=&after=` | live events as Server-Sent Events, from the log's durable end; resumable with `Last-Event-ID` |
 
+mod engine;
 mod events;
 mod runs;
 
@@ -58,6 +60,7 @@ pub(crate) struct ApiState {
 pub(crate) fn router(state: Arc<ApiState>, max_body: usize) -> Router {
     let api = Router::new()
         .route("/status", get(runs::overview))
+        .route("/engine", get(engine::show))
         .route("/runs", get(runs::list).post(runs::start))
         .route("/runs/{run}", get(runs::show))
         .route("/runs/{run}/dag", get(runs::dag))
