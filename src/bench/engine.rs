@@ -75,7 +75,7 @@ fn bench_error(reason: String) -> CliError {
 }
 
 /// A layered DAG of `beads` no-op tasks, as a workflow file.
-fn layered(beads: usize, seed: u64) -> Result<Workflow, CliError> {
+pub(super) fn layered(beads: usize, seed: u64) -> Result<Workflow, CliError> {
     let width = 100.min(beads.max(1));
     let mut state = seed | 1;
     let mut next = move || {

@@ -7,6 +7,7 @@ pub mod append;
 pub mod dag;
 pub mod engine;
 pub mod replay;
+pub mod serve;
 mod stats;
 
 use clap::Subcommand;
@@ -28,6 +29,8 @@ pub enum BenchCommand {
     Dag(dag::DagBenchArgs),
     /// Replay into the StateManager vs a raw RocksDB iterate + crc + decode.
     Replay(replay::ReplayBenchArgs),
+    /// The HTTP API under load: reads and starts from many connections, beads/s with and without.
+    Serve(serve::ServeBenchArgs),
 }
 
 /// Run a bench.
@@ -41,6 +44,7 @@ pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError
         BenchCommand::Dag(args) => dag::run(args, ctx),
         BenchCommand::Engine(args) => engine::run(args, ctx),
         BenchCommand::Replay(args) => replay::run(args, ctx),
+        BenchCommand::Serve(args) => serve::run(args, ctx),
     }
 }
 
