@@ -142,6 +142,42 @@ async fn beads_per_sec(engine: &Engine, args: &ServeBenchArgs, id: &str) -> Resu
     Ok(rate.round())
 }
 
+/// Starts of one-bead runs through the API, each its own id, from
+/// `args.starters` connections: latencies, errors, elapsed.
+async fn starts(
+    addr: SocketAddr,
+    args: &ServeBenchArgs,
+) -> Result<(Vec<u64>, usize, Duration), CliError> {
+    let workflow = "name = \"one\"\n[[task]]\nid = \"only\"\nhandler = \"noop\"\n";
+    let per_starter = args.starts.div_ceil(args.starters);
+    let starts_started = Instant::now();
+    let mut starters = Vec::new();
+    for starter in 0..args.starters {
+        let mut connection = Connection::open(addr).await?;
+        starters.push(tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0_usize);
+            for n in 0..per_starter {
+                let body = json!({ "workflow": workflow, "id": format!("s-{starter}-{n}") });
+                let body = Bytes::from(body.to_string());
+                match connection.send(Method::POST, "/api/v1/runs", body).await {
+                    Ok((200, micros)) => latencies.push(micros),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let (mut start_latencies, mut start_errors) = (Vec::new(), 0);
+    for starter in starters {
+        let (latencies, errors) = starter.await.map_err(|e| bench_error(e.to_string()))?;
+        start_latencies.extend(latencies);
+        start_errors += errors;
+    }
+    let starts_elapsed = starts_started.elapsed();
+
+    Ok((start_latencies, start_errors, starts_elapsed))
+}
+
 async fn measure(
     args: &ServeBenchArgs,
     dir: &std::path::Path,
@@ -203,33 +239,7 @@ async fn measure(
         read_errors += errors;
     }
 
-    // Starts of one-bead runs, each its own id.
-    let workflow = "name = \"one\"\n[[task]]\nid = \"only\"\nhandler = \"noop\"\n";
-    let per_starter = args.starts.div_ceil(args.starters);
-    let starts_started = Instant::now();
-    let mut starters = Vec::new();
-    for starter in 0..args.starters {
-        let mut connection = Connection::open(addr).await?;
-        starters.push(tokio::spawn(async move {
-            let (mut latencies, mut errors) = (Vec::new(), 0_usize);
-            for n in 0..per_starter {
-                let body = json!({ "workflow": workflow, "id": format!("s-{starter}-{n}") });
-                let body = Bytes::from(body.to_string());
-                match connection.send(Method::POST, "/api/v1/runs", body).await {
-                    Ok((200, micros)) => latencies.push(micros),
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let (mut start_latencies, mut start_errors) = (Vec::new(), 0);
-    for starter in starters {
-        let (latencies, errors) = starter.await.map_err(|e| bench_error(e.to_string()))?;
-        start_latencies.extend(latencies);
-        start_errors += errors;
-    }
-    let starts_elapsed = starts_started.elapsed();
+    let (start_latencies, start_errors, starts_elapsed) = starts(addr, args).await?;
 
     running.stop().await;
     let engine =
