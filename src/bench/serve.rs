@@ -1,7 +1,7 @@
 //! `strand bench serve`: the HTTP API under load, in one process. An engine
 //! runs a layered DAG of no-op beads alone (the baseline), then again while
 //! many loopback connections read one small run (`GET /api/v1/runs/{id}`)
-//! as fast as they can; then many connections start one-bead runs. Reported:
+//! at a set rate (or as fast as they can); then many connections start one-bead runs. Reported:
 //! requests/s and p50/p99 latency of reads and of starts, and bead
 //! throughput under read load as a ratio of the one without.
 
@@ -47,6 +47,13 @@ pub struct ServeBenchArgs {
     /// Connections starting them.
     #[arg(long, default_value_t = 32)]
     pub starters: usize,
+    /// Reads per second over all readers (0: as fast as they can).
+    #[arg(long, default_value_t = 10_000)]
+    pub read_rate: u64,
+    /// What the readers ask for (`/healthz` measures the server without
+    /// the engine's state).
+    #[arg(long, default_value = "/api/v1/runs/probe")]
+    pub read: String,
     /// Seed of the DAG.
     #[arg(long, default_value_t = 11)]
     pub seed: u64,
@@ -213,14 +220,23 @@ async fn measure(
     let mut readers = Vec::new();
     for _ in 0..args.readers {
         let done = Arc::clone(&done);
+        let path = args.read.clone();
         let mut connection = Connection::open(addr).await?;
+        // Each reader's share of the rate, as a tick to wait for.
+        let mut pace = (args.read_rate > 0).then(|| {
+            #[expect(clippy::cast_precision_loss, reason = "a period")]
+            let period = args.readers as f64 / args.read_rate as f64;
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(period));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick
+        });
         readers.push(tokio::spawn(async move {
             let (mut latencies, mut errors) = (Vec::new(), 0_usize);
             while !done.load(Ordering::Acquire) {
-                match connection
-                    .send(Method::GET, "/api/v1/runs/alone", Bytes::new())
-                    .await
-                {
+                if let Some(pace) = pace.as_mut() {
+                    pace.tick().await;
+                }
+                match connection.send(Method::GET, &path, Bytes::new()).await {
                     Ok((200, micros)) => latencies.push(micros),
                     _ => errors += 1,
                 }
@@ -248,8 +264,9 @@ async fn measure(
     Ok(json!({
         "reads": {
             "connections": args.readers,
-            "route": "GET /api/v1/runs/{id}",
-            "run_read": "probe (a 5-bead diamond, finished)",
+            "rate_asked": args.read_rate,
+            "route": format!("GET {}", args.read),
+            "probe": "a finished 5-bead diamond, run id `probe`",
             "summary": summary(read_latencies, read_errors, reads_elapsed),
         },
         "starts": {
