@@ -13,32 +13,11 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{ONE, PAIR, TestResult, engine, get, post, raw};
+use common::{ONE, PAIR, TestResult, engine, get, post, raw, serve, stop};
 use hyper::{Method, StatusCode};
 use serde_json::json;
-use strand_engine::Engine;
 use strand_projections::RunId;
-use strand_server::{RunningServer, Server, ServerError};
-
-async fn serve(engine: &Arc<Engine>) -> (RunningServer, SocketAddr) {
-    let running = Server::new(Arc::clone(engine))
-        .without_socket()
-        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .start()
-        .await
-        .unwrap();
-    let addr = running.local_addr().unwrap();
-    (running, addr)
-}
-
-async fn stop(running: RunningServer, engine: Arc<Engine>) -> TestResult {
-    running.stop().await;
-    Arc::try_unwrap(engine)
-        .map_err(|_| "the engine is still shared")?
-        .shutdown()
-        .await?;
-    Ok(())
-}
+use strand_server::{Server, ServerError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_a_server_when_runs_are_started_paged_and_shown_then_each_answers_from_the_engine()

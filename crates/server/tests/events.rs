@@ -11,23 +11,9 @@ mod common;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use common::{PAIR, Sse, TestResult, engine, get, post};
+use common::{PAIR, Sse, TestResult, engine, get, post, serve, stop};
 use serde_json::json;
-use strand_engine::Engine;
-use strand_server::{RunningServer, Server};
-
-async fn serve(engine: &Arc<Engine>) -> (RunningServer, SocketAddr) {
-    let running = Server::new(Arc::clone(engine))
-        .without_socket()
-        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .start()
-        .await
-        .unwrap();
-    let addr = running.local_addr().unwrap();
-    (running, addr)
-}
 
 /// Every seq of `run`'s events in the log, through the paged route.
 async fn logged(addr: SocketAddr, run: &str) -> Vec<u64> {
@@ -96,12 +82,7 @@ async fn given_a_follower_when_a_run_proceeds_then_it_sees_each_event_once_in_or
     assert_eq!(resumed.next().await.unwrap().id, Some(seen[3]));
     drop(resumed);
     drop(stream);
-    running.stop().await;
-    Arc::try_unwrap(engine)
-        .map_err(|_| "the engine is still shared")?
-        .shutdown()
-        .await?;
-    Ok(())
+    stop(running, engine).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,10 +132,5 @@ async fn given_two_hundred_followers_of_one_busy_run_when_it_finishes_then_each_
     for follower in followers {
         assert_eq!(follower.await?, expected);
     }
-    running.stop().await;
-    Arc::try_unwrap(engine)
-        .map_err(|_| "the engine is still shared")?
-        .shutdown()
-        .await?;
-    Ok(())
+    stop(running, engine).await
 }

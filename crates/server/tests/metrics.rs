@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestResult, get, post};
+use common::{TestResult, get, post, stop};
 use hyper::StatusCode;
 use serde_json::json;
 use strand_actors::orchestration::{TaskContext, TaskError, TaskResult};
@@ -122,10 +122,5 @@ async fn given_the_prometheus_recorder_when_a_run_completes_then_the_scrape_coun
     );
     assert!(text.contains("strand_actor_restarts_total{"), "{text}");
 
-    running.stop().await;
-    Arc::try_unwrap(engine)
-        .map_err(|_| "the engine is still shared")?
-        .shutdown()
-        .await?;
-    Ok(())
+    stop(running, engine).await
 }

@@ -15,7 +15,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use common::{ONE, Sse, TestResult, engine, post, raw};
+use common::{ONE, Sse, TestResult, engine, post, raw, stop};
 use hyper::Method;
 use serde_json::json;
 use strand_projections::RunId;
@@ -86,10 +86,5 @@ async fn given_the_openapi_document_when_each_operation_is_called_then_the_serve
             );
         }
     }
-    running.stop().await;
-    Arc::try_unwrap(engine)
-        .map_err(|_| "the engine is still shared")?
-        .shutdown()
-        .await?;
-    Ok(())
+    stop(running, engine).await
 }

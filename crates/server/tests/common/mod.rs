@@ -17,6 +17,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use strand_actors::orchestration::{TaskContext, TaskResult};
 use strand_engine::Engine;
+use strand_server::{RunningServer, Server};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
@@ -43,6 +44,28 @@ pub async fn engine(dir: &std::path::Path) -> (Arc<Engine>, Arc<Semaphore>) {
         .await
         .unwrap();
     (Arc::new(engine), gate)
+}
+
+/// `engine`'s API on a free loopback port, no socket.
+pub async fn serve(engine: &Arc<Engine>) -> (RunningServer, SocketAddr) {
+    let running = Server::new(Arc::clone(engine))
+        .without_socket()
+        .listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .start()
+        .await
+        .unwrap();
+    let addr = running.local_addr().unwrap();
+    (running, addr)
+}
+
+/// Stop the server, then the engine (which nothing else may hold).
+pub async fn stop(running: RunningServer, engine: Arc<Engine>) -> TestResult {
+    running.stop().await;
+    Arc::try_unwrap(engine)
+        .map_err(|_| "the engine is still shared")?
+        .shutdown()
+        .await?;
+    Ok(())
 }
 
 /// A workflow file of two beads, `first` (echo) then `second` (gated).
