@@ -7,7 +7,10 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test run fmt-check clippy unit bench-append fuzz-corpus clean
+.PHONY: all deps browser-deps build test run fmt-check clippy unit browser bench-append fuzz-corpus clean
+
+# Where cargo puts binaries (the browser tests run the built `strand`).
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
 all: build
 
@@ -20,6 +23,14 @@ deps:
 	@command -v c++ >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq g++; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+## What the browser tests need: Chromium, Node.js and playwright-core.
+browser-deps:
+	@command -v chromium >/dev/null || { echo "installing chromium (the dashboard's browser tests)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@{ command -v node >/dev/null && command -v npm >/dev/null; } || { echo "installing nodejs and npm"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	@[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund
 
 build: deps
 	$(CARGO) build --workspace --all-targets
@@ -34,8 +45,17 @@ clippy: deps
 unit: deps
 	$(CARGO) test --workspace
 
-## The whole suite: formatting, lints with warnings denied, every test.
-test: fmt-check clippy unit
+## The dashboard in a real browser: Chromium headless, driven by
+## playwright-core, against a real `strand serve`. Screenshots of each page
+## are written to target/dashboard/.
+browser: deps browser-deps
+	$(CARGO) build --bin strand
+	cd tests/browser && STRAND_BIN=$(TARGET_DIR)/debug/strand SCREENSHOTS=$(CURDIR)/target/dashboard \
+		node --test dashboard.test.mjs
+
+## The whole suite: formatting, lints with warnings denied, every test
+## (the browser tests too).
+test: fmt-check clippy unit browser
 
 ## Build and run the example workflow on ./strand-data (run it again after
 ## killing it: it resumes).

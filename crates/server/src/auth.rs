@@ -1,5 +1,8 @@
 //! Bearer tokens: with a token configured, every request must carry
-//! `Authorization: Bearer TOKEN`; any other gets 401 and nothing else.
+//! `Authorization: Bearer TOKEN`; any other gets 401 and nothing else. The
+//! one exception is the dashboard's page shell and assets (`GET /ui/...`),
+//! which hold no data: a browser cannot attach a token to a navigation, so
+//! the page is served, asks for the token, and sends it on every API call.
 
 use std::sync::Arc;
 
@@ -28,7 +31,8 @@ pub(crate) async fn require(State(token): State<Token>, request: Request, next: 
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let allowed = given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.0.as_bytes())));
+    let allowed = given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.0.as_bytes())))
+        || (request.method().is_safe() && crate::dashboard::is_public(request.uri().path()));
     if allowed {
         next.run(request).await
     } else {

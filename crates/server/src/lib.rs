@@ -23,7 +23,9 @@
 mod api;
 mod auth;
 pub mod client;
+mod dashboard;
 mod metrics;
+mod origin;
 mod server;
 pub mod socket;
 

@@ -18,6 +18,10 @@
 //! | `GET /api/v1/runs/{run}/beads/{bead}/output` | the bead's output, raw, with its content type (409 `no_output` with the bead's `state` before it completed) |
 //! | `POST /api/v1/runs/{run}/{cancel,pause,resume,retry}` | a control; body `{ "reason"?, "beads"? }` |
 //! | `GET /api/v1/events?run=&after=` | live events as Server-Sent Events, from the log's durable end; resumable with `Last-Event-ID` |
+//!
+//! The dashboard's pages and assets sit beside it, under `/ui` (see
+//! `dashboard`). A request that changes anything is refused with 403
+//! `cross_origin` when a browser sent it from another site's page.
 
 mod engine;
 mod events;
@@ -73,9 +77,11 @@ pub(crate) fn router(state: Arc<ApiState>, max_body: usize) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::scrape))
         .nest(API_PREFIX, api)
+        .merge(crate::dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(crate::origin::same_origin))
         .with_state(state)
 }
 

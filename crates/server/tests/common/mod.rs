@@ -79,6 +79,7 @@ pub const ONE: &str = "name = \"one\"\n[[task]]\nid = \"only\"\nhandler = \"echo
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: Option<String>,
+    pub headers: hyper::HeaderMap,
     pub body: Bytes,
 }
 
@@ -106,11 +107,25 @@ fn request(
     body: Vec<u8>,
     last_event_id: Option<u64>,
 ) -> Request<Full<Bytes>> {
+    request_with(method, path, token, &[], body, last_event_id)
+}
+
+fn request_with(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    last_event_id: Option<u64>,
+) -> Request<Full<Bytes>> {
     let mut builder = Request::builder()
         .method(method)
         .uri(path)
         .header(hyper::header::HOST, "strand")
         .header(hyper::header::CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
     if let Some(token) = token {
         builder = builder.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -128,8 +143,25 @@ pub async fn raw(
     token: Option<&str>,
     body: Vec<u8>,
 ) -> Answer {
-    let response = send(addr, request(method, path, token, body, None)).await;
+    answer(send(addr, request(method, path, token, body, None)).await).await
+}
+
+/// `method path` with extra headers (and a bearer token).
+pub async fn raw_with(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Answer {
+    let request = request_with(method, path, token, headers, body, None);
+    answer(send(addr, request).await).await
+}
+
+async fn answer(response: hyper::Response<Incoming>) -> Answer {
     let status = response.status();
+    let headers = response.headers().clone();
     let content_type = response
         .headers()
         .get(hyper::header::CONTENT_TYPE)
@@ -139,6 +171,7 @@ pub async fn raw(
     Answer {
         status,
         content_type,
+        headers,
         body,
     }
 }
