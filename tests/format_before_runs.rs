@@ -17,7 +17,11 @@ use strand::projections::DomainEvent;
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/before-runs")
+    // Cargo sets the crate's directory when it runs the test; the compiled-in
+    // one may name another clone that shared the target directory.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("tests/fixtures/before-runs")
 }
 
 /// A copy of the fixture's data directory (tests never touch the original).

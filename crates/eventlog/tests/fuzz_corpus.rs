@@ -6,9 +6,11 @@ use std::path::PathBuf;
 type Inputs = Vec<(PathBuf, Vec<u8>)>;
 
 fn corpus(target: &str) -> std::io::Result<Inputs> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
+    // Cargo sets the crate's directory when it runs the test; the compiled-in
+    // one may name another clone that shared the target directory.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let dir = manifest.join("../../fuzz/corpus").join(target);
     let mut inputs = Vec::new();
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();

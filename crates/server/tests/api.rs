@@ -347,3 +347,59 @@ async fn given_a_stopping_server_when_probed_then_live_but_not_ready() -> TestRe
     assert_eq!(get(addr, "/healthz").await.status, StatusCode::OK);
     stop(running, engine).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_json_definition_when_started_then_it_runs_as_the_same_file_would() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (engine, _gate) = engine(dir.path()).await;
+    let (running, addr) = serve(&engine).await;
+    let definition = json!({
+        "name": "one",
+        "task": [{ "id": "only", "handler": "echo" }],
+    });
+    let started = post(
+        addr,
+        "/api/v1/runs",
+        json!({ "definition": definition, "id": "from-json", "input": { "day": 3 } }),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::OK, "{:?}", started.json());
+    let outcome = engine.wait(&RunId::from("from-json")).await?;
+    assert_eq!(outcome.status.as_str(), "completed");
+    // The same definition as a file is the same definition: it finds the run.
+    let again = post(
+        addr,
+        "/api/v1/runs",
+        json!({ "workflow": ONE, "id": "from-json", "input": { "day": 3 } }),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.json());
+    assert_eq!(again.json()["existing"], true);
+
+    for (body, code) in [
+        (
+            json!({ "definition": definition, "workflow": ONE }),
+            "bad_body",
+        ),
+        (json!({ "id": "neither" }), "bad_body"),
+        (
+            json!({ "definition": { "name": "x", "task": [{ "id": "a" }] } }),
+            "bad_workflow",
+        ),
+        (
+            json!({ "definition": { "name": "x", "task": [{ "id": "a", "run": null }] } }),
+            "bad_workflow",
+        ),
+        (json!({ "definition": [1] }), "bad_workflow"),
+    ] {
+        let refused = post(addr, "/api/v1/runs", body.clone()).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(refused.json()["code"], code, "{body}: {:?}", refused.json());
+    }
+    assert_eq!(
+        engine.status().await?.len(),
+        1,
+        "only the good run was written"
+    );
+    stop(running, engine).await
+}

@@ -42,6 +42,15 @@ pub enum WorkflowError {
         /// What the parser says.
         message: String,
     },
+    /// A definition given as JSON that has no TOML form: not an object, or
+    /// holding a `null` (see [`Workflow::from_json`](super::Workflow::from_json)).
+    #[error("{file}: the definition cannot be a workflow file: {message}")]
+    NotAFile {
+        /// The source name.
+        file: String,
+        /// Why not.
+        message: String,
+    },
     /// A key the format does not know (often a typo: `dep` for `deps`).
     #[error("{file}:{line}: unknown key `{key}` in {table} (expected one of: {})", expected.join(", "))]
     UnknownKey {
@@ -188,7 +197,10 @@ impl WorkflowError {
             | Self::SelfDependency { line, .. }
             | Self::DuplicateDependency { line, .. }
             | Self::Cycle { line, .. } => Some(*line),
-            Self::Read { .. } | Self::TooLarge { .. } | Self::Graph { .. } => None,
+            Self::Read { .. }
+            | Self::TooLarge { .. }
+            | Self::NotAFile { .. }
+            | Self::Graph { .. } => None,
         }
     }
 }

@@ -152,6 +152,31 @@ impl Workflow {
         file::parse(source_name, text)
     }
 
+    /// Parses and validates a workflow given as JSON: the same document as
+    /// a workflow file (`{"name": "...", "task": [{"id": "...", "run": "..."}]}`),
+    /// checked by the same rules. It is read as its TOML form, so the lines
+    /// errors name are lines of that form; `source_name` says so.
+    ///
+    /// # Errors
+    ///
+    /// [`WorkflowError::NotAFile`] for a document with no TOML form (not an
+    /// object, a `null` anywhere), then every error of `from_toml_str`.
+    pub fn from_json(
+        source_name: &str,
+        definition: &serde_json::Value,
+    ) -> Result<Self, WorkflowError> {
+        let not_a_file = |message: String| WorkflowError::NotAFile {
+            file: source_name.to_owned(),
+            message,
+        };
+        if !definition.is_object() {
+            return Err(not_a_file("it is not a JSON object".to_owned()));
+        }
+        let table = toml::Table::try_from(definition).map_err(|e| not_a_file(e.to_string()))?;
+        let text = toml::to_string(&table).map_err(|e| not_a_file(e.to_string()))?;
+        file::parse(&format!("{source_name} (as TOML)"), &text)
+    }
+
     /// Reads a workflow file (at most [`MAX_FILE_BYTES`]) and parses it with
     /// [`from_toml_str`](Self::from_toml_str), naming it by its path.
     ///

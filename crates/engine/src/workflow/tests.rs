@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use strand_dag::{BeadId, DependencyType};
 
-use super::{MAX_RETRIES, TaskAction, Workflow, WorkflowError};
+use super::{MAX_RETRIES, Task, TaskAction, Workflow, WorkflowError};
 
 fn load(text: &str) -> Result<Workflow, WorkflowError> {
     Workflow::from_toml_str("wf.toml", text)
@@ -455,4 +455,60 @@ fn given_valid_file_on_disk_when_loading_then_same_as_from_string() {
     let from_disk = Workflow::from_file(&path).unwrap();
     let from_text = Workflow::from_toml_str(&path.display().to_string(), ETL).unwrap();
     assert_eq!(from_disk, from_text);
+}
+
+/// `workflow` with every task's line set to 0 (JSON has none).
+fn without_lines(workflow: &Workflow) -> Vec<Task> {
+    workflow
+        .tasks()
+        .iter()
+        .cloned()
+        .map(|task| Task { line: 0, ..task })
+        .collect()
+}
+
+#[test]
+fn given_the_example_as_json_when_loading_then_it_is_the_same_workflow_as_the_file() {
+    let file = load(ETL).unwrap();
+    let table: toml::Table = toml::from_str(ETL).unwrap();
+    let json = serde_json::to_value(&table).unwrap();
+    let from_json = Workflow::from_json("definition", &json).unwrap();
+    assert_eq!(from_json.name(), file.name());
+    assert_eq!(from_json.dag(), file.dag());
+    assert_eq!(without_lines(&from_json), without_lines(&file));
+    assert_eq!(from_json.estimates_ms(), file.estimates_ms());
+}
+
+#[test]
+fn given_json_with_no_file_form_when_loading_then_refused_as_not_a_file() {
+    for definition in [
+        serde_json::json!([1, 2]),
+        serde_json::json!("name = \"x\""),
+        serde_json::json!({ "name": "x", "task": [{ "id": "a", "run": null }] }),
+    ] {
+        let refused = Workflow::from_json("definition", &definition).unwrap_err();
+        assert!(
+            matches!(refused, WorkflowError::NotAFile { ref file, .. } if file == "definition"),
+            "{definition}: {refused:?}"
+        );
+    }
+}
+
+#[test]
+fn given_json_breaking_a_rule_when_loading_then_refused_by_the_same_rule_as_a_file() {
+    let definition = serde_json::json!({
+        "name": "x",
+        "task": [{ "id": "a", "run": "true", "deps": ["missing"] }],
+    });
+    let refused = Workflow::from_json("definition", &definition).unwrap_err();
+    assert!(
+        matches!(refused, WorkflowError::UnknownDependency { ref file, .. } if file == "definition (as TOML)"),
+        "{refused:?}"
+    );
+    let typo =
+        serde_json::json!({ "name": "x", "task": [{ "id": "a", "run": "true", "dep": [] }] });
+    assert!(matches!(
+        Workflow::from_json("definition", &typo).unwrap_err(),
+        WorkflowError::UnknownKey { .. }
+    ));
 }

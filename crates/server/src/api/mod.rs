@@ -11,7 +11,7 @@
 //! | `GET /api/v1/status` | every run and the workers (`views::Overview`) |
 //! | `GET /api/v1/engine` | the supervision tree (restarts, failures, last error, breaker by child), workers (alive, busy, idle), log counters, last checkpoint, uptime (`views::EngineView`) |
 //! | `GET /api/v1/runs?state=&definition=&limit=&since_ms=&before=` | runs, newest first, a page (`views::RunList`, `next` is the following page's `before`) |
-//! | `POST /api/v1/runs` | start a run: `{ "workflow": TOML text, "source"?, "id"?, "input"? }`, answers `{ "run", "existing" }` once durable |
+//! | `POST /api/v1/runs` | start a run: `{ "workflow": TOML text | "definition": JSON, "source"?, "id"?, "input"? }`, answers `{ "run", "existing" }` once durable |
 //! | `GET /api/v1/runs/{run}` | one run: beads, attempts, outputs (`views::RunDetail`) |
 //! | `GET /api/v1/runs/{run}/dag` | the run's DAG with layout (the `strand dag -f json` document) |
 //! | `GET /api/v1/runs/{run}/events?after=&limit=` | the run's events from the log, a page |

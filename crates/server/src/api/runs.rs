@@ -131,12 +131,14 @@ pub(super) async fn output(
     Ok(([(header::CONTENT_TYPE, content_type)], output.bytes.clone()).into_response())
 }
 
-/// The body of a start request.
+/// The body of a start request: the workflow as a file's text, or as JSON.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StartBody {
     /// The workflow file's text (TOML).
-    workflow: String,
+    workflow: Option<String>,
+    /// The workflow as JSON: the same document as a file.
+    definition: Option<serde_json::Value>,
     /// Its name in errors (a path).
     source: Option<String>,
     /// The run's id: idempotent, as `strand run --id`.
@@ -153,9 +155,22 @@ pub(super) async fn start(
     body: Result<axum::Json<StartBody>, JsonRejection>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let axum::Json(body) = body?;
-    let source = body.source.as_deref().unwrap_or("submitted.toml");
-    let workflow = Workflow::from_toml_str(source, &body.workflow)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_workflow", e.to_string()))?;
+    let workflow = match (&body.workflow, &body.definition) {
+        (Some(text), None) => {
+            Workflow::from_toml_str(body.source.as_deref().unwrap_or("submitted.toml"), text)
+        }
+        (None, Some(definition)) => {
+            Workflow::from_json(body.source.as_deref().unwrap_or("definition"), definition)
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                "give the workflow as `workflow` (a file's TOML text) or as `definition` (JSON), one of them",
+            ));
+        }
+    }
+    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_workflow", e.to_string()))?;
     let started = match body.id {
         Some(id) => {
             state
