@@ -36,6 +36,8 @@ pub enum StateManagerMsg {
     Query(Query),
     /// Answer once every event up to this seq is applied.
     WaitApplied(Seq, RpcReplyPort<Seq>),
+    /// Run a query once every event up to this seq is applied.
+    QueryAfter(Seq, Query),
     /// Checkpoint now; answers the checkpoint's seq.
     Checkpoint(RpcReplyPort<Result<u64>>),
     /// Report the applied seq and state hash.
@@ -51,6 +53,7 @@ impl std::fmt::Debug for StateManagerMsg {
         f.write_str(match self {
             Self::Query(_) => "Query",
             Self::WaitApplied(..) => "WaitApplied",
+            Self::QueryAfter(..) => "QueryAfter",
             Self::Checkpoint(_) => "Checkpoint",
             Self::Inspect(_) => "Inspect",
             Self::CatchUp => "CatchUp",
@@ -70,13 +73,47 @@ pub struct StateManagerState {
     state: StateManager,
     every: Duration,
     checkpointed: u64,
-    waiters: Vec<(Seq, RpcReplyPort<Seq>)>,
+    /// What waits for a seq to be applied, with that seq.
+    waiters: Vec<(Seq, Waiter)>,
     /// A `CatchUp` is queued; the follower does not queue another.
     pending: Arc<AtomicBool>,
     timer: Option<JoinHandle<()>>,
 }
 
+/// Something waiting for the state to reach a seq.
+enum Waiter {
+    /// Told the applied seq.
+    Reply(RpcReplyPort<Seq>),
+    /// Run against the state.
+    Query(Query),
+}
+
 impl StateManagerState {
+    /// Serve `waiter` once `seq` is applied: now if it is, else after the
+    /// catch-up that gets there. A catch-up is queued (one at a time, as
+    /// the follower does), never run here: under many readers, one read of
+    /// the log serves all of them, rather than a small read each.
+    fn when_applied(&mut self, myself: &ActorRef<StateManagerMsg>, seq: Seq, waiter: Waiter) {
+        if self.applied() >= seq {
+            self.serve(waiter);
+            return;
+        }
+        self.waiters.push((seq, waiter));
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            // Only fails once the actor is stopping; its waiters go with it.
+            let _ = myself.send_message(StateManagerMsg::CatchUp);
+        }
+    }
+
+    fn serve(&self, waiter: Waiter) {
+        match waiter {
+            Waiter::Reply(reply) => {
+                let _ = reply.send(self.applied());
+            }
+            Waiter::Query(query) => query(&self.state),
+        }
+    }
+
     fn applied(&self) -> Seq {
         Seq(self.state.applied_seq())
     }
@@ -111,8 +148,8 @@ impl StateManagerState {
             .into_iter()
             .partition(|(seq, _)| *seq <= applied);
         self.waiters = waiting;
-        for (_, reply) in ready {
-            let _ = reply.send(applied);
+        for (_, waiter) in ready {
+            self.serve(waiter);
         }
         Ok(())
     }
@@ -217,19 +254,17 @@ impl Actor for StateManagerActor {
 
     async fn handle(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         message: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match message {
             StateManagerMsg::Query(query) => query(&state.state),
             StateManagerMsg::WaitApplied(seq, reply) => {
-                if state.applied() >= seq {
-                    let _ = reply.send(state.applied());
-                } else {
-                    state.waiters.push((seq, reply));
-                    state.catch_up().await?;
-                }
+                state.when_applied(&myself, seq, Waiter::Reply(reply));
+            }
+            StateManagerMsg::QueryAfter(seq, query) => {
+                state.when_applied(&myself, seq, Waiter::Query(query));
             }
             StateManagerMsg::Checkpoint(reply) => {
                 let _ = reply.send(state.checkpoint().await);
@@ -313,6 +348,32 @@ impl StateManagerHandle {
                     StateManagerMsg::Query(Box::new(move |state| {
                         let _ = reply.send(query(state));
                     }))
+                },
+                QUERY_TIMEOUT,
+            )
+            .await
+    }
+
+    /// Run `query` against the state once every event up to `seq` is
+    /// applied (read your writes, in one round trip).
+    ///
+    /// # Errors
+    /// The actor is not running or does not answer.
+    pub async fn query_after<R: Send + 'static>(
+        &self,
+        seq: Seq,
+        query: impl FnOnce(&StateManager) -> R + Send + 'static,
+    ) -> Result<R> {
+        self.current()
+            .await
+            .call(
+                |reply: RpcReplyPort<R>| {
+                    StateManagerMsg::QueryAfter(
+                        seq,
+                        Box::new(move |state| {
+                            let _ = reply.send(query(state));
+                        }),
+                    )
                 },
                 QUERY_TIMEOUT,
             )

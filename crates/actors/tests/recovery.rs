@@ -219,6 +219,37 @@ fn spawned(n: u64) -> DomainEvent {
     }
 }
 
+/// Read your writes under many readers: each appends, then queries after
+/// its own seq, and sees its own event (queries wait for the catch-up that
+/// reaches their seq; none is answered early).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_many_writers_when_each_queries_after_its_seq_then_each_sees_its_own_event()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let runtime = Runtime::open(dir.path(), RuntimeOptions::default()).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let (store, state) = (runtime.store().clone(), runtime.state().clone());
+        tasks.spawn(async move {
+            let last = store.append(&[spawned(n)]).await?.range.last;
+            let name = WorkerId::from(format!("w{n}"));
+            let seen = state
+                .query_after(last, move |s| {
+                    (s.applied_seq(), s.workers().iter().any(|w| w.id == name))
+                })
+                .await?;
+            Ok::<_, strand_actors::ActorError>((last, seen))
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (last, (applied, seen)) = joined??;
+        assert!(applied >= last.get(), "answered at {applied}, before {last:?}");
+        assert!(seen, "the event at {last:?} is not in the state");
+    }
+    runtime.shutdown().await?;
+    Ok(())
+}
+
 /// The state manager follows the log; killed, it is restarted and rebuilds
 /// to the hash of a full replay; a graceful shutdown checkpoints it, and
 /// the next start restores that checkpoint.

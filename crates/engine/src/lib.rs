@@ -404,10 +404,12 @@ impl Engine {
         &self,
         query: impl FnOnce(&StateManager, u64) -> R + Send + 'static,
     ) -> Result<R, ActorError> {
-        let seq = self.caught_up().await?;
+        let durable = self.runtime.store().log().last_seq();
         self.runtime
             .state()
-            .query(move |state: &StateManager| query(state, seq))
+            .query_after(durable, move |state: &StateManager| {
+                query(state, durable.get())
+            })
             .await
     }
 
