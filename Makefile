@@ -12,6 +12,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Where cargo puts binaries (the browser tests run the built `strand`).
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
 
+# Every target builds with the same features, so RocksDB's C++ is compiled
+# once: the OTLP exporter's proc-macros change the features bindgen (a
+# build dependency of librocksdb-sys) is built with. `otlp` is off for a
+# plain `cargo build`; its test (tests/otlp.rs) needs it on.
+FEATURES ?= --features strand/otlp
+
 all: build
 
 ## Install what a fresh Debian machine lacks (only what is missing).
@@ -33,23 +39,23 @@ browser-deps:
 	@[ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund
 
 build: deps
-	$(CARGO) build --workspace --all-targets
+	$(CARGO) build --workspace --all-targets $(FEATURES)
 
 fmt-check: deps
 	$(CARGO) fmt --all -- --check
 
 clippy: deps
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets $(FEATURES) -- -D warnings
 
 ## Unit, integration, property and doc tests of every crate.
 unit: deps
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace $(FEATURES)
 
 ## The dashboard in a real browser: Chromium headless, driven by
 ## playwright-core, against a real `strand serve`. Screenshots of each page
 ## are written to target/dashboard/.
 browser: deps browser-deps
-	$(CARGO) build --bin strand
+	$(CARGO) build --bin strand $(FEATURES)
 	cd tests/browser && STRAND_BIN=$(TARGET_DIR)/debug/strand SCREENSHOTS=$(CURDIR)/target/dashboard \
 		node --test dashboard.test.mjs
 
@@ -60,10 +66,10 @@ test: fmt-check clippy unit browser
 ## Build and run the example workflow on ./strand-data (run it again after
 ## killing it: it resumes).
 run: deps
-	$(CARGO) run -- run examples/etl.toml
+	$(CARGO) run $(FEATURES) -- run examples/etl.toml
 
 bench-append: deps
-	$(CARGO) run --release -- bench append -o json
+	$(CARGO) run --release $(FEATURES) -- bench append -o json
 
 ## Regenerate the fuzz seed corpus (checked in; see fuzz/).
 fuzz-corpus:

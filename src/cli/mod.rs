@@ -23,6 +23,7 @@ pub mod run;
 pub mod runs;
 pub mod serve;
 pub mod status;
+mod telemetry;
 pub mod transfer;
 
 use std::path::PathBuf;
@@ -128,22 +129,6 @@ pub fn dispatch(command: &Command, ctx: &mut Context) -> Result<Status, CliError
     }
 }
 
-fn init_tracing(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("STRAND_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Parse arguments, run, print, and turn the outcome into the exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -158,10 +143,12 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_tracing(cli.verbose, cli.quiet);
+    let telemetry = telemetry::Telemetry::init(cli.verbose, cli.quiet);
     let mut ctx = Context::new(cli.data.clone(), cli.output, cli.quiet);
-    match dispatch(&cli.command, &mut ctx) {
+    let code = match dispatch(&cli.command, &mut ctx) {
         Ok(status) => status.exit_code(),
         Err(e) => ctx.fail(&e),
-    }
+    };
+    telemetry.finish();
+    code
 }

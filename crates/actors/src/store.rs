@@ -47,6 +47,8 @@ pub enum StoreMsg {
         stream: String,
         /// First seq wanted.
         from: Seq,
+        /// At most this many events (a page).
+        limit: usize,
         /// The events, in seq order.
         reply: oneshot::Sender<Result<Vec<Event>>>,
     },
@@ -307,10 +309,25 @@ impl EventStore {
     /// # Errors
     /// The actor is not running; log errors.
     pub async fn read_stream(&self, stream: &str, from: Seq) -> Result<Vec<Event>> {
+        self.read_stream_page(stream, from, usize::MAX).await
+    }
+
+    /// At most `limit` events of `stream` from `from` on: a page read costs
+    /// its own length, not the rest of the stream.
+    ///
+    /// # Errors
+    /// The actor is not running; log errors.
+    pub async fn read_stream_page(
+        &self,
+        stream: &str,
+        from: Seq,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
         let stream = stream.to_owned();
         self.request(|reply| StoreMsg::ReadStream {
             stream,
             from,
+            limit,
             reply,
         })
         .await?
@@ -455,13 +472,18 @@ async fn serve(log: &EventLog, message: StoreMsg) -> Result<()> {
         StoreMsg::ReadStream {
             stream,
             from,
+            limit,
             reply,
         } => {
             let log = log.clone();
             tokio::task::spawn_blocking(move || {
                 let events = log
                     .read_stream(&stream, from)
-                    .and_then(Iterator::collect::<strand_eventlog::Result<Vec<_>>>)
+                    .and_then(|events| {
+                        events
+                            .take(limit)
+                            .collect::<strand_eventlog::Result<Vec<_>>>()
+                    })
                     .map_err(ActorError::Log);
                 let _ = reply.send(events);
             });

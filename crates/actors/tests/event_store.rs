@@ -96,3 +96,45 @@ async fn given_the_actor_is_down_when_appending_and_reading_then_the_handle_reac
     assert_eq!(strand_actors::decode(&stream[0])?.1, spawned(2));
     Ok(())
 }
+
+#[tokio::test]
+async fn given_a_long_stream_when_read_a_page_at_a_time_then_each_page_is_its_limit_in_seq_order()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let log = open_log(dir.path(), LogOptions::default()).await;
+    let store = EventStore::new(log);
+    let (actor, task) = Actor::spawn(None, EventStoreActor, store.clone()).await?;
+    // Two streams interleaved: a page of one never holds the other's.
+    for n in 0..300 {
+        store.append(&[spawned(7), spawned(n % 2 + 100)]).await?;
+    }
+    let mut seen = Vec::new();
+    let mut from = strand_eventlog::Seq::FIRST;
+    loop {
+        let page = store.read_stream_page("worker/w7", from, 64).await?;
+        assert!(page.len() <= 64);
+        let Some(last) = page.last() else { break };
+        from = last.seq.next();
+        seen.extend(page.iter().map(|e| e.seq.get()));
+        if page.len() < 64 {
+            break;
+        }
+    }
+    let all: Vec<u64> = store
+        .read_stream("worker/w7", strand_eventlog::Seq::FIRST)
+        .await?
+        .iter()
+        .map(|e| e.seq.get())
+        .collect();
+    assert_eq!(all.len(), 300);
+    assert_eq!(seen, all);
+    assert!(
+        store
+            .read_stream_page("worker/w7", from, 0)
+            .await?
+            .is_empty()
+    );
+    actor.stop(None);
+    task.await?;
+    Ok(())
+}

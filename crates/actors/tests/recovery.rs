@@ -243,7 +243,10 @@ async fn given_many_writers_when_each_queries_after_its_seq_then_each_sees_its_o
     }
     while let Some(joined) = tasks.join_next().await {
         let (last, (applied, seen)) = joined??;
-        assert!(applied >= last.get(), "answered at {applied}, before {last:?}");
+        assert!(
+            applied >= last.get(),
+            "answered at {applied}, before {last:?}"
+        );
         assert!(seen, "the event at {last:?} is not in the state");
     }
     runtime.shutdown().await?;

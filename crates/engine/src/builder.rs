@@ -40,15 +40,50 @@ pub struct EngineBuilder {
     intensity: Intensity,
     max_output_bytes: usize,
     max_input_bytes: usize,
+    /// This engine's directory of shell attempts' files.
+    attempts: PathBuf,
+}
+
+/// Where shell attempts keep their files: `DATA/attempts/<this engine>`.
+/// One directory per engine opened, so that the stale ones (of a process
+/// that was killed) can be told apart and removed once the log is ours.
+fn attempts_dir(data: &Path) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    data.join(ATTEMPTS)
+        .join(format!("{}-{nanos}", std::process::id()))
+}
+
+/// The data directory's subdirectory of shell attempts.
+const ATTEMPTS: &str = "attempts";
+
+/// Remove every attempt directory but `ours`: with the log's lock held, no
+/// other engine uses this data directory, so they are what a killed
+/// process left behind. Failures only cost disk space: logged, not fatal.
+fn remove_stale_attempts(data: &Path, ours: &Path) {
+    let Ok(entries) = std::fs::read_dir(data.join(ATTEMPTS)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path != ours
+            && let Err(error) = std::fs::remove_dir_all(&path)
+        {
+            tracing::warn!(path = %path.display(), %error, "cannot remove a stale attempt directory");
+        }
+    }
 }
 
 impl EngineBuilder {
     /// The defaults, on `dir`.
     pub(crate) fn new(dir: &Path) -> Self {
+        let attempts = attempts_dir(dir);
         let mut handlers = Handlers::new();
-        handlers.set_shell(ShellHandler);
+        handlers.set_shell(ShellHandler::in_dir(&attempts));
         EngineBuilder {
             dir: dir.to_owned(),
+            attempts,
             workers: 100,
             labelled: Vec::new(),
             distribution: Distribution::Fifo,
@@ -251,6 +286,14 @@ impl EngineBuilder {
             ..RuntimeOptions::default()
         };
         let runtime = Runtime::open(&self.dir, options).await?;
+        let (data, ours) = (self.dir.clone(), self.attempts.clone());
+        // Blocking file system calls, off the async workers; awaited so that
+        // a caller sees a clean directory once `open` returns.
+        if let Err(error) =
+            tokio::task::spawn_blocking(move || remove_stale_attempts(&data, &ours)).await
+        {
+            tracing::warn!(%error, "the removal of stale attempt directories did not finish");
+        }
         let workflow = runtime.root().supervisor(names::WORKFLOW).await?;
         let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
         link.set(runtime.root().clone());

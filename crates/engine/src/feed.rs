@@ -45,7 +45,9 @@ impl Engine {
         }
         let from = Seq(after.saturating_add(1));
         let mut events = if let Some(run) = run {
-            store.read_stream(&run_stream(run), from).await?
+            store
+                .read_stream_page(&run_stream(run), from, limit)
+                .await?
         } else {
             let span = u64::try_from(limit).unwrap_or(u64::MAX).saturating_sub(1);
             let to = Seq(from.get().saturating_add(span).min(durable));

@@ -18,6 +18,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -33,8 +34,30 @@ pub const TERM_GRACE: Duration = Duration::from_secs(5);
 /// Runs shell commands. The exit status decides the outcome. The command's
 /// process group is killed when the attempt is dropped (its timeout ran
 /// out) and sent SIGTERM, then SIGKILL, when the run is cancelled.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ShellHandler;
+///
+/// Each attempt gets a directory of its own (its input, its dependencies'
+/// outputs, its output file), removed when the attempt ends; under
+/// [`in_dir`](Self::in_dir)'s directory, else the system's temporary one.
+#[derive(Clone, Debug, Default)]
+pub struct ShellHandler {
+    dir: Option<Arc<Path>>,
+}
+
+impl ShellHandler {
+    /// Attempts' directories in the system's temporary directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Attempts' directories under `dir` (created when needed): the engine
+    /// puts them in its data directory, so what a killed process left
+    /// behind is removed by the next one.
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: Some(Arc::from(dir.into())),
+        }
+    }
+}
 
 /// The process group of a running command: sent SIGKILL on drop, so that an
 /// attempt dropped (timed out, cancelled) leaves no process behind.
@@ -106,14 +129,20 @@ fn input_variables(input: &str) -> Vec<(String, String)> {
 }
 
 /// Lays out the attempt's files (blocking: run off the async workers).
-fn prepare(context: &TaskContext) -> Result<Workspace, TaskError> {
+fn prepare(context: &TaskContext, base: Option<&Path>) -> Result<Workspace, TaskError> {
     let failed = |what: &str, error: std::io::Error| {
         TaskError::retryable(format!("cannot prepare the task's {what}: {error}"))
     };
-    let dir = tempfile::Builder::new()
-        .prefix("strand-attempt-")
-        .tempdir()
-        .map_err(|e| failed("directory", e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("strand-attempt-");
+    let dir = match base {
+        Some(base) => {
+            std::fs::create_dir_all(base).map_err(|e| failed("directory", e))?;
+            builder.tempdir_in(base)
+        }
+        None => builder.tempdir(),
+    }
+    .map_err(|e| failed("directory", e))?;
     let input = dir.path().join("input.json");
     std::fs::write(&input, context.input.as_bytes()).map_err(|e| failed("input file", e))?;
     let deps = dir.path().join("deps");
@@ -206,6 +235,7 @@ fn tail(bytes: &[u8], max: usize) -> String {
 
 impl TaskHandler for ShellHandler {
     fn run(&self, context: TaskContext) -> BoxFuture<'static, TaskResult> {
+        let base = self.dir.clone();
         Box::pin(async move {
             let TaskAction::Run(command) = &context.action else {
                 return Err(TaskError::permanent(
@@ -214,7 +244,7 @@ impl TaskHandler for ShellHandler {
             };
             let prepared = {
                 let context = context.clone();
-                tokio::task::spawn_blocking(move || prepare(&context))
+                tokio::task::spawn_blocking(move || prepare(&context, base.as_deref()))
                     .await
                     .map_err(|e| TaskError::retryable(format!("cannot prepare the task: {e}")))??
             };

@@ -82,7 +82,19 @@ pub(crate) fn router(state: Arc<ApiState>, max_body: usize) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(crate::origin::same_origin))
+        .layer(axum::middleware::from_fn(traced))
         .with_state(state)
+}
+
+/// Each request in a span of its method and path (free unless a tracing
+/// layer wants info spans, as the OTLP exporter does).
+async fn traced(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path()
+    );
+    tracing::Instrument::instrument(next.run(request), span).await
 }
 
 async fn healthz() -> axum::Json<serde_json::Value> {
