@@ -8,6 +8,7 @@ pub mod dag;
 pub mod engine;
 pub mod replay;
 pub mod serve;
+pub mod soak;
 mod stats;
 
 use clap::Subcommand;
@@ -31,6 +32,8 @@ pub enum BenchCommand {
     Replay(replay::ReplayBenchArgs),
     /// The HTTP API under load: reads and starts from many connections, beads/s with and without.
     Serve(serve::ServeBenchArgs),
+    /// Runs started at a steady rate for minutes: the engine's memory stays level.
+    Soak(soak::SoakArgs),
 }
 
 /// Run a bench.
@@ -45,6 +48,7 @@ pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError
         BenchCommand::Engine(args) => engine::run(args, ctx),
         BenchCommand::Replay(args) => replay::run(args, ctx),
         BenchCommand::Serve(args) => serve::run(args, ctx),
+        BenchCommand::Soak(args) => soak::run(args, ctx),
     }
 }
 

@@ -7,9 +7,9 @@ use std::io::Write as _;
 
 use clap::Args;
 use serde_json::json;
-use strand_projections::{BeadId, BeadState, Output, RunId};
+use strand_projections::{BeadId, BeadState, Output};
 
-use super::status::replayed_state;
+use super::status::local_run;
 use super::{CliError, Context, Status};
 
 /// `strand output` arguments.
@@ -42,15 +42,9 @@ pub fn run(args: &OutputArgs, ctx: &mut Context) -> Result<Status, CliError> {
     Ok(Status::Ok)
 }
 
-/// The output, from the log replayed read-only.
+/// The output, from the run's events in the log, read-only.
 fn local(args: &OutputArgs, ctx: &Context) -> Result<Output, CliError> {
-    let replayed = replayed_state(ctx)?;
-    let record = replayed
-        .projection
-        .workflow(&RunId::from(args.run.as_str()))
-        .ok_or_else(|| CliError::UnknownWorkflow {
-            id: args.run.clone(),
-        })?;
+    let (record, _) = local_run(ctx, &args.run)?;
     let bead = record
         .bead(&BeadId::from(args.bead.as_str()))
         .ok_or_else(|| CliError::UnknownBead {

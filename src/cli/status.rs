@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use strand_eventlog::EventLog;
-use strand_projections::{RunId, StateManager};
+use strand_projections::{RunId, RunRecord, StateManager};
 use strand_replay::{ReplayEngine, Replayed};
 
 use super::progress::Bar;
@@ -37,6 +37,20 @@ pub(crate) fn replayed_state(ctx: &Context) -> Result<Replayed<StateManager>, Cl
         ReplayEngine::new(log).rebuild::<StateManager>(&mut |p| bar.update(p.seq, p.last_seq))?;
     bar.finish();
     Ok(replayed)
+}
+
+/// One run's record as the log holds it, and the seq it reflects: its own
+/// events folded (through the stream index; the rest of the log is not
+/// read). Read-only.
+///
+/// # Errors
+/// The log cannot be opened or read; [`CliError::UnknownWorkflow`].
+pub(crate) fn local_run(ctx: &Context, id: &str) -> Result<(RunRecord, u64), CliError> {
+    let log = EventLog::open_read_only(&ctx.data)?;
+    let seq = log.last_seq().get();
+    let record = strand_actors::run_history(&log, &RunId::from(id))?
+        .ok_or_else(|| CliError::UnknownWorkflow { id: id.to_owned() })?;
+    Ok((record, seq))
 }
 
 /// Run `strand status`: asks the engine holding the directory, or
@@ -70,12 +84,8 @@ pub fn run(args: &StatusArgs, ctx: &mut Context) -> Result<Status, CliError> {
                 }
                 Some(reply) => super::remote::decode::<RunDetail>(&url, &reply)?,
                 None => {
-                    let replayed = replayed_state(ctx)?;
-                    let run = replayed
-                        .projection
-                        .workflow(&RunId::from(id.as_str()))
-                        .ok_or_else(|| CliError::UnknownWorkflow { id: id.clone() })?;
-                    RunDetail::of(run, replayed.report.last_seq)
+                    let (record, seq) = local_run(ctx, id)?;
+                    RunDetail::of(&record, seq)
                 }
             };
             show_run(ctx, &detail)

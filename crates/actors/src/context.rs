@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
+use crate::state_manager::StateManagerSlot;
 use crate::store::EventStore;
 
 /// Shared by every supervisor and child of one tree.
@@ -20,6 +21,10 @@ pub struct Context {
     /// How long a supervisor waits for a child to stop gracefully before
     /// killing it.
     pub stop_timeout: Duration,
+    /// The tree's state manager, once it runs: an actor that needs the
+    /// same projection (the scheduler) copies it instead of replaying the
+    /// log a second time.
+    pub state_manager: StateManagerSlot,
 }
 
 impl Context {
@@ -31,6 +36,7 @@ impl Context {
             clock: Arc::new(SystemClock),
             errors: ErrorHistory::new(128),
             stop_timeout: Duration::from_secs(5),
+            state_manager: StateManagerSlot::default(),
         }
     }
 

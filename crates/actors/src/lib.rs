@@ -52,6 +52,7 @@ pub mod clock;
 mod context;
 mod durable;
 mod error;
+mod history;
 pub mod metrics;
 pub mod orchestration;
 pub mod panic;
@@ -64,8 +65,9 @@ mod supervisor;
 pub use context::{Context, ErrorHistory, ErrorRecord};
 pub use durable::{Durable, DurableActor, DurableContext, DurableMsg, DurableOptions};
 pub use error::{ActorError, Result, RunDifference};
+pub use history::{read_run_history, run_history};
 pub use runtime::{Runtime, RuntimeOptions, names};
-pub use state_manager::{StateManagerActor, StateManagerHandle, StateManagerMsg};
+pub use state_manager::{StateManagerActor, StateManagerHandle, StateManagerMsg, StateManagerSlot};
 pub use store::{EVENT_STORE, EventStore, EventStoreActor, StoreMsg, decode, encode};
 pub use supervisor::{
     ChildContext, ChildHandle, ChildInfo, ChildSpec, ChildState, ChildStatus, Decider, Directive,

@@ -20,7 +20,9 @@ use crate::context::{Context, ErrorHistory, ErrorRecord};
 use crate::error::{ActorError, Result};
 use crate::panic;
 use crate::policy::{Backoff, Intensity};
-use crate::state_manager::{StateManagerActor, StateManagerHandle, StateManagerMsg};
+use crate::state_manager::{
+    StateManagerActor, StateManagerHandle, StateManagerMsg, StateManagerSlot,
+};
 use crate::store::{EventStore, EventStoreActor};
 use crate::supervisor::{ChildSpec, Directive, Supervisor, SupervisorRef, SupervisorSpec};
 
@@ -118,6 +120,7 @@ impl Runtime {
             clock: Arc::clone(&options.clock),
             errors: ErrorHistory::new(options.error_history),
             stop_timeout: Duration::from_secs(5),
+            state_manager: StateManagerSlot::default(),
         };
         let every = options.checkpoint_every;
         let storage = SupervisorSpec::new(names::STORAGE)
@@ -131,7 +134,10 @@ impl Runtime {
             )
             .child(
                 ChildSpec::actor(names::STATE_MANAGER, move |cx: &Context| {
-                    (StateManagerActor, (cx.store.clone(), every))
+                    (
+                        StateManagerActor,
+                        (cx.store.clone(), every, cx.state_manager.clone()),
+                    )
                 })
                 .decider(poison_escalates)
                 .inspect(Arc::new(|cell: ActorCell| {

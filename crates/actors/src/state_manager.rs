@@ -16,6 +16,7 @@ use std::time::Duration;
 use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort};
 use strand_eventlog::Seq;
 use strand_projections::{DomainEvent, Projection, StateHash, StateManager};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::error::{ActorError, Result};
@@ -62,8 +63,41 @@ impl std::fmt::Debug for StateManagerMsg {
     }
 }
 
-/// The actor. Its arguments are the event store and the checkpoint
-/// interval.
+/// Where a tree's state manager is found by the actors beside it: set by
+/// the state manager itself once it has rebuilt its state.
+#[derive(Clone, Debug, Default)]
+pub struct StateManagerSlot(Arc<RwLock<Option<ActorRef<StateManagerMsg>>>>);
+
+impl StateManagerSlot {
+    fn publish(&self, actor: ActorRef<StateManagerMsg>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(actor);
+    }
+
+    /// A copy of the state with every event up to `seq` applied; `None`
+    /// when no state manager runs or none answers within `timeout` (the
+    /// caller then rebuilds the state from the log itself).
+    pub async fn copy_after(&self, seq: Seq, timeout: Duration) -> Option<StateManager> {
+        let actor = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        if !matches!(actor.get_status(), ActorStatus::Running) {
+            return None;
+        }
+        let (reply, copied) = oneshot::channel();
+        let copy: Query = Box::new(move |state: &StateManager| {
+            let _ = reply.send(state.clone());
+        });
+        actor
+            .send_message(StateManagerMsg::QueryAfter(seq, copy))
+            .ok()?;
+        tokio::time::timeout(timeout, copied).await.ok()?.ok()
+    }
+}
+
+/// The actor. Its arguments are the event store, the checkpoint interval
+/// and the tree's slot to publish itself in.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StateManagerActor;
 
@@ -177,12 +211,12 @@ impl StateManagerState {
 impl Actor for StateManagerActor {
     type Msg = StateManagerMsg;
     type State = StateManagerState;
-    type Arguments = (EventStore, Duration);
+    type Arguments = (EventStore, Duration, StateManagerSlot);
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
-        (store, every): Self::Arguments,
+        myself: ActorRef<Self::Msg>,
+        (store, every, slot): Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
         let rebuilt = store
             .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
@@ -191,6 +225,9 @@ impl Actor for StateManagerActor {
         metrics::gauge!(crate::metrics::REPLAY_SECONDS).set(rebuilt.report.elapsed.as_secs_f64());
         #[expect(clippy::cast_precision_loss, reason = "a gauge")]
         metrics::gauge!(crate::metrics::REPLAY_EVENTS).set(rebuilt.report.events_replayed as f64);
+        // Rebuilt: the actors beside it may copy the state now (what they
+        // send waits in the mailbox until it runs).
+        slot.publish(myself);
         Ok(StateManagerState {
             store,
             state: rebuilt.projection,

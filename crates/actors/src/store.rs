@@ -76,6 +76,8 @@ struct Shared {
     log: EventLog,
     /// The running actor, published by its `pre_start`.
     actor: RwLock<Option<ActorRef<StoreMsg>>>,
+    /// Rebuilds from the whole log (not one stream) since open.
+    full_rebuilds: std::sync::atomic::AtomicU64,
 }
 
 /// A cheap, cloneable handle to the log for actors. Requests go through the
@@ -144,8 +146,18 @@ impl EventStore {
             shared: Arc::new(Shared {
                 log,
                 actor: RwLock::new(None),
+                full_rebuilds: std::sync::atomic::AtomicU64::new(0),
             }),
         }
+    }
+
+    /// How many projections were rebuilt from the whole log (checkpoint +
+    /// tail) since open: one per start when the scheduler copies the state
+    /// manager's state, as it should.
+    pub fn full_rebuilds(&self) -> u64 {
+        self.shared
+            .full_rebuilds
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The log, for the runtime's own lifecycle (close, stats).
@@ -367,6 +379,11 @@ impl EventStore {
         skip: Vec<u64>,
     ) -> Result<Replayed<P>> {
         let engine = ReplayEngine::new(self.shared.log.clone()).skipping(skip);
+        if stream.is_none() {
+            self.shared
+                .full_rebuilds
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         tokio::task::spawn_blocking(move || {
             match &stream {
                 Some(name) => engine.rebuild_stream::<P>(name, &checkpoint_name, &mut |_| {}),

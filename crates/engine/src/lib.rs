@@ -56,8 +56,8 @@ use strand_actors::orchestration::{
 };
 use strand_actors::{ActorError, ChildHandle, Runtime};
 use strand_projections::{
-    BeadId, DefinitionHash, Output, RunId, RunRecord, RunSettings, RunSummary, StateManager,
-    TaskSpec, WorkflowDag,
+    BeadId, DefinitionHash, Output, RunEntry, RunId, RunRecord, RunSettings, RunSummary,
+    StateManager, TaskSpec, WorkflowDag,
 };
 
 use crate::workflow::Workflow;
@@ -347,18 +347,52 @@ impl Engine {
             .map(|_| ())
     }
 
-    /// One run, as the state manager's projection holds it, with every
-    /// event durable at the call applied.
+    /// One run's record (beads, attempts, outputs), with every event
+    /// durable at the call applied: from the state manager's projection
+    /// while it holds the run whole, else (a completed run) folded again
+    /// from the run's stream of the log.
     ///
     /// # Errors
-    /// The state manager is not running.
+    /// The state manager is not running; the log's read errors.
     pub async fn run_record(&self, run: &RunId) -> Result<Option<RunRecord>, ActorError> {
-        self.caught_up().await?;
-        let run = run.clone();
-        self.runtime
-            .state()
-            .query(move |state: &StateManager| state.workflow(&run).cloned())
-            .await
+        self.with_run(run, |record, _| record.clone()).await
+    }
+
+    /// `read` of one run's record and the seq it reflects, `None` for an
+    /// unknown run. A run the state manager holds whole is read in place
+    /// (keep `read` short, and return only what is needed); a completed
+    /// run's record is folded from its stream first, then read here.
+    ///
+    /// # Errors
+    /// The state manager is not running; the log's read errors.
+    pub async fn with_run<R: Send + 'static>(
+        &self,
+        run: &RunId,
+        read: impl FnOnce(&RunRecord, u64) -> R + Send + 'static,
+    ) -> Result<Option<R>, ActorError> {
+        /// What the state manager found: the answer, or the reader handed
+        /// back for a run it keeps only the summary of.
+        enum Found<R, F> {
+            Unknown,
+            Read(R),
+            Completed(F, u64),
+        }
+        let id = run.clone();
+        let found = self
+            .query(move |state, seq| match state.run(&id) {
+                None => Found::Unknown,
+                Some(RunEntry::Whole(record)) => Found::Read(read(record, seq)),
+                Some(RunEntry::Completed(_)) => Found::Completed(read, seq),
+            })
+            .await?;
+        match found {
+            Found::Unknown => Ok(None),
+            Found::Read(answer) => Ok(Some(answer)),
+            Found::Completed(read, seq) => {
+                let record = strand_actors::read_run_history(self.runtime.store(), run).await?;
+                Ok(record.map(|record| read(&record, seq)))
+            }
+        }
     }
 
     /// The output of `bead` of `run`, once it completed.
@@ -367,16 +401,12 @@ impl Engine {
     /// [`ActorError::UnknownWorkflow`] for an unknown run; the state
     /// manager is not running.
     pub async fn output(&self, run: &RunId, bead: &str) -> Result<Option<Output>, ActorError> {
-        self.caught_up().await?;
-        let (id, bead) = (run.clone(), BeadId::from(bead));
+        let bead = BeadId::from(bead);
         // The output is shared (an `Arc`): only it leaves the state
         // manager, not the run's record.
         let found = self
-            .runtime
-            .state()
-            .query(move |state: &StateManager| {
-                let record = state.workflow(&id)?;
-                Some(record.bead(&bead).and_then(|b| b.output.clone()))
+            .with_run(run, move |record, _| {
+                record.bead(&bead).and_then(|b| b.output.clone())
             })
             .await?;
         let output = found.ok_or_else(|| ActorError::UnknownWorkflow {

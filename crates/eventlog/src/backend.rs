@@ -336,6 +336,12 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Bytes held in the store's block cache, when it has one (RocksDB's:
+    /// bounded by its capacity).
+    fn block_cache_bytes(&self) -> Option<u64> {
+        None
+    }
+
     /// Make everything written so far independent of write-ahead-log replay
     /// (for RocksDB: flush memtables to checksummed table files). Called on
     /// clean close.

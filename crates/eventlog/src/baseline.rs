@@ -10,7 +10,7 @@ use rocksdb::{DB, ReadOptions, WriteBatch};
 use crate::codec;
 use crate::error::{Error, Result, storage};
 use crate::frame;
-use crate::rocks::{CF_LOG, db_options, descriptors, sync_write};
+use crate::rocks::{CF_LOG, block_cache, db_options, descriptors, sync_write};
 use crate::types::{Event, Seq};
 
 /// What one baseline run measured.
@@ -49,7 +49,7 @@ pub fn raw_synced_writes(
     per_write: u64,
     event_bytes: usize,
 ) -> Result<BaselineRun> {
-    let db = DB::open(&db_options(true), dir).map_err(storage("baseline open"))?;
+    let db = DB::open(&db_options(true, &block_cache()), dir).map_err(storage("baseline open"))?;
     let value = vec![0x5A_u8; event_bytes];
     let per_write = per_write.max(1);
     let opts = sync_write();
@@ -82,8 +82,14 @@ pub fn raw_synced_writes(
 /// # Errors
 /// Storage errors, a record that fails its crc or does not decode.
 pub fn raw_replay(dir: &Path, visit: &mut dyn FnMut(Event)) -> Result<BaselineRun> {
-    let db = DB::open_cf_descriptors_read_only(&db_options(false), dir, descriptors(), false)
-        .map_err(storage("baseline open"))?;
+    let cache = block_cache();
+    let db = DB::open_cf_descriptors_read_only(
+        &db_options(false, &cache),
+        dir,
+        descriptors(&cache),
+        false,
+    )
+    .map_err(storage("baseline open"))?;
     let cf = db
         .cf_handle(CF_LOG)
         .ok_or(Error::MissingColumnFamily { name: CF_LOG })?;

@@ -218,6 +218,9 @@ impl Backend for FaultyBackend {
     fn memtable_bytes(&self) -> Option<u64> {
         self.inner.memtable_bytes()
     }
+    fn block_cache_bytes(&self) -> Option<u64> {
+        self.inner.block_cache_bytes()
+    }
     fn flush(&self) -> Result<()> {
         self.inner.flush()
     }

@@ -623,6 +623,12 @@ impl EventLog {
         self.inner.backend.memtable_bytes()
     }
 
+    /// Bytes the store holds in its block cache (RocksDB's, bounded by
+    /// [`BLOCK_CACHE_BYTES`](crate::BLOCK_CACHE_BYTES)), for memory accounting.
+    pub fn block_cache_bytes(&self) -> Option<u64> {
+        self.inner.backend.block_cache_bytes()
+    }
+
     /// Writer counters since open.
     pub fn stats(&self) -> WriterStats {
         self.inner.shared.stats()

@@ -13,8 +13,8 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRecoveryMode, Direction,
-    IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
+    DBRecoveryMode, Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 
 use crate::backend::{
@@ -43,10 +43,38 @@ pub enum OpenMode {
     ReadOnly,
 }
 
-/// The RocksDB options Strand depends on for durability. Public to the crate
-/// so that the raw baselines of `bench` run with exactly the same settings.
-pub(crate) fn db_options(create: bool) -> Options {
+/// The most bytes RocksDB's block cache holds (one LRU cache shared by
+/// every column family of a database): reads of old events and index chunks.
+pub const BLOCK_CACHE_BYTES: usize = 32 << 20;
+
+/// The most bytes all memtables of a database hold together before RocksDB
+/// flushes the largest (its write buffer manager).
+pub const MEMTABLE_BYTES: usize = 128 << 20;
+
+/// One column family's memtable size that triggers its flush (RocksDB's
+/// default: smaller ones flush more often, and a read-only open racing a
+/// flush of the primary can find a write-ahead log file gone).
+const WRITE_BUFFER_BYTES: usize = 64 << 20;
+
+/// The block cache of one open database, shared by its column families.
+pub(crate) fn block_cache() -> Cache {
+    Cache::new_lru_cache(BLOCK_CACHE_BYTES)
+}
+
+/// The RocksDB options Strand depends on for durability, and the memory
+/// bounds above (reads through `cache`). Public to the crate so that the raw
+/// baselines of `bench` run with exactly the same settings.
+pub(crate) fn db_options(create: bool, cache: &Cache) -> Options {
     let mut opts = Options::default();
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    // Index and filter blocks live in the cache too (else every table file
+    // opened holds its own, outside any bound).
+    table.set_cache_index_and_filter_blocks(true);
+    opts.set_block_based_table_factory(&table);
+    opts.set_db_write_buffer_size(MEMTABLE_BYTES);
+    opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
+    opts.set_max_write_buffer_number(2);
     opts.create_if_missing(create);
     opts.create_missing_column_families(create);
     // A torn last WAL record (crash mid-write, never acknowledged) is dropped;
@@ -66,10 +94,10 @@ pub(crate) fn db_options(create: bool) -> Options {
     opts
 }
 
-pub(crate) fn descriptors() -> impl Iterator<Item = ColumnFamilyDescriptor> {
+pub(crate) fn descriptors(cache: &Cache) -> impl Iterator<Item = ColumnFamilyDescriptor> + '_ {
     COLUMN_FAMILIES
         .iter()
-        .map(|name| ColumnFamilyDescriptor::new(*name, db_options(false)))
+        .map(move |name| ColumnFamilyDescriptor::new(*name, db_options(false, cache)))
 }
 
 /// The sync write options: a write is acknowledged only after its WAL record
@@ -103,6 +131,8 @@ fn index_write() -> WriteOptions {
 /// The log's RocksDB store.
 pub struct RocksBackend {
     db: DB,
+    /// Its block cache, for the memory it reports.
+    cache: Cache,
     /// The options the database was opened with; in test builds they carry
     /// RocksDB's statistics, which count WAL syncs.
     #[cfg(feature = "failpoints")]
@@ -167,18 +197,20 @@ impl RocksBackend {
             not(feature = "failpoints"),
             expect(unused_mut, reason = "mutated in test builds")
         )]
-        let mut opts = db_options(mode == OpenMode::Create);
+        let cache = block_cache();
+        let mut opts = db_options(mode == OpenMode::Create, &cache);
         // Test builds count WAL syncs, so tests can prove acks wait for fsync.
         #[cfg(feature = "failpoints")]
         opts.enable_statistics();
         let db = if mode == OpenMode::ReadOnly {
-            DB::open_cf_descriptors_read_only(&opts, path, descriptors(), false)
+            DB::open_cf_descriptors_read_only(&opts, path, descriptors(&cache), false)
         } else {
-            DB::open_cf_descriptors(&opts, path, descriptors())
+            DB::open_cf_descriptors(&opts, path, descriptors(&cache))
         }
         .map_err(storage("open"))?;
         Ok(Self {
             db,
+            cache,
             #[cfg(feature = "failpoints")]
             opts,
         })
@@ -521,11 +553,16 @@ impl Backend for RocksBackend {
             .filter_map(|name| self.db.cf_handle(name))
             .map(|cf| {
                 self.db
-                    .property_int_value_cf(cf, "rocksdb.cur-size-all-mem-tables")
+                    // Active, immutable and flushed-but-pinned memtables.
+                    .property_int_value_cf(cf, "rocksdb.size-all-mem-tables")
                     .ok()
                     .flatten()
             })
             .sum()
+    }
+
+    fn block_cache_bytes(&self) -> Option<u64> {
+        u64::try_from(self.cache.get_usage()).ok()
     }
 
     fn flush(&self) -> Result<()> {

@@ -60,17 +60,24 @@ impl RunControl {
 /// cancel or pause of a finished run, a retry of a running or completed
 /// one, a retry of a completed bead).
 pub fn plan(state: &StateManager, run: &RunId, control: &RunControl) -> Result<Vec<DomainEvent>> {
-    let record = state
-        .workflow(run)
-        .ok_or_else(|| ActorError::UnknownWorkflow {
-            workflow: run.as_str().to_owned(),
-        })?;
+    let entry = state.run(run).ok_or_else(|| ActorError::UnknownWorkflow {
+        workflow: run.as_str().to_owned(),
+    })?;
     let refused = |why: String| ActorError::ControlRefused {
         run: run.as_str().to_owned(),
         control: control.name(),
         reason: why,
     };
-    let status = record.status();
+    let status = entry.status();
+    // A run not kept whole completed: no control applies to it.
+    let Some(record) = entry.record() else {
+        return Err(refused(match control {
+            RunControl::Retry { .. } => {
+                format!("the run is {status}; only a failed or cancelled run is retried")
+            }
+            _ => format!("the run is {status}"),
+        }));
+    };
     match control {
         RunControl::Cancel { reason } => match status {
             RunStatus::Cancelled => Ok(Vec::new()),

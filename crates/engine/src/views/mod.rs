@@ -161,13 +161,13 @@ impl RunList {
     pub fn of(state: &StateManager, filter: &RunFilter) -> Self {
         let after = filter.cursor().ok().flatten();
         let mut runs: Vec<RunSummary> = state
-            .runs()
+            .entries()
             .filter(|r| {
                 after
                     .as_ref()
                     .is_none_or(|(ms, id)| (r.submitted_at_ms(), r.id()) < (*ms, id))
             })
-            .map(RunRecord::summary)
+            .map(|r| r.summary())
             .filter(|r| filter.admits(r))
             .collect();
         runs.sort_unstable_by(|a, b| (b.submitted_at_ms, &b.id).cmp(&(a.submitted_at_ms, &a.id)));

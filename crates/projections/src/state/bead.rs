@@ -243,6 +243,19 @@ impl BeadCounts {
         counts
     }
 
+    /// Adds `other`'s counts to these (saturating).
+    pub fn add(&mut self, other: &Self) {
+        self.pending = self.pending.saturating_add(other.pending);
+        self.ready = self.ready.saturating_add(other.ready);
+        self.scheduled = self.scheduled.saturating_add(other.scheduled);
+        self.running = self.running.saturating_add(other.running);
+        self.completed = self.completed.saturating_add(other.completed);
+        self.failed = self.failed.saturating_add(other.failed);
+        self.timed_out = self.timed_out.saturating_add(other.timed_out);
+        self.cancelled = self.cancelled.saturating_add(other.cancelled);
+        self.total = self.total.saturating_add(other.total);
+    }
+
     /// One bead moved from `from` to `to`.
     fn moved(&mut self, from: BeadState, to: BeadState) {
         let slot = self.slot(from);

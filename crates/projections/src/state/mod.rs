@@ -2,13 +2,21 @@
 //! supervision, checkpoints and rate limits that `strand status` shows and
 //! the scheduler recovers from.
 //!
+//! A completed run is kept as a bounded summary (`finished.rs`), its
+//! beads and outputs left in its stream of the log: [`StateManager::fold_run`]
+//! folds that stream again when they are asked for. Unfinished, failed and
+//! cancelled runs are kept whole (a failed or cancelled run may be retried).
+//!
 //! One concept per file: `workflow.rs` (workflow records), `index.rs` (the
 //! per-workflow bead id -> position table and blocking dependents), `bead.rs`
 //! (bead records and the bead lifecycle), `worker.rs` (workers and the shared
 //! worker ids), `supervision.rs`, `snapshot.rs` (the canonical form),
-//! `queries.rs`.
+//! `queries.rs`, `finished.rs` (what a completed run leaves), `entry.rs`
+//! (a run, whole or summarized).
 
 mod bead;
+mod entry;
+mod finished;
 mod index;
 mod queries;
 mod snapshot;
@@ -21,6 +29,8 @@ use serde::{Deserialize, Serialize};
 use strand_dag::{BeadId, WorkflowDag};
 
 pub use bead::{BeadCounts, BeadRecord};
+pub use entry::RunEntry;
+pub use finished::{FinishedRun, InputDigest, SUMMARY_REASON_BYTES};
 pub use queries::{RateLimitCount, RunningBead};
 pub use supervision::{
     ChildSupervision, EscalationRecord, SupervisionRecord, SupervisorEscalations,
@@ -91,8 +101,16 @@ pub struct StateManager {
     applied_seq: u64,
     /// Number of events applied since seq 1 (snapshots carry it).
     events_applied: u64,
-    /// Workflows by id.
+    /// Runs kept whole (unfinished, failed, cancelled), by id.
     workflows: FxHashMap<RunId, RunRecord>,
+    /// Completed runs' summaries, by id.
+    finished: FxHashMap<RunId, FinishedRun>,
+    /// Derived: the completed runs' bead counts, summed (not in the
+    /// snapshot).
+    finished_beads: BeadCounts,
+    /// Keep completed runs whole too: the fold of one run's history
+    /// ([`fold_run`](Self::fold_run)), never a checkpointed state.
+    keep_completed: bool,
     /// Workers by id.
     workers: Workers,
     /// Supervision counters.
@@ -107,7 +125,7 @@ pub struct StateManager {
 
 impl Projection for StateManager {
     const NAME: &'static str = "state_manager";
-    const SNAPSHOT_VERSION: u32 = 2;
+    const SNAPSHOT_VERSION: u32 = 3;
 
     fn empty() -> Self {
         Self::default()
@@ -157,6 +175,42 @@ impl StateManager {
     /// An empty state manager (the state before seq 1).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Run `run` again from its events (its stream of the log, in seq
+    /// order), kept whole however it ended: what a completed run's beads,
+    /// attempts and outputs are read from once the state holds only its
+    /// summary. `None` when the events never submit it.
+    ///
+    /// # Errors
+    /// The first event the fold refuses (a stream that is not this run's
+    /// history).
+    pub fn fold_run(
+        run: &RunId,
+        events: impl IntoIterator<Item = (EventMeta, DomainEvent)>,
+    ) -> Result<Option<RunRecord>, ProjectionError> {
+        let mut state = Self {
+            keep_completed: true,
+            ..Self::default()
+        };
+        for (meta, event) in events {
+            state.apply(meta, event)?;
+        }
+        Ok(state.workflows.remove(run))
+    }
+
+    /// The refusal of an event for `workflow` that only a run kept whole
+    /// may take: `WorkflowFinished` for a completed run, else
+    /// `UnknownWorkflow`.
+    fn not_whole(&self, seq: u64, workflow: RunId) -> ProjectionError {
+        match self.finished.get(&workflow) {
+            Some(finished) => ProjectionError::WorkflowFinished {
+                seq,
+                status: finished.summary.status,
+                workflow,
+            },
+            None => ProjectionError::UnknownWorkflow { seq, workflow },
+        }
     }
 
     /// Folds one event after the seq check; on error nothing has changed.
@@ -413,7 +467,7 @@ impl StateManager {
         workflow: RunId,
         submission: Submitted,
     ) -> Result<(), ProjectionError> {
-        if self.workflows.contains_key(&workflow) {
+        if self.workflows.contains_key(&workflow) || self.finished.contains_key(&workflow) {
             return Err(ProjectionError::DuplicateWorkflow { seq, workflow });
         }
         let Submitted {
@@ -466,7 +520,7 @@ impl StateManager {
         reason: Option<String>,
     ) -> Result<(), ProjectionError> {
         let Some(record) = self.workflows.get_mut(&workflow) else {
-            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+            return Err(self.not_whole(seq, workflow));
         };
         if record.status.is_finished() {
             let status = record.status;
@@ -488,25 +542,34 @@ impl StateManager {
             });
         }
         record.finish(status, at_ms, reason);
+        if status == RunStatus::Completed
+            && !self.keep_completed
+            && let Some(record) = self.workflows.remove(&workflow)
+        {
+            let finished = FinishedRun::of(&record);
+            self.finished_beads.add(&finished.summary.counts);
+            self.finished.insert(workflow, finished);
+        }
         Ok(())
     }
 
     /// `RunPaused` (`paused`) and `RunResumed`: of a running run, paused
     /// only once and resumed only when paused.
     fn pause(&mut self, seq: u64, workflow: RunId, paused: bool) -> Result<(), ProjectionError> {
+        let event = if paused {
+            crate::EventKind::RunPaused
+        } else {
+            crate::EventKind::RunResumed
+        };
         let Some(record) = self.workflows.get_mut(&workflow) else {
-            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+            return Err(self.completed_refuses(seq, workflow, event));
         };
         if record.status.is_finished() || record.paused == paused {
             let (status, was_paused) = (record.status, record.paused);
             return Err(ProjectionError::ControlNotApplicable {
                 seq,
                 workflow,
-                event: if paused {
-                    crate::EventKind::RunPaused
-                } else {
-                    crate::EventKind::RunResumed
-                },
+                event,
                 status,
                 paused: was_paused,
             });
@@ -525,7 +588,7 @@ impl StateManager {
         beads: &[BeadId],
     ) -> Result<(), ProjectionError> {
         let Some(record) = self.workflows.get_mut(&workflow) else {
-            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+            return Err(self.completed_refuses(seq, workflow, crate::EventKind::RunRetried));
         };
         if !matches!(record.status, RunStatus::Failed | RunStatus::Cancelled) {
             let (status, paused) = (record.status, record.paused);
@@ -565,6 +628,26 @@ impl StateManager {
         Ok(())
     }
 
+    /// The refusal of a control event for `workflow`, not kept whole: not
+    /// applicable to a completed run, else `UnknownWorkflow`.
+    fn completed_refuses(
+        &self,
+        seq: u64,
+        workflow: RunId,
+        event: crate::EventKind,
+    ) -> ProjectionError {
+        match self.finished.get(&workflow) {
+            Some(finished) => ProjectionError::ControlNotApplicable {
+                seq,
+                status: finished.summary.status,
+                workflow,
+                event,
+                paused: false,
+            },
+            None => ProjectionError::UnknownWorkflow { seq, workflow },
+        }
+    }
+
     /// Runs one bead transition on a bead of a running workflow, attaching
     /// the ids to a refusal.
     #[inline]
@@ -576,7 +659,7 @@ impl StateManager {
         transition: impl FnOnce(BeadSlot<'_>) -> Result<Effect, Refusal>,
     ) -> Result<(), ProjectionError> {
         let Some(record) = self.workflows.get_mut(&workflow) else {
-            return Err(ProjectionError::UnknownWorkflow { seq, workflow });
+            return Err(self.not_whole(seq, workflow));
         };
         if record.status.is_finished() {
             let status = record.status;

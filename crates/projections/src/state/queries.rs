@@ -11,6 +11,7 @@ use crate::lifecycle::{BeadState, RunStatus};
 use crate::state::CheckpointRecord;
 use crate::state::StateManager;
 use crate::state::bead::{BeadCounts, BeadRecord};
+use crate::state::entry::RunEntry;
 use crate::state::supervision::{ChildSupervision, SupervisionRecord, SupervisorEscalations};
 use crate::state::worker::{WorkerBead, WorkerRecord, WorkerView};
 use crate::state::workflow::{RunRecord, RunSummary};
@@ -40,24 +41,53 @@ pub struct RateLimitCount {
 }
 
 impl StateManager {
-    /// Every workflow's summary, sorted by id.
+    /// Every run's summary (completed ones too), sorted by id.
     pub fn workflows(&self) -> Vec<RunSummary> {
-        let mut out: Vec<RunSummary> = self.workflows.values().map(RunRecord::summary).collect();
+        let mut out: Vec<RunSummary> = self.entries().map(|entry| entry.summary()).collect();
         out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         out
     }
 
-    /// Number of workflows ever submitted.
+    /// Number of runs the state knows (kept whole or completed).
     pub fn workflow_count(&self) -> usize {
-        self.workflows.len()
+        self.workflows.len() + self.finished.len()
     }
 
-    /// Every run, in no particular order.
+    /// Every run kept whole (unfinished, failed, cancelled), in no
+    /// particular order.
     pub fn runs(&self) -> impl Iterator<Item = &RunRecord> + '_ {
         self.workflows.values()
     }
 
-    /// One workflow: its graph, tasks and bead records.
+    /// Every run, whole or completed, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = RunEntry<'_>> + '_ {
+        self.workflows
+            .values()
+            .map(RunEntry::Whole)
+            .chain(self.finished.values().map(RunEntry::Completed))
+    }
+
+    /// One run, whole or completed.
+    pub fn run(&self, run: &RunId) -> Option<RunEntry<'_>> {
+        match self.workflows.get(run) {
+            Some(record) => Some(RunEntry::Whole(record)),
+            None => self.finished.get(run).map(RunEntry::Completed),
+        }
+    }
+
+    /// The completed runs' bead counts, summed. O(1).
+    pub fn completed_bead_counts(&self) -> BeadCounts {
+        self.finished_beads
+    }
+
+    /// How many runs completed (their summaries only are kept). O(1).
+    pub fn completed_run_count(&self) -> usize {
+        self.finished.len()
+    }
+
+    /// One run kept whole: its graph, tasks and bead records. `None` for
+    /// a completed run (see [`run`](Self::run) and
+    /// [`fold_run`](Self::fold_run)).
     pub fn workflow(&self, workflow: &RunId) -> Option<&RunRecord> {
         self.workflows.get(workflow)
     }
@@ -72,9 +102,9 @@ impl StateManager {
         self.workflows.get(workflow)?.task(bead)
     }
 
-    /// A workflow's beads per state. O(1).
+    /// A run's beads per state. O(1).
     pub fn bead_counts(&self, workflow: &RunId) -> Option<BeadCounts> {
-        Some(self.workflows.get(workflow)?.counts())
+        Some(self.run(workflow)?.counts())
     }
 
     /// A workflow's beads in `state`, sorted by id; empty for an unknown workflow.

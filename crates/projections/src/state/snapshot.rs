@@ -1,15 +1,17 @@
 //! The canonical snapshot form of a [`StateManager`]: snapshot format
-//! version 2 (version 1 had no definition, input or log tail, and text
-//! outputs; a version-1 checkpoint is skipped and the log replayed).
+//! version 3 (version 2 kept completed runs whole and had no `completed`
+//! list; version 1 had no definition, input or log tail, and text outputs;
+//! a checkpoint of an older version is skipped and the log replayed).
 //!
 //! Format (bincode, pinned configuration, see [`crate::codec`]):
 //!
 //! ```text
-//! version u32 (2)
+//! version u32 (3)
 //! applied_seq u64, events_applied u64
 //! runs:        [ { id, name, definition, input, settings, status, paused, submitted_at_ms,
 //!                  finished_at_ms, reason, dag, tasks (by bead id),
-//!                  beads (BeadRecord, by bead id) } ] by id
+//!                  beads (BeadRecord, by bead id) } ] by id   (kept whole)
+//! completed:   [ FinishedRun { summary, input digest } ] by id
 //! workers:     [ (id, WorkerRecord) ] by id
 //! children:    [ (supervisor, child, SupervisionRecord) ] by (supervisor, child)
 //! escalations: [ (supervisor, EscalationRecord) ] by supervisor
@@ -32,6 +34,7 @@ use crate::ids::{RunId, WorkerId};
 use crate::lifecycle::{BeadState, RunStatus};
 use crate::output::Output;
 use crate::state::bead::BeadRecord;
+use crate::state::finished::FinishedRun;
 use crate::state::supervision::{EscalationRecord, Supervision, SupervisionRecord};
 use crate::state::worker::{Interner, WorkerRecord};
 use crate::state::workflow::RunRecord;
@@ -43,6 +46,7 @@ pub(crate) struct SnapshotRef<'a> {
     applied_seq: u64,
     events_applied: u64,
     workflows: Vec<WorkflowRef<'a>>,
+    completed: Vec<&'a FinishedRun>,
     workers: Vec<(&'a WorkerId, &'a WorkerRecord)>,
     children: Vec<(&'a str, &'a str, &'a SupervisionRecord)>,
     escalations: Vec<(&'a str, &'a EscalationRecord)>,
@@ -73,6 +77,7 @@ pub(crate) struct SnapshotOwned {
     applied_seq: u64,
     events_applied: u64,
     workflows: Vec<WorkflowOwned>,
+    completed: Vec<FinishedRun>,
     workers: Vec<(WorkerId, WorkerRecord)>,
     children: Vec<(String, String, SupervisionRecord)>,
     escalations: Vec<(String, EscalationRecord)>,
@@ -157,6 +162,8 @@ impl StateManager {
             })
             .collect();
         workflows.sort_unstable_by(|a, b| a.id.cmp(b.id));
+        let mut completed: Vec<&FinishedRun> = self.finished.values().collect();
+        completed.sort_unstable_by(|a, b| a.summary.id.cmp(&b.summary.id));
         let mut workers: Vec<_> = self.workers.iter().collect();
         workers.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut rate_limited: Vec<_> = self
@@ -169,6 +176,7 @@ impl StateManager {
             applied_seq: self.applied_seq,
             events_applied: self.events_applied,
             workflows,
+            completed,
             workers,
             children: self
                 .supervision
@@ -223,6 +231,33 @@ impl StateManager {
                 })
             })?;
             state.workflows.insert(id, record);
+        }
+        let mut previous: Option<&RunId> = None;
+        for finished in &snapshot.completed {
+            let id = &finished.summary.id;
+            if previous.is_some_and(|previous| previous >= id) {
+                return Err(inconsistent(SnapshotDefect::WorkflowOrder(id.clone())));
+            }
+            previous = Some(id);
+            let detail = if state.workflows.contains_key(id) {
+                Some("a run is both whole and completed")
+            } else if finished.summary.status != RunStatus::Completed
+                || finished.summary.finished_at_ms.is_none()
+            {
+                Some("a summary of a run that did not complete")
+            } else {
+                None
+            };
+            if let Some(detail) = detail {
+                return Err(inconsistent(SnapshotDefect::WorkflowShape {
+                    workflow: id.clone(),
+                    detail,
+                }));
+            }
+        }
+        for finished in snapshot.completed {
+            state.finished_beads.add(&finished.summary.counts);
+            state.finished.insert(finished.summary.id.clone(), finished);
         }
         check_sorted(
             "workers",

@@ -27,12 +27,15 @@ const T0: u64 = 1_700_000_000_000;
 /// the next seq, and `at_ms = T0 + seq`.
 struct Harness {
     state: StateManager,
+    /// Every accepted event, in order (the log a run's history is read from).
+    history: Vec<(EventMeta, DomainEvent)>,
 }
 
 impl Harness {
     fn new() -> Self {
         Self {
             state: StateManager::empty(),
+            history: Vec::new(),
         }
     }
 
@@ -56,9 +59,10 @@ impl Harness {
     fn ok(&mut self, event: DomainEvent) {
         let meta = self.next_meta();
         let kind = event.kind();
-        if let Err(error) = self.state.apply(meta, event) {
+        if let Err(error) = self.state.apply(meta, event.clone()) {
             panic!("{kind} at seq {} refused: {error}", meta.seq);
         }
+        self.history.push((meta, event));
         assert_eq!(self.state.applied_seq(), meta.seq);
     }
 

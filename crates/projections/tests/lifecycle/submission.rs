@@ -1,7 +1,7 @@
 //! `WorkflowSubmitted`: a new workflow, its tasks exactly its graph's nodes.
 
 use strand_projections::{
-    BeadState, DagError, DomainEvent, ProjectionError, RunRecord, RunStatus, SubmissionDefect,
+    BeadState, DagError, DomainEvent, ProjectionError, RunStatus, SubmissionDefect,
 };
 
 use crate::{Harness, T0, dag, fixture_dag, id, submit_fixture, task, wf};
@@ -107,7 +107,7 @@ fn given_empty_graph_when_submitted_then_workflow_can_complete_at_once() {
     });
     harness.ok(DomainEvent::WorkflowCompleted { workflow: wf() });
     assert_eq!(
-        harness.state.workflow(&wf()).map(RunRecord::status),
+        harness.state.run(&wf()).map(|r| r.status()),
         Some(RunStatus::Completed)
     );
 }

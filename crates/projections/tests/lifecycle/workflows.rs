@@ -1,9 +1,11 @@
 //! `WorkflowCompleted` (every bead completed), `WorkflowFailed`,
 //! `WorkflowCancelled` (from running), and no event after the end.
 
-use strand_projections::{BeadState, DomainEvent, ProjectionError, RunId, RunStatus};
+use strand_projections::{
+    BeadState, DomainEvent, ProjectionError, RunEntry, RunId, RunStatus, StateManager,
+};
 
-use crate::{Harness, cancelled, id, ready, wf};
+use crate::{Harness, cancelled, id, ready, submit_fixture, wf};
 
 fn complete_workflow() -> DomainEvent {
     DomainEvent::WorkflowCompleted { workflow: wf() }
@@ -30,10 +32,71 @@ fn given_every_bead_completed_when_workflow_completed_then_completed_at_event_ti
         harness.complete(bead);
     }
     harness.ok(complete_workflow());
-    let record = harness.state.workflow(&wf()).unwrap();
+    let summary = harness.state.run(&wf()).unwrap().summary();
+    assert_eq!(summary.status, RunStatus::Completed);
+    assert_eq!(summary.finished_at_ms, Some(harness.last_at_ms()));
+    assert_eq!(summary.reason, None);
+    assert_eq!(summary.counts.completed, 4);
+}
+
+#[test]
+fn given_a_completed_run_when_the_state_is_asked_then_it_keeps_the_summary_and_its_history_folds_whole()
+ {
+    let mut harness = Harness::with_workflow();
+    for bead in ["a", "b", "c", "d"] {
+        harness.complete(bead);
+    }
+    harness.ok(complete_workflow());
+    assert!(
+        harness.state.workflow(&wf()).is_none(),
+        "a completed run is not kept whole"
+    );
+    assert!(matches!(
+        harness.state.run(&wf()),
+        Some(RunEntry::Completed(_))
+    ));
+    assert_eq!(harness.state.completed_run_count(), 1);
+    assert_eq!(harness.state.completed_bead_counts().completed, 4);
+
+    let record = StateManager::fold_run(&wf(), harness.history.clone())
+        .unwrap()
+        .unwrap();
     assert_eq!(record.status(), RunStatus::Completed);
     assert_eq!(record.finished_at_ms(), Some(harness.last_at_ms()));
-    assert_eq!(record.reason(), None);
+    assert!(record.beads().all(|(_, b)| b.state == BeadState::Completed));
+}
+
+#[test]
+fn given_a_completed_run_when_a_bead_event_or_a_control_arrives_then_refused_as_finished() {
+    let mut harness = Harness::with_workflow();
+    for bead in ["a", "b", "c", "d"] {
+        harness.complete(bead);
+    }
+    harness.ok(complete_workflow());
+    let error = harness.refused(ready("a"));
+    assert!(
+        matches!(
+            error,
+            ProjectionError::WorkflowFinished {
+                status: RunStatus::Completed,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let error = harness.refused(DomainEvent::RunPaused {
+        run: wf(),
+        reason: "no".into(),
+    });
+    assert!(
+        matches!(error, ProjectionError::ControlNotApplicable { .. }),
+        "{error:?}"
+    );
+    let error = harness.refused(submit_fixture(&wf()));
+    assert!(
+        matches!(error, ProjectionError::DuplicateWorkflow { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]

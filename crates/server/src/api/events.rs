@@ -51,7 +51,7 @@ pub(super) async fn page(
         let id = id.clone();
         state
             .engine()?
-            .query(move |projection, _| projection.workflow(&id).is_some())
+            .query(move |projection, _| projection.run(&id).is_some())
             .await?
     };
     if !known {

@@ -43,10 +43,7 @@ pub(super) async fn show(
     Path(run): Path<String>,
 ) -> Result<axum::Json<RunDetail>, ApiError> {
     let id = RunId::from(run.as_str());
-    let detail = state
-        .engine()?
-        .query(move |projection, seq| projection.workflow(&id).map(|r| RunDetail::of(r, seq)))
-        .await?;
+    let detail = state.engine()?.with_run(&id, RunDetail::of).await?;
     detail
         .map(axum::Json)
         .ok_or_else(|| ApiError::unknown_run(&run))
@@ -59,15 +56,13 @@ pub(super) async fn dag(
     let id = RunId::from(run.as_str());
     let picture = state
         .engine()?
-        .query(move |projection, _| {
-            projection.workflow(&id).map(|r| {
-                let mut doc = r.dag().to_json();
-                if let serde_json::Value::Object(map) = &mut doc {
-                    map.insert("run".to_owned(), json!(r.id().as_str()));
-                    map.insert("workflow".to_owned(), json!(r.name()));
-                }
-                doc
-            })
+        .with_run(&id, |r, _| {
+            let mut doc = r.dag().to_json();
+            if let serde_json::Value::Object(map) = &mut doc {
+                map.insert("run".to_owned(), json!(r.id().as_str()));
+                map.insert("workflow".to_owned(), json!(r.name()));
+            }
+            doc
         })
         .await?;
     picture
@@ -91,19 +86,15 @@ pub(super) async fn output(
     // Only the output (shared, an `Arc`) leaves the state manager.
     let found = state
         .engine()?
-        .query(move |projection, _| {
-            let Some(record) = projection.workflow(&id) else {
-                return Found::NoRun;
-            };
-            match record.bead(&bead_id) {
-                None => Found::NoBead,
-                Some(b) => b
-                    .output
-                    .clone()
-                    .map_or(Found::NotYet(b.state), Found::Output),
-            }
+        .with_run(&id, move |record, _| match record.bead(&bead_id) {
+            None => Found::NoBead,
+            Some(b) => b
+                .output
+                .clone()
+                .map_or(Found::NotYet(b.state), Found::Output),
         })
-        .await?;
+        .await?
+        .unwrap_or(Found::NoRun);
     let output = match found {
         Found::Output(output) => output,
         Found::NoRun => return Err(ApiError::unknown_run(&run)),

@@ -3,7 +3,7 @@
 //! check a submission against a log before opening an engine on it (and
 //! write nothing when it is refused), with the rules the scheduler applies.
 
-use strand_projections::{RunId, RunStatus, StateManager, TaskSpec};
+use strand_projections::{InputDigest, RunEntry, RunId, RunStatus, StateManager, TaskSpec};
 
 use crate::error::{ActorError, Result, RunDifference};
 use crate::orchestration::placement::AffinityMode;
@@ -22,12 +22,19 @@ pub fn existing(state: &StateManager, submission: &Submission) -> Result<Option<
     };
     match submission.reuse {
         Reuse::Exact => {
-            let Some(record) = state.workflow(&submission.run) else {
+            let Some(entry) = state.run(&submission.run) else {
                 return Ok(None);
             };
-            let differs = if record.definition() != submission.definition {
+            let same = match entry {
+                RunEntry::Whole(record) => same_input(record.input(), &submission.input),
+                // A completed run keeps its input's digest only.
+                RunEntry::Completed(finished) => {
+                    finished.input() == InputDigest::of(&submission.input)
+                }
+            };
+            let differs = if entry.definition() != submission.definition {
                 Some(RunDifference::Definition)
-            } else if !same_input(record.input(), &submission.input) {
+            } else if !same {
                 Some(RunDifference::Input)
             } else {
                 None
@@ -40,7 +47,7 @@ pub fn existing(state: &StateManager, submission: &Submission) -> Result<Option<
                 None => Ok(Some(found(&submission.run))),
             }
         }
-        Reuse::New => match state.workflow(&submission.run) {
+        Reuse::New => match state.run(&submission.run) {
             Some(_) => Err(ActorError::RunExists {
                 run: submission.run.as_str().to_owned(),
             }),

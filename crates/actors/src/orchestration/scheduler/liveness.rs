@@ -41,13 +41,13 @@ impl SchedulerState {
     /// Recover every unfinished workflow: lost attempts are timed out and
     /// made ready again, ready beads queued, the rest advanced.
     pub(super) async fn recover(&mut self) -> Result<()> {
-        let running: Vec<RunId> = self
+        let mut running: Vec<RunId> = self
             .state
-            .workflows()
-            .into_iter()
-            .filter(|w| w.status == RunStatus::Running)
-            .map(|w| w.id)
+            .runs()
+            .filter(|r| r.status() == RunStatus::Running)
+            .map(|r| r.id().clone())
             .collect();
+        running.sort_unstable();
         for workflow in running {
             let mut events = Vec::new();
             if let Some(record) = self.state.workflow(&workflow) {

@@ -4,8 +4,9 @@
 //! they became ready), retries failures with exponential backoff and
 //! finishes workflows.
 //!
-//! Its state is a `StateManager`: rebuilt from the log on start
-//! (checkpoint + tail), then advanced by applying exactly the events it
+//! Its state is a `StateManager`: on start, a copy of the state manager's
+//! (which rebuilt it from checkpoint + tail; rebuilt here only when no state
+//! manager answers), then advanced by applying exactly the events it
 //! appends, with the seqs the log gave them, after they are durable. Every
 //! decision is appended before it takes effect: a bead is sent to a worker
 //! only once its `BeadScheduled` and `BeadStarted` are durable, and a
@@ -269,12 +270,12 @@ impl SchedulerState {
     }
 
     fn outcome(&self, workflow: &RunId) -> Option<RunOutcome> {
-        let record = self.state.workflow(workflow)?;
+        let entry = self.state.run(workflow)?;
         Some(RunOutcome {
             run: workflow.clone(),
-            status: record.status(),
-            counts: record.counts(),
-            reason: record.reason().map(str::to_owned),
+            status: entry.status(),
+            counts: entry.counts(),
+            reason: entry.reason().map(str::to_owned),
         })
     }
 
@@ -619,6 +620,34 @@ impl SchedulerState {
     }
 }
 
+/// How long the scheduler waits for the state manager's copy of the state
+/// before it rebuilds its own.
+const COPY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The scheduler's state on start: a copy of the state manager's, with
+/// every event durable now applied (one replay of the log per start, not
+/// two), or, when no state manager answers, rebuilt from the log.
+async fn recovered_state(context: &Context) -> Result<StateManager> {
+    let durable = context.store.log().last_seq();
+    if let Some(copy) = context
+        .state_manager
+        .copy_after(durable, COPY_TIMEOUT)
+        .await
+    {
+        tracing::debug!(
+            applied = copy.applied_seq(),
+            "scheduler state copied from the state manager"
+        );
+        return Ok(copy);
+    }
+    tracing::info!("no state manager answered: the scheduler rebuilds its state from the log");
+    let rebuilt = context
+        .store
+        .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
+        .await?;
+    Ok(rebuilt.projection)
+}
+
 impl Actor for Scheduler {
     type Msg = SchedulerMsg;
     type State = SchedulerState;
@@ -629,15 +658,12 @@ impl Actor for Scheduler {
         myself: ActorRef<SchedulerMsg>,
         (context, parent, options): Self::Arguments,
     ) -> Result<SchedulerState, ActorProcessingErr> {
-        let rebuilt = context
-            .store
-            .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
-            .await?;
+        let state = recovered_state(&context).await?;
         Ok(SchedulerState {
             context,
             parent,
             myself,
-            state: rebuilt.projection,
+            state,
             workers: Vec::new(),
             queue: BinaryHeap::new(),
             queued: HashSet::new(),

@@ -105,7 +105,11 @@ impl SchedulerState {
         changed: Option<&[BeadId]>,
     ) -> Option<Advance> {
         let now = self.now_ms();
-        let record = self.state.workflow(workflow)?;
+        // A run not kept whole completed.
+        let Some(record) = self.state.workflow(workflow) else {
+            self.notify(workflow);
+            return None;
+        };
         if record.status() != RunStatus::Running {
             self.notify(workflow);
             return None;

@@ -3,6 +3,7 @@
 
 use crate::codec;
 use crate::error::{ProjectionError, SnapshotDefect};
+use crate::ids::RunId;
 use crate::projection::{EventMeta, Projection};
 use crate::state::StateManager;
 use crate::synthetic::{HistoryParams, history};
@@ -40,9 +41,50 @@ fn given_canonical_form_when_encoded_by_hand_then_restores() {
 }
 
 #[test]
-fn given_workflows_out_of_order_when_restored_then_workflow_order_defect() {
+fn given_completed_runs_out_of_order_when_restored_then_workflow_order_defect() {
     let state = state();
     let mut canonical = state.canonical();
+    assert!(canonical.completed.len() >= 2, "the history completes runs");
+    canonical.completed.reverse();
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
+    assert!(matches!(defect(&bytes), SnapshotDefect::WorkflowOrder(_)));
+}
+
+#[test]
+fn given_a_run_both_whole_and_completed_when_restored_then_workflow_shape_defect() {
+    let state = state();
+    let mut canonical = state.canonical();
+    let whole = RunId::clone(canonical.workflows.first().unwrap().id);
+    let mut twin = canonical.completed.first().copied().unwrap().clone();
+    twin.summary.id = whole;
+    canonical.completed = vec![&twin];
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
+    assert!(matches!(
+        defect(&bytes),
+        SnapshotDefect::WorkflowShape { .. }
+    ));
+}
+
+#[test]
+fn given_whole_runs_out_of_order_when_restored_then_workflow_order_defect() {
+    let mut state = StateManager::empty();
+    let params = HistoryParams {
+        workflows: 3,
+        beads_per_workflow: 5,
+        ..HistoryParams::default()
+    };
+    // Only the submissions: every run stays whole.
+    let submissions = history(3, &params).filter(|(event, _)| {
+        matches!(
+            event.kind(),
+            crate::EventKind::RunSubmitted | crate::EventKind::WorkflowSubmitted
+        )
+    });
+    for (seq, (event, at_ms)) in (1..).zip(submissions) {
+        state.apply(EventMeta { seq, at_ms }, event).unwrap();
+    }
+    let mut canonical = state.canonical();
+    assert!(canonical.workflows.len() >= 2);
     canonical.workflows.reverse();
     let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &canonical).unwrap();
     assert!(matches!(defect(&bytes), SnapshotDefect::WorkflowOrder(_)));

@@ -1,0 +1,100 @@
+//! [`RunEntry`]: a run as the state holds it, whole (unfinished, failed or
+//! cancelled) or as the summary a completed run leaves.
+
+use crate::definition::DefinitionHash;
+use crate::ids::RunId;
+use crate::lifecycle::RunStatus;
+use crate::state::bead::BeadCounts;
+use crate::state::finished::{FinishedRun, InputDigest};
+use crate::state::workflow::{RunRecord, RunSummary};
+
+/// A run in the state: its record, or what is kept once it completed.
+#[derive(Clone, Copy, Debug)]
+pub enum RunEntry<'a> {
+    /// Kept whole: beads, tasks, outputs.
+    Whole(&'a RunRecord),
+    /// Completed: its summary only (the rest is in its stream).
+    Completed(&'a FinishedRun),
+}
+
+impl<'a> RunEntry<'a> {
+    /// Its id.
+    pub fn id(&self) -> &'a RunId {
+        match self {
+            Self::Whole(record) => record.id(),
+            Self::Completed(finished) => &finished.summary.id,
+        }
+    }
+
+    /// Its definition's name.
+    pub fn name(&self) -> &'a str {
+        match self {
+            Self::Whole(record) => record.name(),
+            Self::Completed(finished) => &finished.summary.name,
+        }
+    }
+
+    /// Its definition's content hash.
+    pub fn definition(&self) -> DefinitionHash {
+        match self {
+            Self::Whole(record) => record.definition(),
+            Self::Completed(finished) => finished.summary.definition,
+        }
+    }
+
+    /// Its input's digest.
+    pub fn input_digest(&self) -> InputDigest {
+        match self {
+            Self::Whole(record) => InputDigest::of(record.input()),
+            Self::Completed(finished) => finished.input,
+        }
+    }
+
+    /// Running, or how it finished.
+    pub fn status(&self) -> RunStatus {
+        match self {
+            Self::Whole(record) => record.status(),
+            Self::Completed(finished) => finished.summary.status,
+        }
+    }
+
+    /// Beads per state.
+    pub fn counts(&self) -> BeadCounts {
+        match self {
+            Self::Whole(record) => record.counts(),
+            Self::Completed(finished) => finished.summary.counts,
+        }
+    }
+
+    /// When it was submitted.
+    pub fn submitted_at_ms(&self) -> u64 {
+        match self {
+            Self::Whole(record) => record.submitted_at_ms(),
+            Self::Completed(finished) => finished.summary.submitted_at_ms,
+        }
+    }
+
+    /// Why it failed or was cancelled (cut, for a completed run's summary).
+    pub fn reason(&self) -> Option<&'a str> {
+        match self {
+            Self::Whole(record) => record.reason(),
+            Self::Completed(finished) => finished.summary.reason.as_deref(),
+        }
+    }
+
+    /// Its summary.
+    pub fn summary(&self) -> RunSummary {
+        match self {
+            Self::Whole(record) => record.summary(),
+            Self::Completed(finished) => finished.summary.clone(),
+        }
+    }
+
+    /// Its record, when it is kept whole.
+    pub fn record(&self) -> Option<&'a RunRecord> {
+        match self {
+            Self::Whole(record) => Some(record),
+            Self::Completed(_) => None,
+        }
+    }
+}

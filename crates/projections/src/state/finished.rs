@@ -1,0 +1,155 @@
+//! Completed runs as the hot state keeps them: [`FinishedRun`], a summary
+//! bounded in bytes plus the digest of the run's input.
+//!
+//! A completed run's graph, tasks, beads, attempts and outputs stay in the
+//! log (its `run/<id>` stream), not in memory: whoever wants them folds that
+//! stream again ([`StateManager::fold_run`](crate::StateManager::fold_run)).
+//! Failed and cancelled runs are kept whole, because `retry` continues them
+//! from their bead records.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::state::workflow::{RunRecord, RunSummary};
+
+/// The longest failure or cancel reason a summary keeps, in bytes; the
+/// whole reason is in the run's finishing event.
+pub const SUMMARY_REASON_BYTES: usize = 1024;
+
+/// SHA-256 of a run's input in canonical form (the JSON document with its
+/// object keys sorted, written without spaces; the text itself when it is
+/// not JSON): two inputs that are the same document have the same digest,
+/// however they were spaced or their keys ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputDigest(pub [u8; 32]);
+
+impl InputDigest {
+    /// The digest of `input`.
+    pub fn of(input: &str) -> Self {
+        let mut hasher = Sha256::new();
+        match serde_json::from_str::<serde_json::Value>(input) {
+            Ok(document) => {
+                let mut canonical = String::with_capacity(input.len());
+                write_canonical(&document, &mut canonical);
+                hasher.update(canonical.as_bytes());
+            }
+            Err(_) => hasher.update(input.as_bytes()),
+        }
+        Self(hasher.finalize().into())
+    }
+}
+
+/// `value` as JSON with every object's keys in byte order: not relying on
+/// how `serde_json` orders a map (a feature of any crate in the build may
+/// make it keep insertion order).
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(field) = map.get(key) {
+                    write_canonical(field, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// A completed run, as the hot state keeps it.
+///
+/// The field order is part of snapshot format version 3.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishedRun {
+    /// Its summary, the reason cut to [`SUMMARY_REASON_BYTES`].
+    pub(crate) summary: RunSummary,
+    /// Its input's digest: a submission naming this run is the same run
+    /// only with the same input.
+    pub(crate) input: InputDigest,
+}
+
+impl FinishedRun {
+    /// What is kept of `record` once it finished.
+    pub(crate) fn of(record: &RunRecord) -> Self {
+        let mut summary = record.summary();
+        if let Some(reason) = &mut summary.reason {
+            cut(reason, SUMMARY_REASON_BYTES);
+        }
+        Self {
+            summary,
+            input: InputDigest::of(record.input()),
+        }
+    }
+
+    /// Its summary.
+    pub fn summary(&self) -> &RunSummary {
+        &self.summary
+    }
+
+    /// Its input's digest.
+    pub fn input(&self) -> InputDigest {
+        self.input
+    }
+}
+
+/// Cuts `text` to at most `max` bytes, at a character boundary, marking the
+/// cut with an ellipsis (counted in `max`).
+fn cut(text: &mut String, max: usize) {
+    const MARK: &str = "…";
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max.saturating_sub(MARK.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(MARK);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_the_same_document_spaced_and_ordered_differently_when_digested_then_the_digests_match()
+    {
+        let a = InputDigest::of(r#"{"region":"eu","n":[1,2,{"b":1,"a":2}]}"#);
+        let b = InputDigest::of("{ \"n\": [1, 2, {\"a\": 2, \"b\": 1}],\n \"region\": \"eu\" }");
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            InputDigest::of(r#"{"region":"us","n":[1,2,{"b":1,"a":2}]}"#)
+        );
+    }
+
+    #[test]
+    fn given_a_long_multibyte_reason_when_cut_then_it_fits_and_ends_on_a_character() {
+        let mut reason = "é".repeat(2000);
+        cut(&mut reason, SUMMARY_REASON_BYTES);
+        assert!(reason.len() <= SUMMARY_REASON_BYTES);
+        assert!(reason.ends_with('…'));
+        let mut short = "fine".to_owned();
+        cut(&mut short, SUMMARY_REASON_BYTES);
+        assert_eq!(short, "fine");
+    }
+}
