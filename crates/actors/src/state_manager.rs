@@ -16,7 +16,7 @@ use std::time::Duration;
 use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, RpcReplyPort};
 use strand_eventlog::Seq;
 use strand_projections::{DomainEvent, Projection, StateHash, StateManager};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{ActorError, Result};
@@ -64,35 +64,48 @@ impl std::fmt::Debug for StateManagerMsg {
 }
 
 /// Where a tree's state manager is found by the actors beside it: set by
-/// the state manager itself once it has rebuilt its state.
-#[derive(Clone, Debug, Default)]
-pub struct StateManagerSlot(Arc<RwLock<Option<ActorRef<StateManagerMsg>>>>);
+/// the state manager itself once it has rebuilt its state. A supervisor
+/// starts its children after it has started, so an actor of another branch
+/// may look before the state manager exists: it waits for the publication.
+#[derive(Clone, Debug)]
+pub struct StateManagerSlot(Arc<watch::Sender<Option<ActorRef<StateManagerMsg>>>>);
+
+impl Default for StateManagerSlot {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(None)))
+    }
+}
 
 impl StateManagerSlot {
     fn publish(&self, actor: ActorRef<StateManagerMsg>) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(actor);
+        self.0.send_replace(Some(actor));
     }
 
-    /// A copy of the state with every event up to `seq` applied; `None`
-    /// when no state manager runs or none answers within `timeout` (the
-    /// caller then rebuilds the state from the log itself).
+    /// A copy of the state with every event up to `seq` applied, once a
+    /// state manager is published; `None` when none answers within
+    /// `timeout` (the caller then rebuilds the state from the log itself).
     pub async fn copy_after(&self, seq: Seq, timeout: Duration) -> Option<StateManager> {
-        let actor = self
-            .0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()?;
-        if !matches!(actor.get_status(), ActorStatus::Running) {
-            return None;
-        }
-        let (reply, copied) = oneshot::channel();
-        let copy: Query = Box::new(move |state: &StateManager| {
-            let _ = reply.send(state.clone());
-        });
-        actor
-            .send_message(StateManagerMsg::QueryAfter(seq, copy))
-            .ok()?;
-        tokio::time::timeout(timeout, copied).await.ok()?.ok()
+        let mut published = self.0.subscribe();
+        let copy = async {
+            // Cloned out at once: the borrow must not be held across an await.
+            let actor = published
+                .wait_for(Option::is_some)
+                .await
+                .ok()?
+                .as_ref()
+                .cloned()?;
+            let (reply, copied) = oneshot::channel();
+            let query: Query = Box::new(move |state: &StateManager| {
+                let _ = reply.send(state.clone());
+            });
+            // A dead state manager refuses the message (its successor
+            // publishes itself anew); one still starting queues it.
+            actor
+                .send_message(StateManagerMsg::QueryAfter(seq, query))
+                .ok()?;
+            copied.await.ok()
+        };
+        tokio::time::timeout(timeout, copy).await.ok().flatten()
     }
 }
 
