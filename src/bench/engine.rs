@@ -29,6 +29,7 @@ use strand_projections::synthetic::{HistoryParams, history};
 use strand_projections::{RunStatus, StateManager, codec};
 use strand_replay::ReplayEngine;
 
+use super::memory::resident_bytes;
 use crate::cli::{CliError, Context, Status};
 use crate::engine::{Engine, RunInput};
 use crate::workflow::Workflow;
@@ -164,17 +165,12 @@ handler = "pass"
 deps = ["d"]
 "#;
 
-/// Resident memory of this process, in bytes (Linux; 0 elsewhere).
-fn resident_bytes() -> u64 {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
+/// What a bead of the runs figure returns: `size` bytes that depend on
+/// the outputs it was handed (so those bytes are really read).
+pub(super) fn passed_on(cx: &TaskContext, size: usize) -> Vec<u8> {
+    let seen: usize = cx.dependencies.iter().map(|(_, o)| o.len()).sum();
+    let fill = b'a' + u8::try_from(seen % 26).unwrap_or(0);
+    vec![fill; size]
 }
 
 /// `runs` runs of the diamond, started at once, each bead reading its
@@ -185,11 +181,7 @@ async fn runs(args: &EngineBenchArgs, dir: PathBuf) -> Result<serde_json::Value,
     let engine = Engine::builder(&dir)
         .workers(args.workers)
         .handler("pass", move |cx: TaskContext| async move {
-            // Reads what it was handed (so the bytes are really passed),
-            // and returns `size` bytes that depend on them.
-            let seen: usize = cx.dependencies.iter().map(|(_, o)| o.len()).sum();
-            let fill = b'a' + u8::try_from(seen % 26).unwrap_or(0);
-            TaskResult::Ok(vec![fill; size])
+            TaskResult::Ok(passed_on(&cx, size))
         })
         .open()
         .await?;

@@ -6,6 +6,7 @@ pub mod actors;
 pub mod append;
 pub mod dag;
 pub mod engine;
+mod memory;
 pub mod replay;
 pub mod serve;
 pub mod soak;

@@ -25,6 +25,8 @@ use serde_json::json;
 use strand_actors::orchestration::{TaskContext, TaskResult};
 use strand_projections::RunStatus;
 
+use super::engine::passed_on;
+use super::memory::live_resident_bytes;
 use crate::cli::{CliError, Context, Status};
 use crate::engine::{Engine, RunInput};
 use crate::workflow::Workflow;
@@ -146,33 +148,6 @@ impl Spread {
     }
 }
 
-/// Resident memory of this process, in bytes (Linux; 0 elsewhere).
-pub fn resident_bytes() -> u64 {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
-/// Resident memory once the allocator has handed its free pages back to
-/// the system: glibc keeps the arenas of flushed memtables otherwise, and
-/// the figure would be its high-water mark rather than what is live.
-pub fn live_resident_bytes() -> u64 {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[expect(unsafe_code, reason = "a call into glibc; it takes no pointer")]
-    // SAFETY: malloc_trim only returns free memory to the system; it reads
-    // or frees nothing the program holds.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-    resident_bytes()
-}
-
 /// A chain of `beads` beads run by the `soak` handler.
 fn chain(beads: usize) -> Result<Workflow, CliError> {
     let mut toml = String::from("name = \"soak\"\n");
@@ -195,10 +170,7 @@ pub async fn soak(args: &SoakArgs, dir: PathBuf) -> Result<SoakReport, CliError>
     let engine = Engine::builder(&dir)
         .workers(args.workers)
         .handler("soak", move |cx: TaskContext| async move {
-            // Reads what it was handed, returns `size` bytes of its own.
-            let seen: usize = cx.dependencies.iter().map(|(_, o)| o.len()).sum();
-            let fill = b'a' + u8::try_from(seen % 26).unwrap_or(0);
-            TaskResult::Ok(vec![fill; size])
+            TaskResult::Ok(passed_on(&cx, size))
         })
         .open()
         .await?;

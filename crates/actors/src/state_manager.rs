@@ -391,17 +391,8 @@ impl StateManagerHandle {
         &self,
         query: impl FnOnce(&StateManager) -> R + Send + 'static,
     ) -> Result<R> {
-        self.current()
-            .await
-            .call(
-                |reply: RpcReplyPort<R>| {
-                    StateManagerMsg::Query(Box::new(move |state| {
-                        let _ = reply.send(query(state));
-                    }))
-                },
-                QUERY_TIMEOUT,
-            )
-            .await
+        // Every state has applied seq 0: answered at once.
+        self.query_after(Seq(0), query).await
     }
 
     /// Run `query` against the state once every event up to `seq` is

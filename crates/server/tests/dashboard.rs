@@ -92,12 +92,7 @@ async fn given_a_token_when_the_dashboard_is_asked_for_without_it_then_only_the_
         let answer = raw(addr, method.clone(), path, None, Vec::new()).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {path}");
     }
-    running.stop().await;
-    Arc::try_unwrap(engine)
-        .map_err(|_| "the engine is still shared")?
-        .shutdown()
-        .await?;
-    Ok(())
+    stop(running, engine).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

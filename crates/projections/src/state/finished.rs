@@ -1,5 +1,6 @@
 //! Completed runs as the hot state keeps them: [`FinishedRun`], a summary
-//! bounded in bytes plus the digest of the run's input.
+//! bounded in bytes plus the digest of the run's input; and the fold of one
+//! run's history that gives back the rest.
 //!
 //! A completed run's graph, tasks, beads, attempts and outputs stay in the
 //! log (its `run/<id>` stream), not in memory: whoever wants them folds that
@@ -10,6 +11,11 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::error::ProjectionError;
+use crate::event::DomainEvent;
+use crate::ids::RunId;
+use crate::projection::{EventMeta, Projection as _};
+use crate::state::StateManager;
 use crate::state::workflow::{RunRecord, RunSummary};
 
 /// The longest failure or cancel reason a summary keeps, in bytes; the
@@ -124,6 +130,64 @@ fn cut(text: &mut String, max: usize) {
     }
     text.truncate(end);
     text.push_str(MARK);
+}
+
+impl StateManager {
+    /// Run `run` again from its events (its stream of the log, in seq
+    /// order), kept whole however it ended: what a completed run's beads,
+    /// attempts and outputs are read from once the state holds only its
+    /// summary. `None` when the events never submit it.
+    ///
+    /// # Errors
+    /// The first event the fold refuses (a stream that is not this run's
+    /// history).
+    pub fn fold_run(
+        run: &RunId,
+        events: impl IntoIterator<Item = (EventMeta, DomainEvent)>,
+    ) -> Result<Option<RunRecord>, ProjectionError> {
+        let mut state = Self {
+            keep_completed: true,
+            ..Self::default()
+        };
+        for (meta, event) in events {
+            state.apply(meta, event)?;
+        }
+        Ok(state.workflows.remove(run))
+    }
+
+    /// The refusal of an event for `workflow` that only a run kept whole
+    /// may take: `WorkflowFinished` for a completed run, else
+    /// `UnknownWorkflow`.
+    pub(super) fn not_whole(&self, seq: u64, workflow: RunId) -> ProjectionError {
+        match self.finished.get(&workflow) {
+            Some(finished) => ProjectionError::WorkflowFinished {
+                seq,
+                status: finished.summary.status,
+                workflow,
+            },
+            None => ProjectionError::UnknownWorkflow { seq, workflow },
+        }
+    }
+
+    /// The refusal of a control event for `workflow`, not kept whole: not
+    /// applicable to a completed run, else `UnknownWorkflow`.
+    pub(super) fn completed_refuses(
+        &self,
+        seq: u64,
+        workflow: RunId,
+        event: crate::EventKind,
+    ) -> ProjectionError {
+        match self.finished.get(&workflow) {
+            Some(finished) => ProjectionError::ControlNotApplicable {
+                seq,
+                status: finished.summary.status,
+                workflow,
+                event,
+                paused: false,
+            },
+            None => ProjectionError::UnknownWorkflow { seq, workflow },
+        }
+    }
 }
 
 #[cfg(test)]

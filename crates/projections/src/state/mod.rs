@@ -177,42 +177,6 @@ impl StateManager {
         Self::default()
     }
 
-    /// Run `run` again from its events (its stream of the log, in seq
-    /// order), kept whole however it ended: what a completed run's beads,
-    /// attempts and outputs are read from once the state holds only its
-    /// summary. `None` when the events never submit it.
-    ///
-    /// # Errors
-    /// The first event the fold refuses (a stream that is not this run's
-    /// history).
-    pub fn fold_run(
-        run: &RunId,
-        events: impl IntoIterator<Item = (EventMeta, DomainEvent)>,
-    ) -> Result<Option<RunRecord>, ProjectionError> {
-        let mut state = Self {
-            keep_completed: true,
-            ..Self::default()
-        };
-        for (meta, event) in events {
-            state.apply(meta, event)?;
-        }
-        Ok(state.workflows.remove(run))
-    }
-
-    /// The refusal of an event for `workflow` that only a run kept whole
-    /// may take: `WorkflowFinished` for a completed run, else
-    /// `UnknownWorkflow`.
-    fn not_whole(&self, seq: u64, workflow: RunId) -> ProjectionError {
-        match self.finished.get(&workflow) {
-            Some(finished) => ProjectionError::WorkflowFinished {
-                seq,
-                status: finished.summary.status,
-                workflow,
-            },
-            None => ProjectionError::UnknownWorkflow { seq, workflow },
-        }
-    }
-
     /// Folds one event after the seq check; on error nothing has changed.
     #[expect(
         clippy::too_many_lines,
@@ -626,26 +590,6 @@ impl StateManager {
         }
         record.reopen(&positions, at_ms);
         Ok(())
-    }
-
-    /// The refusal of a control event for `workflow`, not kept whole: not
-    /// applicable to a completed run, else `UnknownWorkflow`.
-    fn completed_refuses(
-        &self,
-        seq: u64,
-        workflow: RunId,
-        event: crate::EventKind,
-    ) -> ProjectionError {
-        match self.finished.get(&workflow) {
-            Some(finished) => ProjectionError::ControlNotApplicable {
-                seq,
-                status: finished.summary.status,
-                workflow,
-                event,
-                paused: false,
-            },
-            None => ProjectionError::UnknownWorkflow { seq, workflow },
-        }
     }
 
     /// Runs one bead transition on a bead of a running workflow, attaching

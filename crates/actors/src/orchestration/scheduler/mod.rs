@@ -21,16 +21,18 @@
 //! already in the log), `submit.rs` (batches of submissions),
 //! `progress.rs` (what follows from a run's state, retries),
 //! `control.rs` (operator controls, run timeouts), `liveness.rs`
-//! (workers, lost attempts).
+//! (workers, lost attempts), `start.rs` (the state it starts from).
 
 pub mod admission;
 mod control;
 mod liveness;
 mod metered;
 mod progress;
+mod start;
 mod submit;
 
 use progress::given_up;
+use start::recovered_state;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -40,8 +42,8 @@ use std::time::Duration;
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use strand_projections::{
-    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, Projection, RunId, RunSettings,
-    RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
+    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, RunId, RunSettings, RunStatus,
+    StateManager, TaskSpec, WorkerId, WorkflowDag,
 };
 
 use crate::context::Context;
@@ -618,34 +620,6 @@ impl SchedulerState {
         }
         self.dispatch().await
     }
-}
-
-/// How long the scheduler waits for the state manager's copy of the state
-/// before it rebuilds its own.
-const COPY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The scheduler's state on start: a copy of the state manager's, with
-/// every event durable now applied (one replay of the log per start, not
-/// two), or, when no state manager answers, rebuilt from the log.
-async fn recovered_state(context: &Context) -> Result<StateManager> {
-    let durable = context.store.log().last_seq();
-    if let Some(copy) = context
-        .state_manager
-        .copy_after(durable, COPY_TIMEOUT)
-        .await
-    {
-        tracing::debug!(
-            applied = copy.applied_seq(),
-            "scheduler state copied from the state manager"
-        );
-        return Ok(copy);
-    }
-    tracing::info!("no state manager answered: the scheduler rebuilds its state from the log");
-    let rebuilt = context
-        .store
-        .rebuild::<StateManager>(None, StateManager::NAME.to_owned(), Vec::new())
-        .await?;
-    Ok(rebuilt.projection)
 }
 
 impl Actor for Scheduler {
