@@ -9,9 +9,17 @@
 //! reopens the log and checks:
 //!
 //! - acknowledged ⊆ recovered, each acknowledged payload byte for byte;
-//! - recovered is the gap-free prefix `1..=last` with no event twice;
+//! - recovered is the gap-free range `first..=last` with no event twice;
 //! - `verify` passes;
-//! - the StateManager from checkpoint + tail equals a full replay.
+//! - the StateManager from checkpoint + tail equals a full replay (from
+//!   the base, once trimmed).
+//!
+//! A trimmer thread trims the log as far as its index is written out,
+//! archiving first, while the producers append; the parent also kills the
+//! child with the archive synced and nothing removed, and with the trim's
+//! unit (base, base checkpoint, removal) synced. Acknowledged records a
+//! trim removed must be in the archive: its segments then the log's
+//! export import as one log from seq 1 that verifies.
 //!
 //! The next cycle appends to the same log, so damage would compound.
 //! `make test` runs a short version; a long one is
@@ -30,7 +38,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -39,9 +47,9 @@ mod common;
 
 use common::Rng;
 use strand::eventlog::failpoint::{FailPoint, FailPoints};
-use strand::eventlog::{EventLog, LogOptions, NewEvent, Seq};
+use strand::eventlog::{EventLog, LogOptions, NewEvent, Seq, list_segments};
 use strand::projections::{DomainEvent, StateManager, WorkerId, codec};
-use strand::replay::{ReplayEngine, Start};
+use strand::replay::{ReplayEngine, Start, TrimBounds};
 
 const PRODUCERS: u64 = 6;
 const SHORT_CYCLES: u64 = 25;
@@ -53,6 +61,13 @@ const CHILD_ENV: &str = "STRAND_CRASH_CHILD";
 /// writes happen every few batches and a kill can land on either side.
 const INDEX_FLUSH_EVENTS: usize = 64;
 
+/// Where the child archives what it trims: beside its log.
+fn archive_of(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".archive");
+    PathBuf::from(name)
+}
+
 /// How a cycle's child dies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kill {
@@ -63,7 +78,7 @@ enum Kill {
 }
 
 impl Kill {
-    const ALL: [Kill; 9] = [
+    const ALL: [Kill; 11] = [
         Kill::Random,
         Kill::HeldAt(FailPoint::AppendBeforeWrite),
         Kill::HeldAt(FailPoint::AppendAfterWrite),
@@ -73,6 +88,8 @@ impl Kill {
         Kill::HeldAt(FailPoint::CheckpointAfterWrite),
         Kill::HeldAt(FailPoint::IndexBeforeWrite),
         Kill::HeldAt(FailPoint::IndexAfterWrite),
+        Kill::HeldAt(FailPoint::TrimBeforeWrite),
+        Kill::HeldAt(FailPoint::TrimAfterWrite),
     ];
 
     fn name(self) -> &'static str {
@@ -86,6 +103,10 @@ impl Kill {
             Kill::HeldAt(FailPoint::CheckpointAfterWrite) => "after-checkpoint-write",
             Kill::HeldAt(FailPoint::IndexBeforeWrite) => "before-index-write",
             Kill::HeldAt(FailPoint::IndexAfterWrite) => "after-index-write",
+            // The archive segment is synced, nothing is removed yet.
+            Kill::HeldAt(FailPoint::TrimBeforeWrite) => "archived-before-trim-write",
+            // The base checkpoint and the removal are synced.
+            Kill::HeldAt(FailPoint::TrimAfterWrite) => "after-trim-write",
             Kill::HeldAt(_) => "unknown-fail-point",
         }
     }
@@ -173,12 +194,33 @@ fn child(spec: &str) {
     std::thread::spawn(move || {
         let engine = ReplayEngine::new(checkpointer);
         loop {
-            let state = engine
-                .rebuild::<StateManager>(&mut |_| {})
-                .unwrap()
-                .projection;
-            engine.checkpoint(&state).unwrap();
+            // A trim may remove what a rebuild was about to read: it is
+            // then simply tried again.
+            if let Ok(replayed) = engine.rebuild::<StateManager>(&mut |_| {}) {
+                engine.checkpoint(&replayed.projection).unwrap();
+            }
             std::thread::sleep(Duration::from_millis(15));
+        }
+    });
+
+    // Trims the log as far as its index is written out, archiving first,
+    // while the producers append.
+    let (trimmer, archive) = (log.clone(), archive_of(Path::new(dir)));
+    std::thread::spawn(move || {
+        let engine = ReplayEngine::new(trimmer.clone());
+        let bounds = TrimBounds {
+            before: None,
+            not_after_ms: u64::MAX,
+        };
+        loop {
+            std::thread::sleep(Duration::from_millis(10));
+            let Ok(plan) = engine.plan_trim(&StateManager::new(), bounds) else {
+                continue;
+            };
+            if plan.records() > 0 {
+                let request = plan.request(Some(archive.clone())).unwrap();
+                trimmer.trim(&request, &mut |_, _| {}).unwrap();
+            }
         }
     });
 
@@ -212,6 +254,9 @@ struct Figures {
     from_checkpoint: u64,
     full_replays: u64,
     killed_in_creation: u64,
+    /// Checks of a trimmed log, and acknowledged records found archived.
+    trimmed_logs: u64,
+    archived: u64,
 }
 
 fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopened_then_every_acknowledged_event_is_recovered_intact()
@@ -229,7 +274,9 @@ fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopen
         let dir = tmp.path().join(format!("log-{generation}"));
         let side = tmp.path().join(format!("acknowledged-{generation}"));
         if cycle % CYCLES_PER_LOG == 0 && generation > 0 {
-            std::fs::remove_dir_all(tmp.path().join(format!("log-{}", generation - 1))).unwrap();
+            let old = tmp.path().join(format!("log-{}", generation - 1));
+            std::fs::remove_dir_all(&old).unwrap();
+            let _ = std::fs::remove_dir_all(archive_of(&old));
         }
         let kill = Kill::ALL[usize::try_from(cycle).unwrap() % Kill::ALL.len()];
         let delay = 10 + rng.below(90);
@@ -246,7 +293,7 @@ fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopen
     println!(
         "crash append: {} cycles in {:.1} s, kills {:?}; acknowledged={} recovered={} \
          (of which unacknowledged={}) lost={} duplicated={}; rebuilds from checkpoint={} full={}; \
-         killed while creating the log={}",
+         killed while creating the log={}; trimmed logs checked={} acknowledged records archived={}",
         figures.cycles,
         started.elapsed().as_secs_f64(),
         figures.kills,
@@ -258,6 +305,8 @@ fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopen
         figures.from_checkpoint,
         figures.full_replays,
         figures.killed_in_creation,
+        figures.trimmed_logs,
+        figures.archived,
     );
     assert_eq!(figures.lost, 0);
     assert_eq!(figures.duplicated, 0);
@@ -266,6 +315,7 @@ fn given_a_producer_process_killed_at_random_and_at_write_boundaries_when_reopen
         "the children acknowledged nothing"
     );
     assert!(figures.from_checkpoint > 0, "no rebuild used a checkpoint");
+    assert!(figures.trimmed_logs > 0, "no check met a trimmed log");
 }
 
 /// Run one child and SIGKILL it as `kill` says.
@@ -308,6 +358,52 @@ fn kill_one_child(dir: &Path, side: &Path, cycle: u64, kill: Kill, delay: u64) {
     child.wait().unwrap();
 }
 
+/// What a trim removed is in the archive: the segments up to the log's
+/// base, then the log's export, import as one log from seq 1 that
+/// verifies and holds every acknowledged record before the base, byte for
+/// byte. (A segment past the base is what a kill after archiving left:
+/// its records are still in the log.)
+fn check_archive(dir: &Path, log: &EventLog, acked: &HashMap<u64, String>, figures: &mut Figures) {
+    let Some(base) = log.base() else {
+        return;
+    };
+    figures.trimmed_logs += 1;
+    let mut chain: Vec<PathBuf> = list_segments(&archive_of(dir))
+        .unwrap()
+        .into_iter()
+        .filter(|segment| segment.first <= base.seq)
+        .map(|segment| segment.path)
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let export = scratch.path().join("log.export");
+    log.export_to(&export, &mut |_, _| {}).unwrap();
+    chain.push(export);
+    let whole = scratch.path().join("whole");
+    EventLog::import_chain(&chain, &whole, &mut |_, _| {}).unwrap();
+    let whole = EventLog::open_read_only(&whole).unwrap();
+    assert_eq!(
+        whole.first_seq(),
+        Seq::FIRST,
+        "the archive misses the start"
+    );
+    assert!(
+        whole.verify(&mut |_| {}).ok,
+        "the archived log does not verify"
+    );
+    for event in whole.read_range(Seq::FIRST, base.seq).unwrap() {
+        let event = event.unwrap();
+        if let Some(body) = acked.get(&event.seq.get()) {
+            assert_eq!(
+                *body,
+                hex(&event.body),
+                "seq {}: archived changed",
+                event.seq
+            );
+            figures.archived += 1;
+        }
+    }
+}
+
 /// The acknowledged seqs and payloads recorded so far. A line without its end
 /// marker was cut by the kill and was never counted.
 fn acknowledged(side: &Path, figures: &mut Figures) -> HashMap<u64, String> {
@@ -340,11 +436,13 @@ fn check(dir: &Path, side: &Path, figures: &mut Figures) {
     }
     let log = EventLog::open_read_only(dir).unwrap();
     let last = log.last_seq().get();
+    let first = log.first_seq().get();
+    check_archive(dir, &log, &acked, figures);
 
     let mut workers = HashSet::new();
     let mut streams: HashMap<String, Vec<u64>> = HashMap::new();
-    let mut expected = 1;
-    for event in log.read_range(Seq::FIRST, Seq(last)).unwrap() {
+    let mut expected = first;
+    for event in log.read_range(log.first_seq(), Seq(last)).unwrap() {
         let event = event.unwrap();
         assert_eq!(event.seq.get(), expected, "a gap before seq {expected}");
         expected += 1;
@@ -367,7 +465,7 @@ fn check(dir: &Path, side: &Path, figures: &mut Figures) {
             );
         }
     }
-    assert_eq!(expected - 1, last, "recovered is not 1..=last");
+    assert_eq!(expected - 1, last, "recovered is not first..=last");
     figures.lost = u64::try_from(acked.keys().filter(|&&s| s > last).count()).unwrap();
     assert_eq!(
         figures.lost, 0,
@@ -392,7 +490,7 @@ fn check(dir: &Path, side: &Path, figures: &mut Figures) {
 
     let report = log.verify(&mut |_| {});
     assert!(report.ok, "verify after a kill: {report:?}");
-    assert_eq!(report.records, last);
+    assert_eq!(report.records, last + 1 - first);
 
     let replayed = ReplayEngine::new(log)
         .verify::<StateManager>(&mut |_| {})

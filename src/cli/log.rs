@@ -1,5 +1,7 @@
 //! `strand log verify|dump|stats`: read-only inspection of the event log.
-//! None of these commands ever writes to the data directory.
+//! None of these commands ever writes to the data directory; `strand log
+//! trim` (in `trim.rs`) does, with `--yes`, and `log archive list` reads
+//! the archive.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -21,6 +23,12 @@ pub enum LogCommand {
     Dump(DumpArgs),
     /// Counts and sizes of the log.
     Stats,
+    /// Remove records from the front of the log, as far as nothing still
+    /// needs them, archiving them first (dry run unless --yes).
+    Trim(super::trim::TrimArgs),
+    /// The archive of trimmed records.
+    #[command(subcommand)]
+    Archive(super::trim::ArchiveCommand),
 }
 
 /// `strand log dump` arguments.
@@ -46,6 +54,8 @@ pub fn run(command: &LogCommand, ctx: &mut Context) -> Result<Status, CliError> 
         LogCommand::Verify => verify(ctx),
         LogCommand::Dump(args) => dump(args, ctx),
         LogCommand::Stats => stats(ctx),
+        LogCommand::Trim(args) => super::trim::trim(args, ctx),
+        LogCommand::Archive(command) => super::trim::archive(command, ctx),
     }
 }
 
@@ -123,7 +133,8 @@ fn event_json(event: &Event) -> serde_json::Value {
 
 fn dump(args: &DumpArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let log = EventLog::open_read_only(&ctx.data)?;
-    let from = Seq(args.from);
+    // A trimmed log begins after its base.
+    let from = Seq(args.from).max(log.first_seq());
     let to = Seq(args.to.unwrap_or(u64::MAX));
     if from > to {
         return Err(CliError::Usage {
@@ -159,7 +170,9 @@ fn dump(args: &DumpArgs, ctx: &mut Context) -> Result<Status, CliError> {
     Ok(Status::Ok)
 }
 
-fn dir_bytes(path: &Path) -> Result<u64, CliError> {
+/// Bytes of the files directly in `path` (the store's; not the archive's
+/// or the attempts' subdirectories).
+pub(super) fn dir_bytes(path: &Path) -> Result<u64, CliError> {
     let entries = std::fs::read_dir(path).map_err(|source| CliError::File {
         path: path.to_path_buf(),
         source,
@@ -181,7 +194,7 @@ fn stats(ctx: &mut Context) -> Result<Status, CliError> {
     let mut body_bytes = 0u64;
     let mut first = None;
     let mut last = None;
-    for event in log.read_range(Seq(1), Seq(u64::MAX))? {
+    for event in log.read_range(log.first_seq(), Seq(u64::MAX))? {
         let event = event?;
         records += 1;
         body_bytes += event.body.len() as u64;

@@ -19,12 +19,14 @@ mod progress;
 mod remote;
 pub mod repair;
 pub mod replay;
+pub mod retention;
 pub mod run;
 pub mod runs;
 pub mod serve;
 pub mod status;
 mod telemetry;
 pub mod transfer;
+pub mod trim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,8 +96,8 @@ pub enum Command {
     Repair(repair::RepairCommand),
     /// Write the whole log to a framed, checksummed file.
     Export(transfer::FileArgs),
-    /// Create a data directory from an export file.
-    Import(transfer::FileArgs),
+    /// Create a data directory from an export file (or archive segments then an export).
+    Import(transfer::ImportArgs),
     /// Print a workflow file's dependency graph (DOT, JSON or Mermaid).
     Dag(dag::DagArgs),
     /// Measure Strand against raw baselines run in the same process.

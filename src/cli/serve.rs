@@ -20,6 +20,7 @@ use serde_json::json;
 use strand_server::{Server, ServerError};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use super::retention::RetentionArgs;
 use super::run::worker_labels;
 use super::{CliError, Context, Status};
 use crate::engine::Engine;
@@ -43,6 +44,9 @@ pub struct ServeArgs {
     /// How long running attempts may take to finish on a stop.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub grace: Duration,
+    /// How long finished runs stay (forever unless set).
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 }
 
 /// The bearer token: the file's first line, else `STRAND_TOKEN`.
@@ -87,6 +91,7 @@ impl Signals {
 /// nothing opened); the engine or the listener cannot start.
 pub fn run(args: &ServeArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let labelled = worker_labels(&args.worker_label)?;
+    let retention = args.retention.policy()?;
     let token = token(args)?;
     // Refused before the engine opens: nothing is written.
     if !args.listen.ip().is_loopback() && token.is_none() {
@@ -95,7 +100,9 @@ pub fn run(args: &ServeArgs, ctx: &mut Context) -> Result<Status, CliError> {
     if token.as_deref().is_some_and(str::is_empty) {
         return Err(ServerError::EmptyToken.into());
     }
-    let mut builder = Engine::builder(&ctx.data).workers(args.workers);
+    let mut builder = Engine::builder(&ctx.data)
+        .workers(args.workers)
+        .retention(retention);
     for (label, count) in labelled {
         builder = builder.labelled_workers(label, count);
     }

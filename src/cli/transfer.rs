@@ -1,5 +1,6 @@
-//! `strand export FILE` / `strand import FILE`: the whole log as one framed,
-//! checksummed file (format in docs/format.md). Export reads the log
+//! `strand export FILE` / `strand import FILE...`: the whole log as one
+//! framed, checksummed file (format in docs/format.md); an import of a
+//! trimmed log's archive segments then its export rebuilds it whole. Export reads the log
 //! read-only and publishes the file only once complete; import fills a new
 //! data directory only once the whole file checked out.
 
@@ -12,11 +13,20 @@ use strand_eventlog::{EventLog, TransferReport};
 use super::progress::Bar;
 use super::{CliError, Context, Status};
 
-/// `strand export` / `strand import` argument.
+/// `strand export` argument.
 #[derive(Debug, Args)]
 pub struct FileArgs {
     /// The export file.
     pub file: PathBuf,
+}
+
+/// `strand import` arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export file; or, to rebuild a trimmed log whole, its archive
+    /// segments in order (`strand log archive list`) then its export.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
 }
 
 fn emit(
@@ -29,6 +39,7 @@ fn emit(
         "file": file.display().to_string(),
         "data": ctx.data.display().to_string(),
         "records": report.records,
+        "first_seq": report.first_seq.get(),
         "last_seq": report.last_seq.get(),
         "bytes": report.bytes,
     });
@@ -55,16 +66,18 @@ pub fn export(args: &FileArgs, ctx: &mut Context) -> Result<Status, CliError> {
     emit(ctx, "exported", &args.file, &report)
 }
 
-/// Run `strand import FILE`.
+/// Run `strand import FILE...`.
 ///
 /// # Errors
-/// The file is damaged ([`strand_eventlog::Error::BadExport`] names the
-/// offset and the last good seq); the data directory is not empty.
-pub fn import(args: &FileArgs, ctx: &mut Context) -> Result<Status, CliError> {
+/// A file is damaged ([`strand_eventlog::Error::BadExport`] names the
+/// offset and the last good seq) or does not follow the one before; the
+/// data directory is not empty.
+pub fn import(args: &ImportArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let bar = Bar::new(ctx, "import", "records");
-    let report = EventLog::import_from(&args.file, &ctx.data, &mut |done, total| {
+    let report = EventLog::import_chain(&args.files, &ctx.data, &mut |done, total| {
         bar.update(done, total);
     })?;
     bar.finish();
-    emit(ctx, "imported", &args.file, &report)
+    let last = args.files.last().cloned().unwrap_or_default();
+    emit(ctx, "imported", &last, &report)
 }

@@ -13,7 +13,7 @@ use strand_actors::orchestration::{
 };
 use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, Runtime, RuntimeOptions};
-use strand_projections::{RunId, StateManager};
+use strand_projections::{RetentionPolicy, RunId, StateManager};
 
 use strand_eventlog::EventLog;
 use strand_replay::ReplayEngine;
@@ -40,6 +40,8 @@ pub struct EngineBuilder {
     intensity: Intensity,
     max_output_bytes: usize,
     max_input_bytes: usize,
+    retention: RetentionPolicy,
+    retention_every: Duration,
     /// This engine's directory of shell attempts' files.
     attempts: PathBuf,
 }
@@ -97,7 +99,25 @@ impl EngineBuilder {
             intensity: Intensity::default(),
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            retention: RetentionPolicy::default(),
+            retention_every: Duration::from_secs(60),
         }
+    }
+
+    /// How long finished runs stay (default: forever). Past it, a run
+    /// leaves the state (its `RunExpired` is appended first); its events
+    /// stay in the log until a trim removes them.
+    #[must_use]
+    pub fn retention(mut self, policy: RetentionPolicy) -> Self {
+        self.retention = policy;
+        self
+    }
+
+    /// How often runs past retention are expired (default 60 s).
+    #[must_use]
+    pub fn retention_every(mut self, every: Duration) -> Self {
+        self.retention_every = every;
+        self
     }
 
     /// The largest output a bead may produce (default 1 MiB); a larger one
@@ -273,6 +293,8 @@ impl EngineBuilder {
             heartbeat_every: self.heartbeat.0,
             heartbeat_timeout: self.heartbeat.1,
             max_output_bytes: self.max_output_bytes,
+            retention: self.retention,
+            retention_every: self.retention_every,
             intensity: self.intensity,
         };
         let options = RuntimeOptions {

@@ -43,7 +43,9 @@ impl Engine {
         if after >= durable || limit == 0 {
             return Ok(Vec::new());
         }
-        let from = Seq(after.saturating_add(1));
+        // A trimmed log begins after its base: a follower from before it
+        // goes on from the first record left.
+        let from = Seq(after.saturating_add(1)).max(store.log().first_seq());
         let mut events = if let Some(run) = run {
             store
                 .read_stream_page(&run_stream(run), from, limit)

@@ -347,6 +347,18 @@ impl Engine {
             .map(|_| ())
     }
 
+    /// Expire every finished run past the engine's retention now (the
+    /// engine also does so on its own, every `retention_every`); returns
+    /// how many left, once their `RunExpired` events are durable.
+    ///
+    /// # Errors
+    /// The scheduler is not running; the log's errors.
+    pub async fn expire(&self) -> Result<usize, ActorError> {
+        self.scheduler
+            .call(SchedulerMsg::Expire, CALL_TIMEOUT)
+            .await?
+    }
+
     /// One run's record (beads, attempts, outputs), with every event
     /// durable at the call applied: from the state manager's projection
     /// while it holds the run whole, else (a completed run) folded again

@@ -187,6 +187,27 @@ pub struct Truncation {
     pub meta: Vec<(String, Vec<u8>)>,
 }
 
+/// What a trim from the front removes and writes, as one durable unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trim {
+    /// Every record with `first <= seq <= upto` is removed.
+    pub first: Seq,
+    /// The last record removed: the new base.
+    pub upto: Seq,
+    /// Stream-index chunks to delete, by key `(stream, first seq)`: those
+    /// holding only removed seqs, and those rewritten below.
+    pub index_removed: Vec<(String, Seq)>,
+    /// Stream-index chunks to write under their (new) first seq: the kept
+    /// part of chunks holding seqs on both sides of `upto`.
+    pub index_rewritten: Vec<IndexChunk>,
+    /// Checkpoints to store: `(name, generation id, framed bytes)`.
+    pub checkpoints_put: Vec<NamedCheckpoint>,
+    /// Checkpoint generations `(name, id)` to remove.
+    pub checkpoints_removed: Vec<(String, u64)>,
+    /// Metadata values to set in the same unit.
+    pub meta: Vec<(String, Vec<u8>)>,
+}
+
 /// What the event log needs from durable storage.
 ///
 /// Every method that writes must be durable (synced) when it returns `Ok`,
@@ -322,6 +343,24 @@ pub trait Backend: Send + Sync + 'static {
     /// # Errors
     /// Storage errors; on error nothing was removed.
     fn truncate(&self, truncation: &Truncation) -> Result<()>;
+
+    /// Durably remove and write what `trim` names, atomically. May run
+    /// while a writer appends: it touches no record, index chunk or
+    /// metadata key the writer writes.
+    ///
+    /// # Errors
+    /// Storage errors; on error nothing was removed.
+    fn trim(&self, trim: &Trim) -> Result<()>;
+
+    /// Give back the space of records up to `upto`, removed by a trim (for
+    /// RocksDB: compact the range, so the tombstone and what it covers
+    /// leave the table files). Not needed for correctness.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn reclaim(&self, _upto: Seq) -> Result<()> {
+        Ok(())
+    }
 
     /// How many times the store has synced its write-ahead log since open,
     /// when it counts them (RocksDB does in test builds). Lets tests prove

@@ -64,6 +64,17 @@ pub fn decode_exact<T: for<'de> Deserialize<'de>>(
     Ok(value)
 }
 
+/// Decode a value from the start of `bytes`, ignoring what follows (a
+/// header's leading field, read to tell its version).
+///
+/// # Errors
+/// The decoder's error.
+pub fn decode_prefix<T: for<'de> Deserialize<'de>>(
+    bytes: &[u8],
+) -> Result<T, bincode::error::DecodeError> {
+    bincode::serde::decode_from_slice(bytes, CONFIG).map(|(value, _)| value)
+}
+
 /// Decode an event envelope from a frame payload.
 ///
 /// # Errors

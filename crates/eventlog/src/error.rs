@@ -266,6 +266,35 @@ pub enum Error {
         /// Why not.
         reason: &'static str,
     },
+    /// A trim that cannot be done as asked.
+    #[error("cannot trim up to seq {upto}: {reason}")]
+    BadTrim {
+        /// The requested seq.
+        upto: Seq,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Export files given to an import do not follow one another.
+    #[error("{path}: it starts at seq {first}, but the log before it ends at seq {expected_after}")]
+    ExportsNotContiguous {
+        /// The file that does not follow.
+        path: std::path::PathBuf,
+        /// Its first seq.
+        first: Seq,
+        /// The last seq of the files before it (0 for none).
+        expected_after: Seq,
+    },
+    /// An export that starts after seq 1 (a trimmed log's) is missing the
+    /// base it needs to replay, as the first file of an import.
+    #[error(
+        "{path}: it starts at seq {first} without a base: import the archived segments before it"
+    )]
+    ExportWithoutBase {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its first seq.
+        first: Seq,
+    },
     /// A configuration value is out of range.
     #[error("invalid option {name}: {reason}")]
     InvalidOption {
@@ -355,6 +384,14 @@ pub enum ExportDefect {
     /// Bytes follow the trailer.
     #[error("bytes after the trailer")]
     TrailingBytes,
+    /// A base checkpoint carried by the export fails its checks.
+    #[error("base checkpoint {name}: {reason}")]
+    BaseCheckpoint {
+        /// Its name.
+        name: String,
+        /// What is wrong with it.
+        reason: CheckpointDefect,
+    },
 }
 
 /// Shorthand for results in this crate.

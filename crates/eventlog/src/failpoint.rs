@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::backend::{
     Backend, IndexChunk, IndexChunks, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords,
-    RecordBatch, Truncation,
+    RecordBatch, Trim, Truncation,
 };
 use crate::error::{Error, Result};
 use crate::types::Seq;
@@ -39,6 +39,11 @@ pub enum FailPoint {
     IndexBeforeWrite,
     /// A bulk stream-index write happens, then is reported failed.
     IndexAfterWrite,
+    /// A trim's unit (base, base checkpoints, removal) fails before
+    /// anything is written: its archive segment is complete and synced.
+    TrimBeforeWrite,
+    /// A trim's unit is written (synced), then reported failed.
+    TrimAfterWrite,
 }
 
 /// What an armed point does when hit.
@@ -212,6 +217,15 @@ impl Backend for FaultyBackend {
     fn truncate(&self, truncation: &Truncation) -> Result<()> {
         self.inner.truncate(truncation)
     }
+    fn trim(&self, trim: &Trim) -> Result<()> {
+        self.points.hit(FailPoint::TrimBeforeWrite)?;
+        self.inner.trim(trim)?;
+        self.points.hit(FailPoint::TrimAfterWrite)
+    }
+    fn reclaim(&self, upto: Seq) -> Result<()> {
+        self.inner.reclaim(upto)
+    }
+
     fn wal_syncs(&self) -> Option<u64> {
         self.inner.wal_syncs()
     }

@@ -50,25 +50,30 @@ pub mod repair;
 mod rocks;
 mod staging;
 mod syncer;
+mod trim;
 mod types;
 mod verify;
 mod writer;
 
 pub use backend::{
     Backend, IndexChunk, IndexChunks, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords,
-    RecordBatch, Truncation,
+    RecordBatch, Trim, Truncation,
 };
 pub use checkpoint::{
     Checkpoint, CheckpointId, CheckpointInfo, CheckpointLoad, CheckpointSummary,
     MAX_CHECKPOINT_LEN, NewCheckpoint, SkippedCheckpoint,
 };
 pub use error::{CheckpointDefect, Error, ExportDefect, Result};
-pub use export::{EXPORT_MAGIC, EXPORT_VERSION, TransferProgress, TransferReport};
+pub use export::{
+    ArchiveSegment, EXPORT_MAGIC, EXPORT_VERSION, SEGMENT_EXTENSION, SegmentInfo, TransferProgress,
+    TransferReport, list_segments, segment_name,
+};
 pub use frame::{FrameError, MAX_PAYLOAD_LEN};
 pub use log::{EventLog, FORMAT_VERSION};
 pub use options::LogOptions;
 pub use reader::{Records, StreamRecords};
 pub use rocks::{BLOCK_CACHE_BYTES, MEMTABLE_BYTES, OpenMode, RocksBackend};
+pub use trim::{BASE_CHECKPOINT_PREFIX, LogBase, TrimReport, TrimRequest, base_checkpoint_name};
 pub use types::{Appended, Event, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 pub use verify::VerifyReport;
 pub use writer::{LogStatus, WriterStats};

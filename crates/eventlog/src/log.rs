@@ -20,6 +20,7 @@ use crate::options::LogOptions;
 use crate::reader::{self, Records, StreamRecords, decode_record};
 use crate::rocks::{OpenMode, RocksBackend};
 use crate::staging;
+use crate::trim::{self, LogBase, TrimReport, TrimRequest};
 use crate::types::{Appended, Event, NewEvent, Seq, SeqRange};
 use crate::verify::{self, VerifyReport};
 use crate::writer::{
@@ -30,9 +31,12 @@ use crate::writer::{
 ///
 /// 2: the stream index is stored in chunks up to a watermark. Logs of
 /// version 1 (one index entry per record, always complete) are read as they
-/// are and upgraded to 2 by the first open that may write.
-pub const FORMAT_VERSION: u8 = 2;
-const META_FORMAT: &str = "format_version";
+/// are and upgraded by the first open that may write.
+/// 3: the log may start after seq 1, behind a base (see `trim.rs`).
+/// Version 2 logs are read as they are (they start at seq 1) and upgraded
+/// by the first open that may write.
+pub const FORMAT_VERSION: u8 = 3;
+pub(crate) const META_FORMAT: &str = "format_version";
 
 /// A handle to a durable event log. Cheap to clone; every clone appends
 /// through the same group-commit writer.
@@ -81,6 +85,10 @@ struct Inner {
     index: Arc<StreamIndex>,
     /// The data-directory format found at open.
     format: u8,
+    /// Where the log begins, when it was trimmed (a trim moves it).
+    base: Mutex<Option<LogBase>>,
+    /// Held by the one trim running.
+    trimming: Mutex<()>,
 }
 
 impl Drop for Inner {
@@ -135,7 +143,13 @@ pub(crate) fn check_format(backend: &dyn Backend, writable: bool) -> Result<u8> 
             backend.put_meta(META_FORMAT, &[FORMAT_VERSION])?;
             Ok(FORMAT_VERSION)
         }
-        Some([1]) => Ok(1),
+        Some([2]) if writable => {
+            // Version 2 differs only in having no base: nothing to convert.
+            // Durability: a synced write of the marker alone.
+            backend.put_meta(META_FORMAT, &[FORMAT_VERSION])?;
+            Ok(FORMAT_VERSION)
+        }
+        Some([found @ (1 | 2)]) => Ok(*found),
         Some([found]) => Err(Error::UnsupportedFormat {
             found: *found,
             supported: FORMAT_VERSION,
@@ -206,21 +220,27 @@ fn create_whole(path: &Path) -> Result<()> {
     staging::sync_dir(&parent)
 }
 
-/// Find and check where the log ends: it must start at seq 1, its last
+/// Find and check where the log ends: it must start at seq 1 (or right
+/// after its base), its last
 /// record must pass every check, and it must reach the clean-close watermark.
-fn recover_tail(backend: &dyn Backend, clean_close: Option<Seq>) -> Result<Tail> {
+fn recover_tail(
+    backend: &dyn Backend,
+    clean_close: Option<Seq>,
+    base: Option<LogBase>,
+) -> Result<Tail> {
+    let expected = base.map_or(Seq::FIRST, |b| b.first());
     if let Some((first, _)) = backend.first_record()?
-        && first != Seq::FIRST
+        && first != expected
     {
         return Err(Error::Gap {
-            expected: Seq::FIRST,
+            expected,
             found: first,
         });
     }
     let tail = match backend.last_record()? {
         None => Tail {
-            last: Seq(0),
-            chain: 0,
+            last: base.map_or(Seq(0), |b| b.seq),
+            chain: base.map_or(0, |b| b.chain),
         },
         Some((seq, bytes)) => {
             let (_, crc, _) = decode_record(seq, &bytes)?;
@@ -290,7 +310,8 @@ impl EventLog {
         };
         let format = check_format(backend.as_ref(), true)?;
         let clean_close = read_clean_close(backend.as_ref())?;
-        let tail = recover_tail(backend.as_ref(), clean_close)?;
+        let base = trim::read_base(backend.as_ref())?;
+        let tail = recover_tail(backend.as_ref(), clean_close, base)?;
         let upto = index::stored_upto(backend.as_ref(), format, tail.last)?;
         if upto > tail.last {
             return Err(Error::IndexAhead {
@@ -330,6 +351,8 @@ impl EventLog {
                 clean_close,
                 index,
                 format,
+                base: Mutex::new(base),
+                trimming: Mutex::new(()),
             }),
         })
     }
@@ -346,8 +369,11 @@ impl EventLog {
             Arc::new(RocksBackend::open(path.as_ref(), OpenMode::ReadOnly)?);
         let format = check_format(backend.as_ref(), false)?;
         let clean_close = read_clean_close(backend.as_ref())?;
+        let base = trim::read_base(backend.as_ref())?;
         let shared = Arc::new(Shared::default());
-        let last = backend.last_record()?.map_or(0, |(seq, _)| seq.0);
+        let last = backend
+            .last_record()?
+            .map_or(base.map_or(0, |b| b.seq.0), |(seq, _)| seq.0);
         let upto = index::stored_upto(backend.as_ref(), format, Seq(last))?;
         let index = Arc::new(StreamIndex::load(
             backend.as_ref(),
@@ -369,6 +395,8 @@ impl EventLog {
                 clean_close,
                 index,
                 format,
+                base: Mutex::new(base),
+                trimming: Mutex::new(()),
             }),
         })
     }
@@ -519,7 +547,12 @@ impl EventLog {
     /// # Errors
     /// Storage errors opening the scan; the iterator yields record errors.
     pub fn read_range(&self, from: Seq, to: Seq) -> Result<Records<'_>> {
-        Records::new(self.inner.backend.as_ref(), from, to.min(self.last_seq()))
+        Records::new(
+            self.inner.backend.as_ref(),
+            from,
+            to.min(self.last_seq()),
+            self.base(),
+        )
     }
 
     /// Visit the events with `from <= seq <= to` in order, each checked as by
@@ -537,7 +570,13 @@ impl EventLog {
         mut visit: impl FnMut(Event) -> std::result::Result<(), E>,
     ) -> std::result::Result<Seq, E> {
         let to = to.min(self.last_seq());
-        reader::for_each_event(self.inner.backend.as_ref(), from, to, &mut visit)
+        reader::for_each_event(
+            self.inner.backend.as_ref(),
+            from,
+            to,
+            self.base(),
+            &mut visit,
+        )
     }
 
     /// Write the whole log to the new file `dest` (see the `export` format in
@@ -548,7 +587,13 @@ impl EventLog {
     /// [`Error::ExportTargetExists`], record corruption, I/O and storage
     /// errors; on error no file is left at `dest`.
     pub fn export_to(&self, dest: &Path, progress: TransferProgress<'_>) -> Result<TransferReport> {
-        export::export(self.inner.backend.as_ref(), self.last_seq(), dest, progress)
+        export::export(
+            self.inner.backend.as_ref(),
+            self.base(),
+            self.last_seq(),
+            dest,
+            progress,
+        )
     }
 
     /// Create the data directory `data_dir` (absent or empty) from the export
@@ -564,7 +609,23 @@ impl EventLog {
         data_dir: &Path,
         progress: TransferProgress<'_>,
     ) -> Result<TransferReport> {
-        export::import(src, data_dir, progress)
+        export::import(&[src.to_path_buf()], data_dir, progress)
+    }
+
+    /// [`EventLog::import_from`] of several files in order, each continuing
+    /// the one before: the archive segments a trim wrote, then the export
+    /// of the trimmed log, rebuild the whole log.
+    ///
+    /// # Errors
+    /// As [`EventLog::import_from`]; [`Error::ExportsNotContiguous`] when a
+    /// file does not continue the one before; [`Error::ExportWithoutBase`]
+    /// when the first starts after seq 1 without the base it needs.
+    pub fn import_chain(
+        srcs: &[std::path::PathBuf],
+        data_dir: &Path,
+        progress: TransferProgress<'_>,
+    ) -> Result<TransferReport> {
+        export::import(srcs, data_dir, progress)
     }
 
     /// Events of `stream` with `seq >= from`.
@@ -583,6 +644,80 @@ impl EventLog {
     /// Storage errors.
     pub fn streams(&self) -> Result<Vec<(String, u64)>> {
         self.inner.index.streams(self.inner.backend.as_ref())
+    }
+
+    /// Where the log begins, once it was trimmed: records up to the base's
+    /// seq are gone, replaced by the base checkpoints (`None`: the log
+    /// starts at seq 1).
+    pub fn base(&self) -> Option<LogBase> {
+        *self
+            .inner
+            .base
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The first seq the log holds (1 unless it was trimmed).
+    pub fn first_seq(&self) -> Seq {
+        self.base().map_or(Seq::FIRST, |b| b.first())
+    }
+
+    /// The stream index's stored watermark: a trim may go no further.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn index_upto(&self) -> Result<Seq> {
+        Ok(self.inner.backend.index_upto()?.unwrap_or(Seq(0)))
+    }
+
+    /// Remove every record up to `request.upto`, archiving them first when
+    /// `request.archive` names a directory, behind the base checkpoints it
+    /// gives (see `trim.rs` for the order that makes it crash-safe). May
+    /// run while the writer appends. Blocking: call it off the async
+    /// workers.
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`]; [`Error::BadTrim`]; archive I/O and storage
+    /// errors. Nothing is removed on error.
+    pub fn trim(
+        &self,
+        request: &TrimRequest,
+        progress: TransferProgress<'_>,
+    ) -> Result<TrimReport> {
+        if self.inner.commands.is_none() {
+            return Err(Error::ReadOnly);
+        }
+        // One trim at a time; readers take the base meanwhile (the archive
+        // may take long), and see the new one from just before the records
+        // go, so none reads from a seq no longer there.
+        let _one = self
+            .inner
+            .trimming
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let old = self.base();
+        let prepared = trim::prepare(
+            self.inner.backend.as_ref(),
+            old,
+            self.last_seq(),
+            FORMAT_VERSION,
+            request,
+            progress,
+        )?;
+        self.set_base(Some(prepared.base));
+        if let Err(error) = trim::commit(self.inner.backend.as_ref(), &prepared) {
+            self.set_base(old);
+            return Err(error);
+        }
+        Ok(prepared.report)
+    }
+
+    fn set_base(&self, base: Option<LogBase>) {
+        *self
+            .inner
+            .base
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = base;
     }
 
     /// The last durable seq (`Seq(0)` for an empty log).

@@ -5,6 +5,7 @@
 //! checksum chain (each record names its predecessor's crc). The first failure
 //! is returned as a typed error and the iterator then ends.
 
+use crate::trim::LogBase;
 use std::ops::ControlFlow;
 
 use crate::backend::{Backend, RawRecords};
@@ -35,16 +36,23 @@ pub(crate) fn decode_record(seq: Seq, bytes: &[u8]) -> Result<(Event, u32, u32)>
 pub(crate) struct Checker {
     /// The seq the next record must carry.
     pub(crate) expected: Seq,
-    /// The predecessor's crc, when known (always, when reading from seq 1).
+    /// The predecessor's crc, when known (always, when reading from the
+    /// log's first seq: 0 before seq 1, the base's crc after a trim).
     prev_crc: Option<u32>,
 }
 
 impl Checker {
-    pub(crate) fn new(from: Seq) -> Self {
+    /// A check of records from `from`, in a log that begins after `base`
+    /// (or at seq 1).
+    pub(crate) fn new(from: Seq, base: Option<LogBase>) -> Self {
         let from = from.max(Seq::FIRST);
+        let prev_crc = match base {
+            None => (from == Seq::FIRST).then_some(0),
+            Some(base) => (from == base.first()).then_some(base.chain),
+        };
         Self {
             expected: from,
-            prev_crc: (from == Seq::FIRST).then_some(0),
+            prev_crc,
         }
     }
 
@@ -81,8 +89,13 @@ pub struct Records<'a> {
 }
 
 impl<'a> Records<'a> {
-    pub(crate) fn new(backend: &'a dyn Backend, from: Seq, to: Seq) -> Result<Self> {
-        let checker = Checker::new(from);
+    pub(crate) fn new(
+        backend: &'a dyn Backend,
+        from: Seq,
+        to: Seq,
+        base: Option<LogBase>,
+    ) -> Result<Self> {
+        let checker = Checker::new(from, base);
         Ok(Self {
             raw: backend.scan(checker.expected, to)?,
             checker,
@@ -104,9 +117,10 @@ pub(crate) fn for_each_event<E: From<Error>>(
     backend: &dyn Backend,
     from: Seq,
     to: Seq,
+    base: Option<LogBase>,
     visit: &mut dyn FnMut(Event) -> std::result::Result<(), E>,
 ) -> std::result::Result<Seq, E> {
-    let mut checker = Checker::new(from);
+    let mut checker = Checker::new(from, base);
     let mut failure: Option<E> = None;
     backend.scan_with(checker.expected, to, &mut |seq, bytes| {
         let outcome = checker

@@ -19,7 +19,7 @@ use rocksdb::{
 
 use crate::backend::{
     Backend, IndexChunk, IndexChunks, NamedCheckpoint, RawCheckpoint, RawRecord, RawRecords,
-    RecordBatch, Truncation,
+    RecordBatch, Trim, Truncation,
 };
 use crate::error::{Error, Result, storage};
 use crate::types::Seq;
@@ -535,6 +535,52 @@ impl Backend for RocksBackend {
         self.db
             .write_opt(wb, &sync_write())
             .map_err(storage("truncate"))
+    }
+
+    fn trim(&self, trim: &Trim) -> Result<()> {
+        let log = self.cf(CF_LOG)?;
+        let index = self.cf(CF_INDEX)?;
+        let checkpoints = self.cf(CF_CHECKPOINTS)?;
+        let meta = self.cf(CF_META)?;
+        let mut wb = WriteBatch::default();
+        // One range tombstone for the records, explicit deletes for the rest.
+        wb.delete_range_cf(log, seq_key(trim.first), seq_key(trim.upto.next()));
+        for (stream, first) in &trim.index_removed {
+            wb.delete_cf(index, named_key(stream, first.0));
+        }
+        let mut value = Vec::new();
+        for chunk in &trim.index_rewritten {
+            if let Some(first) = chunk.first() {
+                value.clear();
+                chunk::encode_gaps(&chunk.seqs, &mut value);
+                wb.put_cf(index, named_key(&chunk.stream, first.0), &value);
+            }
+        }
+        for (name, id) in &trim.checkpoints_removed {
+            wb.delete_cf(checkpoints, named_key(name, *id));
+        }
+        for (name, id, frame) in &trim.checkpoints_put {
+            wb.put_cf(checkpoints, named_key(name, *id), frame);
+        }
+        for (name, value) in &trim.meta {
+            wb.put_cf(meta, name, value);
+        }
+        // Durability: the base and its checkpoints must be on disk before
+        // the records they replace are gone, and all of it is one batch so
+        // a crash leaves the old log or the trimmed one, nothing between.
+        self.db
+            .write_opt(wb, &sync_write())
+            .map_err(storage("trim"))
+    }
+
+    fn reclaim(&self, upto: Seq) -> Result<()> {
+        let log = self.cf(CF_LOG)?;
+        self.db
+            .compact_range_cf(log, None::<&[u8]>, Some(seq_key(upto.next())));
+        let index = self.cf(CF_INDEX)?;
+        self.db
+            .compact_range_cf(index, None::<&[u8]>, None::<&[u8]>);
+        Ok(())
     }
 
     fn wal_syncs(&self) -> Option<u64> {

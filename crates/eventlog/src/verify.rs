@@ -5,6 +5,7 @@ use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::index;
 use crate::reader::{Records, load_indexed};
+use crate::trim::read_base;
 use crate::types::Seq;
 
 /// The outcome of verifying a log.
@@ -80,10 +81,15 @@ pub(crate) fn verify(
     progress: Progress<'_>,
 ) -> VerifyReport {
     let mut report = VerifyReport::empty();
+    let base = match read_base(backend) {
+        Ok(base) => base,
+        Err(error) => return VerifyReport::unopenable(error),
+    };
     // Read before the records: a live log's writer may move it on meanwhile.
     let upto = backend.index_upto();
-    let mut next = Seq::FIRST;
-    let scan = Records::new(backend, Seq::FIRST, Seq(u64::MAX)).map(|records| {
+    let first = base.map_or(Seq::FIRST, |b| b.first());
+    let mut next = first;
+    let scan = Records::new(backend, first, Seq(u64::MAX), base).map(|records| {
         for item in records {
             let event = item?;
             report.first_seq.get_or_insert(event.seq);
@@ -98,13 +104,20 @@ pub(crate) fn verify(
     });
     let outcome = scan
         .and_then(|r| r)
-        .and_then(|()| check_clean_close(report.last_seq, clean_close))
         .and_then(|()| {
-            let last = report.last_seq.unwrap_or_default();
-            let upto = index::resolve_upto(upto?, format, last)?;
-            check_index(backend, upto, last, &mut report.index_entries)
+            let end = report.last_seq.or(base.map(|b| b.seq));
+            check_clean_close(end, clean_close)
         })
-        .and_then(|()| check_checkpoints(backend, report.last_seq, &mut report.checkpoints));
+        .and_then(|()| {
+            let floor = base.map_or(Seq(0), |b| b.seq);
+            let last = report.last_seq.unwrap_or(floor);
+            let upto = index::resolve_upto(upto?, format, last)?.max(floor);
+            check_index(backend, (floor, upto), last, &mut report.index_entries)
+        })
+        .and_then(|()| {
+            let end = report.last_seq.or(base.map(|b| b.seq));
+            check_checkpoints(backend, end, &mut report.checkpoints)
+        });
     if let Err(error) = outcome {
         report.ok = false;
         report.first_bad_seq = bad_seq(&error, next);
@@ -125,10 +138,16 @@ fn check_clean_close(last: Option<Seq>, clean_close: Option<Seq>) -> Result<()> 
     }
 }
 
-/// The stored index must hold each seq `1..=upto` exactly once, under the
-/// stream of its record. Entries past `upto` are a flush that raced this
-/// check on a live log, and readers ignore them: so does this.
-fn check_index(backend: &dyn Backend, upto: Seq, last: Seq, entries: &mut u64) -> Result<()> {
+/// The stored index must hold each seq `floor+1..=upto` exactly once (the
+/// floor is the base of a trimmed log, else 0), under the stream of its
+/// record. Entries past `upto` are a flush that raced this check on a live
+/// log, and readers ignore them: so does this.
+fn check_index(
+    backend: &dyn Backend,
+    (floor, upto): (Seq, Seq),
+    last: Seq,
+    entries: &mut u64,
+) -> Result<()> {
     if upto > last {
         return Err(Error::IndexAhead { upto, last });
     }
@@ -153,9 +172,9 @@ fn check_index(backend: &dyn Backend, upto: Seq, last: Seq, entries: &mut u64) -
         }
         previous = Some((chunk.stream, end));
     }
-    if *entries != upto.0 {
+    if *entries != upto.0 - floor.0 {
         return Err(Error::IndexCount {
-            records: upto.0,
+            records: upto.0 - floor.0,
             entries: *entries,
         });
     }

@@ -384,6 +384,14 @@ pub enum DomainEvent {
         /// The beads made pending again, sorted by id.
         beads: Vec<BeadId>,
     },
+    /// A finished run passed its retention: it leaves the state (its
+    /// summary, or its record when it failed or was cancelled). Its events
+    /// stay in the log until a trim removes them; its id may name a new
+    /// run afterwards.
+    RunExpired {
+        /// The run.
+        run: RunId,
+    },
 }
 
 impl DomainEvent {
@@ -419,6 +427,7 @@ impl DomainEvent {
             Self::RunPaused { .. } => EventKind::RunPaused,
             Self::RunResumed { .. } => EventKind::RunResumed,
             Self::RunRetried { .. } => EventKind::RunRetried,
+            Self::RunExpired { .. } => EventKind::RunExpired,
         }
     }
 
@@ -443,9 +452,8 @@ impl DomainEvent {
             | Self::BeadCompletedWithOutput { run: workflow, .. }
             | Self::RunPaused { run: workflow, .. }
             | Self::RunResumed { run: workflow }
-            | Self::RunRetried { run: workflow, .. } => {
-                prefixed(RUN_STREAM_PREFIX, workflow.as_str())
-            }
+            | Self::RunRetried { run: workflow, .. }
+            | Self::RunExpired { run: workflow } => prefixed(RUN_STREAM_PREFIX, workflow.as_str()),
             Self::WorkerSpawned { worker, .. } | Self::WorkerDied { worker, .. } => {
                 prefixed("worker/", worker.as_str())
             }
@@ -481,7 +489,8 @@ impl DomainEvent {
             | Self::BeadCompletedWithOutput { run: workflow, .. }
             | Self::RunPaused { run: workflow, .. }
             | Self::RunResumed { run: workflow }
-            | Self::RunRetried { run: workflow, .. } => Some(workflow),
+            | Self::RunRetried { run: workflow, .. }
+            | Self::RunExpired { run: workflow } => Some(workflow),
             Self::WorkerSpawned { .. }
             | Self::WorkerDied { .. }
             | Self::ActorStarted { .. }

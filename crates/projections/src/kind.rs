@@ -99,6 +99,8 @@ event_kinds! {
     RunResumed = 28 => "run_resumed",
     /// [`DomainEvent::RunRetried`](crate::DomainEvent::RunRetried).
     RunRetried = 29 => "run_retried",
+    /// [`DomainEvent::RunExpired`](crate::DomainEvent::RunExpired).
+    RunExpired = 30 => "run_expired",
 }
 
 impl EventKind {

@@ -92,9 +92,9 @@ pub use output::{APPLICATION_JSON, Output, TEXT_PLAIN};
 pub use projection::{EventMeta, Projection};
 pub use state::{
     BeadCounts, BeadRecord, CheckpointRecord, ChildSupervision, EMPTY_INPUT, EscalationRecord,
-    FinishedRun, InputDigest, RateLimitCount, RunEntry, RunRecord, RunSummary, RunningBead,
-    SUMMARY_REASON_BYTES, StateManager, SupervisionRecord, SupervisorEscalations, WorkerBead,
-    WorkerRecord, WorkerView,
+    FinishedRun, InputDigest, RateLimitCount, Retention, RetentionPolicy, RunEntry, RunRecord,
+    RunSummary, RunningBead, SUMMARY_REASON_BYTES, StateManager, SupervisionRecord,
+    SupervisorEscalations, WorkerBead, WorkerRecord, WorkerView,
 };
 /// Re-exported so callers need not depend on `strand-dag` for ids.
 pub use strand_dag::{BeadId, DagError, DependencyType, WorkflowDag};

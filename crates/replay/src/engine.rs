@@ -3,7 +3,7 @@
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-use strand_eventlog::{CheckpointId, Event, EventLog, NewCheckpoint, Seq};
+use strand_eventlog::{CheckpointId, Event, EventLog, NewCheckpoint, Seq, base_checkpoint_name};
 use strand_projections::{EventMeta, Projection, codec};
 
 use crate::error::ReplayError;
@@ -34,15 +34,18 @@ pub struct ReplayEngine {
 }
 
 /// Where a rebuild starts: a restored (or empty) projection.
-struct StartPoint<P> {
-    projection: P,
-    checkpoint: Option<UsedCheckpoint>,
-    skipped: Vec<SkippedGeneration>,
+pub(crate) struct StartPoint<P> {
+    pub(crate) projection: P,
+    pub(crate) checkpoint: Option<UsedCheckpoint>,
+    pub(crate) skipped: Vec<SkippedGeneration>,
 }
 
 /// Apply one event. A projection that panics on it is reported like one
 /// that refuses it, naming the seq: the state is dropped either way.
-fn apply_event<P: Projection>(projection: &mut P, event: &Event) -> Result<(), ReplayError> {
+pub(crate) fn apply_event<P: Projection>(
+    projection: &mut P,
+    event: &Event,
+) -> Result<(), ReplayError> {
     let seq = event.seq.get();
     let domain = codec::decode(event.kind, &event.body)
         .map_err(|source| ReplayError::Decode { seq, source })?;
@@ -87,7 +90,7 @@ impl ReplayEngine {
         self
     }
 
-    fn skips(&self, seq: Seq) -> bool {
+    pub(crate) fn skips(&self, seq: Seq) -> bool {
         !self.skip.is_empty() && self.skip.binary_search(&seq.get()).is_ok()
     }
 
@@ -97,47 +100,89 @@ impl ReplayEngine {
     }
 
     /// The newest checkpoint generation of `name` that restores, or an empty
-    /// projection, with every newer generation skipped and why.
+    /// projection, with every newer generation skipped and why. On a
+    /// trimmed log the base checkpoint (`base/<name>`) comes after the
+    /// generations, a checkpoint behind the base is skipped, and there is
+    /// no empty start.
     fn start_point<P: Projection>(&self, name: &str) -> Result<StartPoint<P>, ReplayError> {
-        let last = self.log.last_seq().get();
+        self.start_from(name, &[name.to_owned(), base_checkpoint_name(name)])
+    }
+
+    /// The start point from the first of `candidates` (checkpoint names,
+    /// tried in order, each newest generation first) that restores.
+    pub(crate) fn start_from<P: Projection>(
+        &self,
+        name: &str,
+        candidates: &[String],
+    ) -> Result<StartPoint<P>, ReplayError> {
+        self.start_before(name, candidates, self.log.last_seq().get())
+    }
+
+    /// [`start_from`](Self::start_from) among the checkpoints at or before
+    /// `last` (a later one is skipped as ahead).
+    pub(crate) fn start_before<P: Projection>(
+        &self,
+        name: &str,
+        candidates: &[String],
+        last: u64,
+    ) -> Result<StartPoint<P>, ReplayError> {
+        let base = self.log.base().map(|b| b.seq.get());
         let mut skipped = Vec::new();
-        for generation in self.log.checkpoint_generations(name, P::SNAPSHOT_VERSION)? {
-            let checkpoint = match generation {
-                Ok(cp) => cp,
-                Err(bad) => {
-                    skipped.push(SkippedGeneration {
-                        id: bad.id,
-                        reason: SkipReason::Defect(bad.defect),
-                    });
+        for candidate in candidates {
+            for generation in self
+                .log
+                .checkpoint_generations(candidate, P::SNAPSHOT_VERSION)?
+            {
+                let checkpoint = match generation {
+                    Ok(cp) => cp,
+                    Err(bad) => {
+                        skipped.push(SkippedGeneration {
+                            id: bad.id,
+                            reason: SkipReason::Defect(bad.defect),
+                        });
+                        continue;
+                    }
+                };
+                let seq = checkpoint.seq.get();
+                if seq > last && last < self.log.last_seq().get() {
+                    // After the seq asked for, not after the log's end:
+                    // not a defect, just not a start for this rebuild.
                     continue;
                 }
-            };
-            let seq = checkpoint.seq.get();
-            let reason = if seq > last {
-                SkipReason::Ahead { seq, last }
-            } else {
-                match P::restore(&checkpoint.data) {
-                    Ok(projection) if projection.applied_seq() == seq => {
-                        return Ok(StartPoint {
-                            projection,
-                            checkpoint: Some(UsedCheckpoint {
-                                id: checkpoint.id,
-                                seq,
-                            }),
-                            skipped,
-                        });
+                let reason = if seq > last {
+                    SkipReason::Ahead { seq, last }
+                } else if let Some(base) = base.filter(|base| seq < *base) {
+                    SkipReason::BehindBase { seq, base }
+                } else {
+                    match P::restore(&checkpoint.data) {
+                        Ok(projection) if projection.applied_seq() == seq => {
+                            return Ok(StartPoint {
+                                projection,
+                                checkpoint: Some(UsedCheckpoint {
+                                    id: checkpoint.id,
+                                    seq,
+                                }),
+                                skipped,
+                            });
+                        }
+                        Ok(projection) => SkipReason::Watermark {
+                            checkpoint: seq,
+                            restored: projection.applied_seq(),
+                        },
+                        Err(e) => SkipReason::Restore(e),
                     }
-                    Ok(projection) => SkipReason::Watermark {
-                        checkpoint: seq,
-                        restored: projection.applied_seq(),
-                    },
-                    Err(e) => SkipReason::Restore(e),
-                }
-            };
-            tracing::warn!(name, id = checkpoint.id, %reason, "skipping checkpoint");
-            skipped.push(SkippedGeneration {
-                id: checkpoint.id,
-                reason,
+                };
+                tracing::warn!(name = candidate, id = checkpoint.id, %reason, "skipping checkpoint");
+                skipped.push(SkippedGeneration {
+                    id: checkpoint.id,
+                    reason,
+                });
+            }
+        }
+        if let Some(base) = base {
+            return Err(ReplayError::Trimmed {
+                name: name.to_owned(),
+                base,
             });
         }
         Ok(StartPoint {
@@ -244,20 +289,18 @@ impl ReplayEngine {
         Ok(Self::finish(start, name, point, events))
     }
 
-    /// Rebuild `P` from seq 1, ignoring checkpoints.
+    /// Rebuild `P` from seq 1, ignoring checkpoints; on a trimmed log, from
+    /// its base checkpoint (what stands for the records removed).
     ///
     /// # Errors
-    /// As [`ReplayEngine::rebuild`].
+    /// As [`ReplayEngine::rebuild`]; [`ReplayError::Trimmed`] for a trimmed
+    /// log without a base checkpoint of `P`.
     pub fn rebuild_from_scratch<P: Projection>(
         &self,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Replayed<P>, ReplayError> {
         let start = Instant::now();
-        let mut point = StartPoint {
-            projection: P::empty(),
-            checkpoint: None,
-            skipped: Vec::new(),
-        };
+        let mut point = self.start_from::<P>(P::NAME, &[base_checkpoint_name(P::NAME)])?;
         let events = self.replay_tail(&mut point.projection, progress)?;
         Ok(Self::finish(start, P::NAME, point, events))
     }

@@ -35,6 +35,20 @@ pub enum ReplayError {
         /// The panic's message.
         message: String,
     },
+    /// The log was trimmed and no checkpoint of this state at or after its
+    /// base restores: it cannot be rebuilt from what is left.
+    #[error(
+        "the log starts after its base at seq {base} and no checkpoint of {name} at or after it restores"
+    )]
+    Trimmed {
+        /// The state's checkpoint name.
+        name: String,
+        /// The log's base.
+        base: u64,
+    },
+    /// A fold was stopped on purpose (internal: never returned).
+    #[error("stopped")]
+    Stopped,
     /// The log ends before the seq it reported as its last.
     #[error("log ends at seq {reached}, expected it to reach seq {expected_last}")]
     ShortLog {

@@ -33,7 +33,9 @@
 mod engine;
 mod error;
 mod report;
+mod trim;
 
 pub use engine::{ReplayEngine, Replayed};
 pub use error::ReplayError;
 pub use report::{Progress, ReplayReport, SkipReason, SkippedGeneration, Start, UsedCheckpoint};
+pub use trim::{TrimBounds, TrimLimit, TrimPlan};

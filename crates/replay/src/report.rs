@@ -37,6 +37,14 @@ pub enum SkipReason {
         /// The restored state's applied seq.
         restored: u64,
     },
+    /// Its watermark is before the base of a trimmed log: the events
+    /// after it that it needs are gone.
+    BehindBase {
+        /// The checkpoint's watermark.
+        seq: u64,
+        /// The log's base.
+        base: u64,
+    },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -47,6 +55,12 @@ impl std::fmt::Display for SkipReason {
                 write!(f, "at seq {seq}, past the log's end at seq {last}")
             }
             Self::Restore(e) => write!(f, "snapshot refused: {e}"),
+            Self::BehindBase { seq, base } => {
+                write!(
+                    f,
+                    "at seq {seq}, before the trimmed log's base at seq {base}"
+                )
+            }
             Self::Watermark {
                 checkpoint,
                 restored,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::Actor;
-use strand_projections::WorkerId;
+use strand_projections::{RetentionPolicy, WorkerId};
 
 use crate::context::Context;
 use crate::orchestration::handler::DEFAULT_MAX_OUTPUT_BYTES;
@@ -72,6 +72,10 @@ pub struct WorkflowBranch {
     pub heartbeat_timeout: Duration,
     /// The largest output a bead may produce (default 1 MiB).
     pub max_output_bytes: usize,
+    /// How long finished runs stay (default: forever).
+    pub retention: RetentionPolicy,
+    /// How often runs past retention are expired (default 60 s).
+    pub retention_every: Duration,
     /// Restart intensity of the branch's supervisors (default 3 in 5 s).
     /// The worker pool allows at least one restart per worker in the window:
     /// a pool of 100 losing a tenth of its workers is not a crash loop.
@@ -94,6 +98,8 @@ impl Default for WorkflowBranch {
             heartbeat_every: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(30),
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            retention: RetentionPolicy::default(),
+            retention_every: Duration::from_secs(60),
             intensity: Intensity::default(),
         }
     }
@@ -141,6 +147,8 @@ pub fn workflow_branch(branch: &WorkflowBranch) -> ChildSpec {
         heartbeat_every: branch.heartbeat_every,
         heartbeat_timeout: branch.heartbeat_timeout,
         max_output_bytes: branch.max_output_bytes,
+        retention: branch.retention.clone(),
+        retention_every: branch.retention_every,
     };
     let scheduler = ChildSpec::new(names::SCHEDULER, move |cx: ChildContext| {
         let options = options.clone();

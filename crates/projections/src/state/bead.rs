@@ -256,6 +256,19 @@ impl BeadCounts {
         self.total = self.total.saturating_add(other.total);
     }
 
+    /// Takes away `other` (counts added before).
+    pub(crate) fn sub(&mut self, other: &Self) {
+        self.pending = self.pending.saturating_sub(other.pending);
+        self.ready = self.ready.saturating_sub(other.ready);
+        self.scheduled = self.scheduled.saturating_sub(other.scheduled);
+        self.running = self.running.saturating_sub(other.running);
+        self.completed = self.completed.saturating_sub(other.completed);
+        self.failed = self.failed.saturating_sub(other.failed);
+        self.timed_out = self.timed_out.saturating_sub(other.timed_out);
+        self.cancelled = self.cancelled.saturating_sub(other.cancelled);
+        self.total = self.total.saturating_sub(other.total);
+    }
+
     /// One bead moved from `from` to `to`.
     fn moved(&mut self, from: BeadState, to: BeadState) {
         let slot = self.slot(from);

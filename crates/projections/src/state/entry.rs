@@ -74,6 +74,22 @@ impl<'a> RunEntry<'a> {
         }
     }
 
+    /// When it finished, if it has.
+    pub fn finished_at_ms(&self) -> Option<u64> {
+        match self {
+            Self::Whole(record) => record.finished_at_ms,
+            Self::Completed(finished) => finished.summary.finished_at_ms,
+        }
+    }
+
+    /// The seq of its submission: where its stream begins.
+    pub fn submitted_seq(&self) -> u64 {
+        match self {
+            Self::Whole(record) => record.submitted_seq,
+            Self::Completed(finished) => finished.summary.submitted_seq,
+        }
+    }
+
     /// Why it failed or was cancelled (cut, for a completed run's summary).
     pub fn reason(&self) -> Option<&'a str> {
         match self {

@@ -134,7 +134,7 @@ fn cut(text: &mut String, max: usize) {
 
 impl StateManager {
     /// Run `run` again from its events (its stream of the log, in seq
-    /// order), kept whole however it ended: what a completed run's beads,
+    /// order, from its submission on), kept whole however it ended: what a completed run's beads,
     /// attempts and outputs are read from once the state holds only its
     /// summary. `None` when the events never submit it.
     ///
@@ -149,7 +149,20 @@ impl StateManager {
             keep_completed: true,
             ..Self::default()
         };
-        for (meta, event) in events {
+        // The history begins at the stream's last submission: what came
+        // before is a run of the same id that expired (and may have been
+        // trimmed away in part).
+        let events: Vec<(EventMeta, DomainEvent)> = events.into_iter().collect();
+        let start = events
+            .iter()
+            .rposition(|(_, event)| {
+                matches!(
+                    event,
+                    DomainEvent::RunSubmitted { .. } | DomainEvent::WorkflowSubmitted { .. }
+                )
+            })
+            .unwrap_or(0);
+        for (meta, event) in events.into_iter().skip(start) {
             state.apply(meta, event)?;
         }
         Ok(state.workflows.remove(run))

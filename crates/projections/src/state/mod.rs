@@ -12,13 +12,15 @@
 //! (bead records and the bead lifecycle), `worker.rs` (workers and the shared
 //! worker ids), `supervision.rs`, `snapshot.rs` (the canonical form),
 //! `queries.rs`, `finished.rs` (what a completed run leaves), `entry.rs`
-//! (a run, whole or summarized).
+//! (a run, whole or summarized), `retention.rs` (how long finished runs
+//! stay, and where the log is still needed).
 
 mod bead;
 mod entry;
 mod finished;
 mod index;
 mod queries;
+mod retention;
 mod snapshot;
 mod supervision;
 mod worker;
@@ -32,6 +34,7 @@ pub use bead::{BeadCounts, BeadRecord};
 pub use entry::RunEntry;
 pub use finished::{FinishedRun, InputDigest, SUMMARY_REASON_BYTES};
 pub use queries::{RateLimitCount, RunningBead};
+pub use retention::{Retention, RetentionPolicy};
 pub use supervision::{
     ChildSupervision, EscalationRecord, SupervisionRecord, SupervisorEscalations,
 };
@@ -108,6 +111,8 @@ pub struct StateManager {
     /// Derived: the completed runs' bead counts, summed (not in the
     /// snapshot).
     finished_beads: BeadCounts,
+    /// Runs that left the state through `RunExpired`.
+    expired_runs: u64,
     /// Keep completed runs whole too: the fold of one run's history
     /// ([`fold_run`](Self::fold_run)), never a checkpointed state.
     keep_completed: bool,
@@ -125,7 +130,7 @@ pub struct StateManager {
 
 impl Projection for StateManager {
     const NAME: &'static str = "state_manager";
-    const SNAPSHOT_VERSION: u32 = 3;
+    const SNAPSHOT_VERSION: u32 = 4;
 
     fn empty() -> Self {
         Self::default()
@@ -301,6 +306,7 @@ impl StateManager {
             DomainEvent::RunPaused { run, .. } => self.pause(seq, run, true),
             DomainEvent::RunResumed { run } => self.pause(seq, run, false),
             DomainEvent::RunRetried { run, beads } => self.retry(seq, at_ms, run, &beads),
+            DomainEvent::RunExpired { run } => self.expire(seq, run),
             DomainEvent::WorkerSpawned { worker, labels } => {
                 worker::spawned(&mut self.workers, worker, labels, at_ms);
                 Ok(())
@@ -458,7 +464,7 @@ impl StateManager {
             (name, definition, input, settings),
             dag,
             tasks,
-            at_ms,
+            (seq, at_ms),
         );
         match submitted {
             Ok(record) => {

@@ -1,17 +1,19 @@
 //! The canonical snapshot form of a [`StateManager`]: snapshot format
-//! version 3 (version 2 kept completed runs whole and had no `completed`
-//! list; version 1 had no definition, input or log tail, and text outputs;
-//! a checkpoint of an older version is skipped and the log replayed).
+//! version 4 (version 3 had no submission seq per run; version 2 kept
+//! completed runs whole and had no `completed` list; version 1 had no
+//! definition, input or log tail, and text outputs; a checkpoint of an
+//! older version is skipped and the log replayed).
 //!
 //! Format (bincode, pinned configuration, see [`crate::codec`]):
 //!
 //! ```text
-//! version u32 (3)
+//! version u32 (4)
 //! applied_seq u64, events_applied u64
 //! runs:        [ { id, name, definition, input, settings, status, paused, submitted_at_ms,
-//!                  finished_at_ms, reason, dag, tasks (by bead id),
+//!                  submitted_seq, finished_at_ms, reason, dag, tasks (by bead id),
 //!                  beads (BeadRecord, by bead id) } ] by id   (kept whole)
 //! completed:   [ FinishedRun { summary, input digest } ] by id
+//! expired_runs u64
 //! workers:     [ (id, WorkerRecord) ] by id
 //! children:    [ (supervisor, child, SupervisionRecord) ] by (supervisor, child)
 //! escalations: [ (supervisor, EscalationRecord) ] by supervisor
@@ -47,6 +49,7 @@ pub(crate) struct SnapshotRef<'a> {
     events_applied: u64,
     workflows: Vec<WorkflowRef<'a>>,
     completed: Vec<&'a FinishedRun>,
+    expired_runs: u64,
     workers: Vec<(&'a WorkerId, &'a WorkerRecord)>,
     children: Vec<(&'a str, &'a str, &'a SupervisionRecord)>,
     escalations: Vec<(&'a str, &'a EscalationRecord)>,
@@ -64,6 +67,7 @@ struct WorkflowRef<'a> {
     status: RunStatus,
     paused: bool,
     submitted_at_ms: u64,
+    submitted_seq: u64,
     finished_at_ms: Option<u64>,
     reason: Option<&'a str>,
     dag: &'a WorkflowDag,
@@ -78,6 +82,7 @@ pub(crate) struct SnapshotOwned {
     events_applied: u64,
     workflows: Vec<WorkflowOwned>,
     completed: Vec<FinishedRun>,
+    expired_runs: u64,
     workers: Vec<(WorkerId, WorkerRecord)>,
     children: Vec<(String, String, SupervisionRecord)>,
     escalations: Vec<(String, EscalationRecord)>,
@@ -96,6 +101,7 @@ pub(crate) struct WorkflowOwned {
     pub(crate) status: RunStatus,
     pub(crate) paused: bool,
     pub(crate) submitted_at_ms: u64,
+    pub(crate) submitted_seq: u64,
     pub(crate) finished_at_ms: Option<u64>,
     pub(crate) reason: Option<String>,
     pub(crate) dag: WorkflowDag,
@@ -154,6 +160,7 @@ impl StateManager {
                 status: workflow.status,
                 paused: workflow.paused,
                 submitted_at_ms: workflow.submitted_at_ms,
+                submitted_seq: workflow.submitted_seq,
                 finished_at_ms: workflow.finished_at_ms,
                 reason: workflow.reason.as_deref(),
                 dag: &workflow.dag,
@@ -177,6 +184,7 @@ impl StateManager {
             events_applied: self.events_applied,
             workflows,
             completed,
+            expired_runs: self.expired_runs,
             workers,
             children: self
                 .supervision
@@ -212,6 +220,7 @@ impl StateManager {
         let mut state = Self {
             applied_seq: seq,
             events_applied: events,
+            expired_runs: snapshot.expired_runs,
             ..Self::default()
         };
         let mut previous: Option<RunId> = None;

@@ -41,6 +41,8 @@ pub struct RunRecord {
     pub(crate) paused: bool,
     /// `at_ms` of the submission.
     pub(crate) submitted_at_ms: u64,
+    /// Seq of the submission: where the run's stream begins.
+    pub(crate) submitted_seq: u64,
     /// `at_ms` of the event that finished it.
     pub(crate) finished_at_ms: Option<u64>,
     /// Why it failed or was cancelled.
@@ -73,7 +75,7 @@ impl RunRecord {
         (name, definition, input, settings): (String, DefinitionHash, String, RunSettings),
         dag: WorkflowDag,
         tasks: Vec<TaskSpec>,
-        at_ms: u64,
+        (seq, at_ms): (u64, u64),
     ) -> Result<Self, SubmissionDefect> {
         let index = indexed(&dag)?;
         let tasks = in_position_order(&dag, &index, tasks)?;
@@ -87,6 +89,7 @@ impl RunRecord {
             status: RunStatus::Running,
             paused: false,
             submitted_at_ms: at_ms,
+            submitted_seq: seq,
             finished_at_ms: None,
             reason: None,
             counts: BeadCounts::of(&beads),
@@ -119,6 +122,7 @@ impl RunRecord {
             status,
             paused,
             submitted_at_ms,
+            submitted_seq,
             finished_at_ms,
             reason,
             dag,
@@ -154,6 +158,7 @@ impl RunRecord {
             status,
             paused,
             submitted_at_ms,
+            submitted_seq,
             finished_at_ms,
             reason,
             counts: BeadCounts::of(&beads),
@@ -330,6 +335,11 @@ impl RunRecord {
         self.submitted_at_ms
     }
 
+    /// The seq of its submission: where its stream begins.
+    pub fn submitted_seq(&self) -> u64 {
+        self.submitted_seq
+    }
+
     /// When it finished, if it has.
     pub fn finished_at_ms(&self) -> Option<u64> {
         self.finished_at_ms
@@ -418,6 +428,7 @@ impl RunRecord {
             paused: self.paused,
             counts: self.counts,
             submitted_at_ms: self.submitted_at_ms,
+            submitted_seq: self.submitted_seq,
             finished_at_ms: self.finished_at_ms,
             reason: self.reason.clone(),
         }
@@ -569,6 +580,8 @@ pub struct RunSummary {
     pub counts: BeadCounts,
     /// When it was submitted.
     pub submitted_at_ms: u64,
+    /// The seq of its submission: where its stream of the log begins.
+    pub submitted_seq: u64,
     /// When it finished, if it has.
     pub finished_at_ms: Option<u64>,
     /// Why it failed or was cancelled.

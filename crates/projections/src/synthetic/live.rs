@@ -95,6 +95,8 @@ pub(crate) struct Live {
     /// Written with the events of before runs (`WorkflowSubmitted`,
     /// `BeadCompleted`).
     legacy: bool,
+    /// It expires once completed (every fourth run, from the fourth).
+    expires: bool,
     remaining: usize,
     /// Steps taken so far.
     steps: u64,
@@ -128,6 +130,18 @@ fn settings_of(number: usize, names: &[BeadId]) -> RunSettings {
 /// The zero-padded name of bead `index`, so that names sort like indices.
 fn bead_name(index: usize) -> BeadId {
     BeadId::from(format!("b{index:06}"))
+}
+
+/// The step at which a workflow of `count` beads is doomed (failed or
+/// cancelled), or never (`u64::MAX`): drawn as submissions always drew it.
+fn doom_at(cx: &mut Context<'_>, count: usize) -> u64 {
+    let doomed = cx.rng.chance(cx.params.doom_per_mille);
+    let per_bead = u64::try_from(count).unwrap_or(u64::MAX).saturating_mul(4);
+    if doomed {
+        1 + cx.rng.below(per_bead)
+    } else {
+        u64::MAX
+    }
 }
 
 impl Live {
@@ -220,8 +234,6 @@ impl Live {
                 stalls: 0,
             })
             .collect();
-        let doomed = cx.rng.chance(cx.params.doom_per_mille);
-        let per_bead = u64::try_from(count).unwrap_or(u64::MAX).saturating_mul(4);
         Some(Self {
             id,
             names,
@@ -230,12 +242,9 @@ impl Live {
             flights,
             remaining: count,
             legacy,
+            expires: number % 4 == 3,
             steps: 0,
-            doom_at: if doomed {
-                1 + cx.rng.below(per_bead)
-            } else {
-                u64::MAX
-            },
+            doom_at: doom_at(cx, count),
             doom_cancels: cx.rng.chance(500),
         })
     }
@@ -393,6 +402,12 @@ impl Live {
             cx.out.push_back(DomainEvent::WorkflowCompleted {
                 workflow: self.id.clone(),
             });
+            if self.expires {
+                // Past its retention, the completed run leaves the state.
+                cx.out.push_back(DomainEvent::RunExpired {
+                    run: self.id.clone(),
+                });
+            }
             return Outcome::Finished;
         }
         Outcome::Going

@@ -244,6 +244,7 @@ fn event_strategy() -> impl Strategy<Value = DomainEvent> {
         wf().prop_map(|run| DomainEvent::RunResumed { run }),
         (wf(), proptest::collection::vec(bead(), 0..4))
             .prop_map(|(run, beads)| DomainEvent::RunRetried { run, beads }),
+        wf().prop_map(|run| DomainEvent::RunExpired { run }),
     ]
 }
 
@@ -260,7 +261,7 @@ proptest! {
 
     #[test]
     fn prop_arbitrary_bytes_with_arbitrary_kind_never_panic(
-        kind in prop_oneof![1 => any::<u16>(), 4 => 0_u16..31],
+        kind in prop_oneof![1 => any::<u16>(), 4 => 0_u16..32],
         body in proptest::collection::vec(any::<u8>(), 0..256),
     ) {
         if let Ok(event) = codec::decode(kind, &body) {

@@ -23,7 +23,7 @@ fn given_body_of_one_kind_when_decoded_as_another_then_kind_mismatch() {
 
 #[test]
 fn given_unknown_kind_when_decoded_then_unknown_kind() {
-    for kind in [0, 30, u16::MAX] {
+    for kind in [0, 31, u16::MAX] {
         let error = codec::decode(kind, &[]).unwrap_err();
         assert!(
             matches!(error, ProjectionError::UnknownKind { kind: k } if k == kind),

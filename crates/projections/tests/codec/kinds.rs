@@ -39,7 +39,7 @@ fn given_kind_tags_when_listed_then_numbered_from_one_with_unique_snake_case_nam
     names.dedup();
     assert_eq!(names.len(), EventKind::ALL.len());
     assert_eq!(EventKind::from_u16(0), None);
-    assert_eq!(EventKind::from_u16(30), None);
+    assert_eq!(EventKind::from_u16(31), None);
     assert_eq!(EventKind::BeadCompleted.name(), "bead_completed");
     assert_eq!(EventKind::BeadTimedOut.to_string(), "bead_timed_out");
 }
@@ -53,7 +53,7 @@ fn given_events_when_asked_for_stream_then_stream_of_their_subject() {
         &["supervisor/sup"; 7][..],
         &["checkpoint", "ratelimit/k"][..],
         &["supervisor/s"][..],
-        &["workflow/wf"; 5][..],
+        &["workflow/wf"; 6][..],
     ]
     .concat();
     assert_eq!(streams, expected);

@@ -185,5 +185,8 @@ fn one_of_each() -> Vec<DomainEvent> {
             run: workflow.clone(),
             beads: vec![bead.clone()],
         },
+        DomainEvent::RunExpired {
+            run: workflow.clone(),
+        },
     ]
 }

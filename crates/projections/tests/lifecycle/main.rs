@@ -9,6 +9,7 @@ mod execution;
 mod ordering;
 mod queries;
 mod readiness;
+mod retention;
 mod retries;
 mod submission;
 mod supervision;

@@ -21,16 +21,20 @@
 //! already in the log), `submit.rs` (batches of submissions),
 //! `progress.rs` (what follows from a run's state, retries),
 //! `control.rs` (operator controls, run timeouts), `liveness.rs`
-//! (workers, lost attempts), `start.rs` (the state it starts from).
+//! (workers, lost attempts), `start.rs` (the state it starts from),
+//! `retention.rs` (finished runs expiring), `options.rs` (its setup).
 
 pub mod admission;
 mod control;
 mod liveness;
 mod metered;
+mod options;
 mod progress;
+mod retention;
 mod start;
 mod submit;
 
+pub use options::SchedulerOptions;
 use progress::given_up;
 use start::recovered_state;
 
@@ -50,9 +54,8 @@ use crate::context::Context;
 use crate::error::{ActorError, Result};
 use crate::orchestration::controls::RunControl;
 use crate::orchestration::handler::{CancelHandle, DependencyOutputs, cancel_pair};
-use crate::orchestration::placement::{AffinityMode, Candidate, Distribution, Placement};
+use crate::orchestration::placement::{Candidate, Distribution, Placement};
 use crate::orchestration::worker::{Assignment, AttemptOutcome, Finished, WorkerMsg};
-use crate::policy::Backoff;
 use crate::supervisor::ChildHandle;
 
 /// The reason recorded for an attempt lost with the process.
@@ -139,6 +142,10 @@ pub enum SchedulerMsg {
     RetryDue(RunId, BeadId),
     /// A run's timeout is due.
     Deadline(RunId),
+    /// Expire every finished run past retention now; answers how many.
+    Expire(RpcReplyPort<Result<usize>>),
+    /// The periodic retention sweep is due.
+    RetentionDue,
     /// Find the workers and recover unfinished workflows.
     Connect,
     /// Record the outcomes reported so far.
@@ -157,27 +164,6 @@ pub enum SchedulerMsg {
         /// The attempt it runs.
         attempt: u32,
     },
-}
-
-/// How the scheduler is set up.
-#[derive(Clone, Debug)]
-pub struct SchedulerOptions {
-    /// The worker pool supervisor's name, under the scheduler's parent.
-    pub pool: String,
-    /// The workers in the pool: name and labels.
-    pub workers: Vec<(String, Vec<String>)>,
-    /// How beads are ordered and workers chosen.
-    pub distribution: Distribution,
-    /// How a task's affinity binds it.
-    pub affinity: AffinityMode,
-    /// Delay before retry `n` (by failed attempts so far).
-    pub retry_backoff: Backoff,
-    /// The largest output a bead may produce.
-    pub max_output_bytes: usize,
-    /// How often a worker running an attempt sends a heartbeat.
-    pub heartbeat_every: Duration,
-    /// An attempt whose worker sent no heartbeat for this long is lost.
-    pub heartbeat_timeout: Duration,
 }
 
 /// The scheduler actor; its arguments are the tree's context, its parent
@@ -612,10 +598,20 @@ impl SchedulerState {
             }
             SchedulerMsg::RetryDue(workflow, bead) => self.retry_due(workflow, bead).await?,
             SchedulerMsg::Deadline(run) => self.deadline(&run).await?,
+            SchedulerMsg::Expire(reply) => {
+                let outcome = self.expire_all().await;
+                let poisoned = matches!(outcome, Err(ActorError::Poisoned));
+                let _ = reply.send(outcome);
+                if poisoned {
+                    return Err(ActorError::Poisoned);
+                }
+            }
+            SchedulerMsg::RetentionDue => self.retention_due().await?,
             SchedulerMsg::Drain(reply) => self.draining.get_or_insert_with(Vec::new).push(reply),
             SchedulerMsg::Connect => {
                 self.connect().await?;
                 self.recover().await?;
+                self.arm_retention();
             }
         }
         self.dispatch().await
