@@ -49,7 +49,7 @@ use common::Rng;
 use strand::eventlog::failpoint::{FailPoint, FailPoints};
 use strand::eventlog::{EventLog, LogOptions, NewEvent, Seq, list_segments};
 use strand::projections::{DomainEvent, StateManager, WorkerId, codec};
-use strand::replay::{ReplayEngine, Start, TrimBounds};
+use strand::replay::{ReplayEngine, Start, StateHold, TrimBounds};
 
 const PRODUCERS: u64 = 6;
 const SHORT_CYCLES: u64 = 25;
@@ -212,9 +212,14 @@ fn child(spec: &str) {
             before: None,
             not_after_ms: u64::MAX,
         };
+        // The producers' records belong to no run: no state holds any.
+        let hold = StateHold {
+            from: Seq(u64::MAX),
+            run: None,
+        };
         loop {
             std::thread::sleep(Duration::from_millis(10));
-            let Ok(plan) = engine.plan_trim(&StateManager::new(), bounds) else {
+            let Ok(plan) = engine.plan_trim(&hold, bounds) else {
                 continue;
             };
             if plan.records() > 0 {

@@ -6,6 +6,7 @@ pub mod actors;
 pub mod append;
 pub mod dag;
 pub mod engine;
+pub mod history;
 mod memory;
 pub mod replay;
 pub mod serve;
@@ -27,6 +28,8 @@ pub enum BenchCommand {
     Append(append::AppendArgs),
     /// No-op beads through the whole engine, and start-to-ready on a long log.
     Engine(engine::EngineBenchArgs),
+    /// A long history with retention and trimming vs without: memory, disk, start after kill -9.
+    History(history::HistoryArgs),
     /// Workflow DAG build, orderings and a full `ReadyTracker` run vs bare Kahn.
     Dag(dag::DagBenchArgs),
     /// Replay into the StateManager vs a raw RocksDB iterate + crc + decode.
@@ -47,6 +50,7 @@ pub fn run(command: &BenchCommand, ctx: &mut Context) -> Result<Status, CliError
         BenchCommand::Append(args) => append::run(args, ctx),
         BenchCommand::Dag(args) => dag::run(args, ctx),
         BenchCommand::Engine(args) => engine::run(args, ctx),
+        BenchCommand::History(args) => history::run(args, ctx),
         BenchCommand::Replay(args) => replay::run(args, ctx),
         BenchCommand::Serve(args) => serve::run(args, ctx),
         BenchCommand::Soak(args) => soak::run(args, ctx),

@@ -149,7 +149,7 @@ impl Spread {
 }
 
 /// A chain of `beads` beads run by the `soak` handler.
-fn chain(beads: usize) -> Result<Workflow, CliError> {
+pub(super) fn chain(beads: usize) -> Result<Workflow, CliError> {
     let mut toml = String::from("name = \"soak\"\n");
     for i in 0..beads.max(1) {
         let _ = write!(toml, "[[task]]\nid = \"s{i}\"\nhandler = \"soak\"\n");

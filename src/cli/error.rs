@@ -119,6 +119,14 @@ pub enum CliError {
     /// The metrics recorder could not be installed.
     #[error(transparent)]
     Metrics(#[from] strand_server::MetricsError),
+    /// A bench's child process failed or reported nothing readable.
+    #[error("the bench's {role} process failed: {reason}")]
+    BenchChild {
+        /// What the child was for.
+        role: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
     /// Building the async runtime failed.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

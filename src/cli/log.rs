@@ -172,7 +172,7 @@ fn dump(args: &DumpArgs, ctx: &mut Context) -> Result<Status, CliError> {
 
 /// Bytes of the files directly in `path` (the store's; not the archive's
 /// or the attempts' subdirectories).
-pub(super) fn dir_bytes(path: &Path) -> Result<u64, CliError> {
+pub(crate) fn dir_bytes(path: &Path) -> Result<u64, CliError> {
     let entries = std::fs::read_dir(path).map_err(|source| CliError::File {
         path: path.to_path_buf(),
         source,

@@ -22,6 +22,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::retention::RetentionArgs;
 use super::run::worker_labels;
+use super::trim::ServeTrimArgs;
 use super::{CliError, Context, Status};
 use crate::engine::Engine;
 
@@ -47,6 +48,9 @@ pub struct ServeArgs {
     /// How long finished runs stay (forever unless set).
     #[command(flatten)]
     pub retention: RetentionArgs,
+    /// When the log's front is trimmed (on with a retention policy).
+    #[command(flatten)]
+    pub trimming: ServeTrimArgs,
 }
 
 /// The bearer token: the file's first line, else `STRAND_TOKEN`.
@@ -92,6 +96,7 @@ impl Signals {
 pub fn run(args: &ServeArgs, ctx: &mut Context) -> Result<Status, CliError> {
     let labelled = worker_labels(&args.worker_label)?;
     let retention = args.retention.policy()?;
+    let trimming = args.trimming.schedule(retention.is_forever())?;
     let token = token(args)?;
     // Refused before the engine opens: nothing is written.
     if !args.listen.ip().is_loopback() && token.is_none() {
@@ -102,7 +107,8 @@ pub fn run(args: &ServeArgs, ctx: &mut Context) -> Result<Status, CliError> {
     }
     let mut builder = Engine::builder(&ctx.data)
         .workers(args.workers)
-        .retention(retention);
+        .retention(retention)
+        .trimming(trimming);
     for (label, count) in labelled {
         builder = builder.labelled_workers(label, count);
     }

@@ -14,9 +14,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::json;
+use strand_engine::trimming::{ArchiveTo, TrimSchedule};
 use strand_eventlog::{EventLog, LogOptions, Seq, list_segments};
 use strand_projections::{DomainEvent, EventMeta, Projection, StateManager};
-use strand_replay::{ReplayEngine, TrimBounds};
+use strand_replay::{ReplayEngine, StateHold, TrimBounds};
 
 use super::log::dir_bytes;
 use super::progress::Bar;
@@ -24,7 +25,63 @@ use super::retention::RetentionArgs;
 use super::{CliError, Context, Status};
 
 /// The archive's directory under the data directory, by default.
-const ARCHIVE: &str = "archive";
+const ARCHIVE: &str = strand_engine::trimming::ARCHIVE_DIR;
+
+/// How often `strand serve` trims when it has a retention policy and no
+/// `--trim-every`.
+const SERVE_TRIM_EVERY: Duration = Duration::from_secs(600);
+
+/// The trimming flags of `strand serve`: on with a retention policy.
+#[derive(Debug, Args, Clone)]
+pub struct ServeTrimArgs {
+    /// Trim the log's front this often (default 10m when a retention
+    /// policy is set; without one, only when given).
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub trim_every: Option<Duration>,
+    /// Never trim on a schedule.
+    #[arg(long, conflicts_with = "trim_every")]
+    pub no_trim: bool,
+    /// Trim no record younger than this.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub keep_recent: Duration,
+    /// Where trimmed records are archived (default `DATA/archive`).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_archive")]
+    pub archive: Option<PathBuf>,
+    /// Remove trimmed records without archiving them.
+    #[arg(long)]
+    pub no_archive: bool,
+}
+
+impl ServeTrimArgs {
+    /// The engine's trim schedule, given whether its retention policy
+    /// keeps every run forever.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a `--trim-every` of zero.
+    pub fn schedule(&self, forever: bool) -> Result<TrimSchedule, CliError> {
+        if self.trim_every == Some(Duration::ZERO) {
+            return Err(CliError::Usage {
+                name: "--trim-every",
+                reason: "must be longer than zero".into(),
+            });
+        }
+        let every = match (self.no_trim, self.trim_every) {
+            (true, _) => None,
+            (false, Some(every)) => Some(every),
+            (false, None) => (!forever).then_some(SERVE_TRIM_EVERY),
+        };
+        let archive = match (&self.archive, self.no_archive) {
+            (_, true) => ArchiveTo::Nowhere,
+            (Some(dir), false) => ArchiveTo::Dir(dir.clone()),
+            (None, false) => ArchiveTo::DataDir,
+        };
+        Ok(TrimSchedule {
+            every,
+            keep_recent: self.keep_recent,
+            archive,
+        })
+    }
+}
 
 /// `strand log trim` arguments.
 #[derive(Debug, Args)]
@@ -197,7 +254,7 @@ fn plan_and_trim(
         before: args.before.map(Seq),
         not_after_ms: now.saturating_sub(ms(args.keep_recent)),
     };
-    let plan = replay.plan_trim(&state, bounds)?;
+    let plan = replay.plan_trim(&StateHold::of(&state), bounds)?;
     let mut doc = TrimDoc {
         dry_run: !args.yes,
         expired_runs: expired.len(),
@@ -263,4 +320,51 @@ pub fn archive(command: &ArchiveCommand, ctx: &mut Context) -> Result<Status, Cl
     let doc = json!({ "archive": dir.display().to_string(), "segments": listed });
     ctx.emit(&doc, &text)?;
     Ok(Status::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(trim_every: Option<Duration>, no_trim: bool) -> ServeTrimArgs {
+        ServeTrimArgs {
+            trim_every,
+            no_trim,
+            keep_recent: Duration::from_secs(3600),
+            archive: None,
+            no_archive: false,
+        }
+    }
+
+    #[test]
+    fn given_serve_flags_when_scheduled_then_trimming_follows_the_retention_policy() {
+        let every = |flags: &ServeTrimArgs, forever| flags.schedule(forever).unwrap().every;
+        assert_eq!(every(&flags(None, false), false), Some(SERVE_TRIM_EVERY));
+        assert_eq!(
+            every(&flags(None, false), true),
+            None,
+            "no policy, no trims"
+        );
+        let asked = Some(Duration::from_secs(30));
+        assert_eq!(every(&flags(asked, false), true), asked);
+        assert_eq!(every(&flags(None, true), false), None, "--no-trim");
+        assert!(matches!(
+            flags(Some(Duration::ZERO), false).schedule(false),
+            Err(CliError::Usage { .. })
+        ));
+    }
+
+    #[test]
+    fn given_archive_flags_when_scheduled_then_the_archive_goes_where_asked() {
+        let mut args = flags(None, false);
+        assert_eq!(args.schedule(false).unwrap().archive, ArchiveTo::DataDir);
+        args.archive = Some(PathBuf::from("/elsewhere"));
+        assert_eq!(
+            args.schedule(false).unwrap().archive,
+            ArchiveTo::Dir(PathBuf::from("/elsewhere"))
+        );
+        args.archive = None;
+        args.no_archive = true;
+        assert_eq!(args.schedule(false).unwrap().archive, ArchiveTo::Nowhere);
+    }
 }

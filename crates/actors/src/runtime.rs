@@ -56,6 +56,8 @@ pub struct RuntimeOptions {
     pub branches: Vec<ChildSpec>,
     /// Install [`panic::install`] (default true).
     pub panic_hook: bool,
+    /// How [`Runtime::open`] opens the log (default [`LogOptions::default`]).
+    pub log: LogOptions,
 }
 
 impl Default for RuntimeOptions {
@@ -68,6 +70,7 @@ impl Default for RuntimeOptions {
             backoff: Backoff::default(),
             branches: Vec::new(),
             panic_hook: true,
+            log: LogOptions::default(),
         }
     }
 }
@@ -96,8 +99,8 @@ impl Runtime {
     /// # Errors
     /// The log's open errors; a child that cannot start.
     pub async fn open(dir: impl AsRef<Path>, options: RuntimeOptions) -> Result<Self> {
-        let dir = dir.as_ref().to_owned();
-        let log = tokio::task::spawn_blocking(move || EventLog::open(dir, LogOptions::default()))
+        let (dir, log_options) = (dir.as_ref().to_owned(), options.log.clone());
+        let log = tokio::task::spawn_blocking(move || EventLog::open(dir, log_options))
             .await
             .map_err(|_| ActorError::NotRunning {
                 actor: "log open".to_owned(),

@@ -78,6 +78,8 @@ struct Shared {
     actor: RwLock<Option<ActorRef<StoreMsg>>>,
     /// Rebuilds from the whole log (not one stream) since open.
     full_rebuilds: std::sync::atomic::AtomicU64,
+    /// Events those rebuilds applied after their checkpoints.
+    full_rebuild_events: std::sync::atomic::AtomicU64,
 }
 
 /// A cheap, cloneable handle to the log for actors. Requests go through the
@@ -147,6 +149,7 @@ impl EventStore {
                 log,
                 actor: RwLock::new(None),
                 full_rebuilds: std::sync::atomic::AtomicU64::new(0),
+                full_rebuild_events: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -157,6 +160,14 @@ impl EventStore {
     pub fn full_rebuilds(&self) -> u64 {
         self.shared
             .full_rebuilds
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many events the rebuilds from the whole log applied after
+    /// their checkpoints since open: what a start replayed.
+    pub fn full_rebuild_events(&self) -> u64 {
+        self.shared
+            .full_rebuild_events
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
@@ -384,7 +395,8 @@ impl EventStore {
                 .full_rebuilds
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        tokio::task::spawn_blocking(move || {
+        let whole = stream.is_none();
+        let rebuilt = tokio::task::spawn_blocking(move || {
             match &stream {
                 Some(name) => engine.rebuild_stream::<P>(name, &checkpoint_name, &mut |_| {}),
                 None => engine.rebuild_named::<P>(&checkpoint_name, &mut |_| {}),
@@ -401,7 +413,14 @@ impl EventStore {
         .await
         .map_err(|_| ActorError::NotRunning {
             actor: "replay".to_owned(),
-        })?
+        })??;
+        if whole {
+            self.shared.full_rebuild_events.fetch_add(
+                rebuilt.report.events_replayed,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        Ok(rebuilt)
     }
 }
 

@@ -15,9 +15,10 @@ use strand_actors::policy::{Backoff, Intensity};
 use strand_actors::{ActorError, Runtime, RuntimeOptions};
 use strand_projections::{RetentionPolicy, RunId, StateManager};
 
-use strand_eventlog::EventLog;
+use strand_eventlog::{EventLog, LogOptions};
 use strand_replay::ReplayEngine;
 
+use crate::trimming::{TrimSchedule, TrimTask, Trimmer};
 use crate::workflow::Workflow;
 
 use crate::{DEFAULT_MAX_INPUT_BYTES, Engine, RunInput, fresh_run_id, input_text, submission};
@@ -42,6 +43,8 @@ pub struct EngineBuilder {
     max_input_bytes: usize,
     retention: RetentionPolicy,
     retention_every: Duration,
+    trimming: TrimSchedule,
+    log: LogOptions,
     /// This engine's directory of shell attempts' files.
     attempts: PathBuf,
 }
@@ -101,6 +104,8 @@ impl EngineBuilder {
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             retention: RetentionPolicy::default(),
             retention_every: Duration::from_secs(60),
+            trimming: TrimSchedule::default(),
+            log: LogOptions::default(),
         }
     }
 
@@ -117,6 +122,25 @@ impl EngineBuilder {
     #[must_use]
     pub fn retention_every(mut self, every: Duration) -> Self {
         self.retention_every = every;
+        self
+    }
+
+    /// When the engine trims its log's front on its own, how much recent
+    /// history it keeps and where it archives what it removes (default:
+    /// never on its own; [`Engine::trim`] on demand, archived under
+    /// `DATA/archive/`, nothing younger than an hour).
+    #[must_use]
+    pub fn trimming(mut self, schedule: TrimSchedule) -> Self {
+        self.trimming = schedule;
+        self
+    }
+
+    /// How the log is opened and how its writer batches (default
+    /// [`LogOptions::default`]). A trim goes no further than the stream
+    /// index is written out, every [`LogOptions::index_flush_events`].
+    #[must_use]
+    pub fn log_options(mut self, options: LogOptions) -> Self {
+        self.log = options;
         self
     }
 
@@ -305,6 +329,7 @@ impl EngineBuilder {
                 reconciler_branch(&link, self.reconcile_every, self.intensity),
             ],
             intensity: self.intensity,
+            log: self.log,
             ..RuntimeOptions::default()
         };
         let runtime = Runtime::open(&self.dir, options).await?;
@@ -320,7 +345,19 @@ impl EngineBuilder {
         let scheduler = workflow.child::<SchedulerMsg>(names::SCHEDULER).await?;
         link.set(runtime.root().clone());
         rate_limiter.set(runtime.root().clone()).await?;
+        let trimmer = Arc::new(Trimmer::new(
+            runtime.store().clone(),
+            runtime.state().clone(),
+            &self.trimming,
+            &self.dir,
+        ));
+        let trim_task = self
+            .trimming
+            .every
+            .map(|every| TrimTask::start(Arc::clone(&trimmer), every));
         Ok(Engine {
+            trimmer,
+            trim_task,
             runtime,
             scheduler,
             rate_limiter,

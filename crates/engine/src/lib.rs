@@ -68,6 +68,7 @@ pub mod detached;
 mod feed;
 pub mod metrics;
 mod submission;
+pub mod trimming;
 pub mod views;
 pub mod workflow;
 
@@ -88,6 +89,9 @@ pub struct Engine {
     scheduler: ChildHandle<SchedulerMsg>,
     rate_limiter: RateLimiter,
     max_input_bytes: usize,
+    trimmer: std::sync::Arc<trimming::Trimmer>,
+    /// The scheduled trims, if the engine trims on its own.
+    trim_task: Option<trimming::TrimTask>,
 }
 
 impl Engine {
@@ -359,6 +363,30 @@ impl Engine {
             .await?
     }
 
+    /// Trim the log's front now, as far as nothing still needs it (the
+    /// engine also does so on its own, every [`TrimSchedule::every`]):
+    /// the records before the oldest run the state holds, older than
+    /// [`TrimSchedule::keep_recent`] and behind every durable actor's
+    /// newest checkpoint are archived (unless [`ArchiveTo::Nowhere`]) and
+    /// removed behind a base checkpoint. Appends go on meanwhile.
+    ///
+    /// [`TrimSchedule::every`]: trimming::TrimSchedule::every
+    /// [`TrimSchedule::keep_recent`]: trimming::TrimSchedule::keep_recent
+    /// [`ArchiveTo::Nowhere`]: trimming::ArchiveTo::Nowhere
+    ///
+    /// # Errors
+    /// The state manager does not answer; the log's errors (nothing is
+    /// removed then).
+    pub async fn trim(&self) -> Result<trimming::Trimmed, ActorError> {
+        self.trimmer.trim().await
+    }
+
+    /// The engine's last trim that removed records (scheduled or asked
+    /// for), as it changes.
+    pub fn watch_trims(&self) -> tokio::sync::watch::Receiver<Option<trimming::Trimmed>> {
+        self.trimmer.watch()
+    }
+
     /// One run's record (beads, attempts, outputs), with every event
     /// durable at the call applied: from the state manager's projection
     /// while it holds the run whole, else (a completed run) folded again
@@ -514,6 +542,10 @@ impl Engine {
     /// # Errors
     /// The log's close errors.
     pub async fn shutdown(self) -> Result<(), ActorError> {
+        // A trim under way finishes before the log closes.
+        if let Some(task) = self.trim_task {
+            task.stop().await;
+        }
         self.runtime.shutdown().await
     }
 }

@@ -33,6 +33,11 @@ pub fn describe() {
     describe_gauge!(BEADS, Unit::Count, "Beads by state, over every run.");
     describe_counter!(RESTARTS, Unit::Count, "Restarts of a supervised child.");
     describe_counter!(FAILURES, Unit::Count, "Failures of a supervised child.");
+    describe_counter!(
+        crate::trimming::TRIMMED_RECORDS,
+        Unit::Count,
+        "Records trimmed from the log's front by the running engine."
+    );
     describe_gauge!(
         BREAKER,
         Unit::Count,

@@ -38,4 +38,4 @@ mod trim;
 pub use engine::{ReplayEngine, Replayed};
 pub use error::ReplayError;
 pub use report::{Progress, ReplayReport, SkipReason, SkippedGeneration, Start, UsedCheckpoint};
-pub use trim::{TrimBounds, TrimLimit, TrimPlan};
+pub use trim::{StateHold, TrimBounds, TrimLimit, TrimPlan};

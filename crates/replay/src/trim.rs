@@ -42,6 +42,9 @@ pub enum TrimLimit {
     Recent,
     /// The stream index is written out only that far.
     Index,
+    /// The state has applied no further (a running engine's state lags
+    /// its log by the records in flight).
+    Unapplied,
     /// The log ends there.
     End,
 }
@@ -55,6 +58,7 @@ impl TrimLimit {
             Self::Checkpoint { name } => format!("the newest checkpoint of {name}"),
             Self::Recent => "the records younger than the minimum age kept".to_owned(),
             Self::Index => "the stream index's watermark".to_owned(),
+            Self::Unapplied => "the records the state has not applied yet".to_owned(),
             Self::End => "the log's end".to_owned(),
         }
     }
@@ -101,6 +105,38 @@ impl TrimPlan {
     }
 }
 
+/// What of the log the state manager still needs: every record from
+/// `from` on. Taken from the live state of a running engine, or from the
+/// state rebuilt at the log's end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateHold {
+    /// The first seq still needed.
+    pub from: Seq,
+    /// The run whose stream begins there; `None` when the state holds no
+    /// run and `from` is just past the last record it applied.
+    pub run: Option<String>,
+}
+
+impl StateHold {
+    /// What `state` needs: its oldest run's stream, and nothing it has not
+    /// applied yet (a run submitted since is not in it).
+    pub fn of(state: &StateManager) -> Self {
+        match state
+            .entries()
+            .min_by_key(strand_projections::RunEntry::submitted_seq)
+        {
+            Some(oldest) => Self {
+                from: Seq(oldest.submitted_seq()),
+                run: Some(oldest.id().as_str().to_owned()),
+            },
+            None => Self {
+                from: Seq(state.applied_seq().saturating_add(1)),
+                run: None,
+            },
+        }
+    }
+}
+
 /// What the trim of a log is asked to respect.
 #[derive(Clone, Copy, Debug)]
 pub struct TrimBounds {
@@ -112,16 +148,12 @@ pub struct TrimBounds {
 }
 
 impl ReplayEngine {
-    /// Work out the trim of this engine's log that `bounds` and `state`
-    /// (the state manager at the log's end) allow, and fold the base.
+    /// Work out the trim of this engine's log that `bounds` and `hold`
+    /// (what the state manager still needs) allow, and fold the base.
     ///
     /// # Errors
     /// The log's read errors; a fold that fails.
-    pub fn plan_trim(
-        &self,
-        state: &StateManager,
-        bounds: TrimBounds,
-    ) -> Result<TrimPlan, ReplayError> {
+    pub fn plan_trim(&self, hold: &StateHold, bounds: TrimBounds) -> Result<TrimPlan, ReplayError> {
         let log = self.log();
         let first = log.first_seq();
         let mut upto = log.last_seq();
@@ -135,17 +167,11 @@ impl ReplayEngine {
         if let Some(before) = bounds.before {
             lower(Seq(before.get().saturating_sub(1)), TrimLimit::Asked);
         }
-        if let Some(oldest) = state
-            .entries()
-            .min_by_key(strand_projections::RunEntry::submitted_seq)
-        {
-            lower(
-                Seq(oldest.submitted_seq().saturating_sub(1)),
-                TrimLimit::Run {
-                    run: oldest.id().as_str().to_owned(),
-                },
-            );
-        }
+        let holder = match &hold.run {
+            Some(run) => TrimLimit::Run { run: run.clone() },
+            None => TrimLimit::Unapplied,
+        };
+        lower(Seq(hold.from.get().saturating_sub(1)), holder);
         for (name, seq) in durable_checkpoints(log)? {
             lower(seq, TrimLimit::Checkpoint { name });
         }
