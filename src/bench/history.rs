@@ -8,8 +8,9 @@
 //! store on disk, then a second child opens the engine on the directory and
 //! reports the time from start to ready, the events its start replayed and
 //! its memory. The next stage goes on with the same log. Both modes run in
-//! one invocation: `retained` (the retention policy, a retention sweep,
-//! trimming and checkpoints every `--retention`) and `unbounded` (none).
+//! one invocation: `retained` (the retention policy, a retention sweep and
+//! trimming every `--retention`) and `unbounded` (none); both checkpoint
+//! every `--retention`.
 //!
 //! The retention stands in for the hour a deployment would keep: what
 //! matters is that the history is many windows long, so the figures at
@@ -57,9 +58,9 @@ pub struct HistoryArgs {
     /// Bead workers.
     #[arg(long, default_value_t = 16)]
     pub workers: usize,
-    /// How long finished runs stay in the `retained` mode; also its trim,
-    /// retention sweep and checkpoint period, and the recent history a
-    /// trim keeps.
+    /// How long finished runs stay in the `retained` mode; also its trim
+    /// and retention sweep period, the recent history a trim keeps, and
+    /// both modes' checkpoint period.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub retention: Duration,
     /// Where temporary directories go (default: the system's).
@@ -111,8 +112,11 @@ struct Restarted {
 
 fn builder(args: &HistoryArgs, dir: &Path, retained: bool) -> EngineBuilder {
     let size = args.output_bytes;
+    // Both modes checkpoint as often, so that what a start replays
+    // differs only by what the state holds.
     let mut builder = Engine::builder(dir)
         .workers(args.workers)
+        .checkpoint_every(args.retention)
         .handler("soak", move |cx: TaskContext| async move {
             TaskResult::Ok(passed_on(&cx, size))
         });
@@ -126,7 +130,6 @@ fn builder(args: &HistoryArgs, dir: &Path, retained: bool) -> EngineBuilder {
                 ..RetentionPolicy::default()
             })
             .retention_every(args.retention)
-            .checkpoint_every(args.retention)
             .trimming(TrimSchedule {
                 every: Some(args.retention),
                 keep_recent: args.retention,
