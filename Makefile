@@ -7,7 +7,7 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps browser-deps build test run fmt-check clippy unit browser bench-append fuzz-corpus clean
+.PHONY: all deps browser-deps build test run fmt-check clippy unit browser bench bench-append fuzz-corpus clean
 
 # Where cargo puts binaries (the browser tests run the built `strand`).
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
@@ -67,6 +67,14 @@ test: fmt-check clippy unit browser
 ## killing it: it resumes).
 run: deps
 	$(CARGO) run $(FEATURES) -- run examples/etl.toml
+
+## The long-running figures (release build, about 25 minutes): a 10-minute
+## soak at 50 runs/s with retention (memory level), and a history of
+## 1,000,000 bead completions with and without retention (memory, disk,
+## start after kill -9).
+bench: deps
+	$(CARGO) run --release $(FEATURES) -- -o json bench soak --retention 30s
+	$(CARGO) run --release $(FEATURES) -- -o json bench history
 
 bench-append: deps
 	$(CARGO) run --release $(FEATURES) -- bench append -o json

@@ -3,8 +3,7 @@
 //! only its summary in memory (a few hundred bytes, in the state manager
 //! and the scheduler), not its beads, attempts and outputs (about 12 KiB
 //! here): what the engine holds grows by a summary per finished run.
-//! (Memory level whatever the number of finished runs needs the summaries
-//! to leave too: retention, not built yet.)
+//! With retention the summaries leave too (`strand bench soak --retention`).
 
 use strand::bench::soak::{SoakArgs, soak};
 
@@ -25,6 +24,7 @@ async fn given_runs_started_steadily_when_many_have_finished_then_the_engine_gro
         warmup_seconds: 10,
         workers: 16,
         tmp: None,
+        retention: None,
     };
     let report = soak(&args, dir.path().join("soak")).await?;
     assert_eq!(

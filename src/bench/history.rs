@@ -92,7 +92,10 @@ pub enum Role {
 /// What a loading child reports once its runs have finished.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Loaded {
+    /// Runs of this stage that completed.
     completed: u64,
+    /// How long this stage's runs took, from the engine's open.
+    load_ms: u64,
     resident: u64,
     engine_bytes: u64,
     runs_in_state: usize,
@@ -150,6 +153,7 @@ fn engine_bytes(engine: &Engine) -> u64 {
 /// them, report.
 async fn load(args: &HistoryArgs, dir: &Path) -> Result<Loaded, CliError> {
     let workflow = chain(args.beads)?;
+    let began = Instant::now();
     let engine = Arc::new(builder(args, dir, args.retained).open().await?);
     let mut waits = tokio::task::JoinSet::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1) / args.rate.max(1));
@@ -170,6 +174,7 @@ async fn load(args: &HistoryArgs, dir: &Path) -> Result<Loaded, CliError> {
     let log = engine.runtime().store().log();
     Ok(Loaded {
         completed,
+        load_ms: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
         resident: live_resident_bytes(),
         engine_bytes: engine_bytes(&engine),
         runs_in_state: engine.status().await?.len(),

@@ -4,12 +4,12 @@
 //! started at `rate` runs per second for `seconds`; once per second the
 //! resident memory of the process (after glibc hands back its free pages),
 //! less RocksDB's memtables and block cache (each with a fixed bound of its
-//! own), is sampled. After the warm-up, the
-//! samples should stay level however many runs have finished: what the
-//! engine keeps of a finished run is a small summary, not its beads (the
-//! summaries themselves leave only with retention, not built yet: until
-//! then the figure grows by a summary per finished run, which the report's
-//! `bytes_per_finished_run` shows).
+//! own), is sampled. What the engine keeps of a finished run is a small
+//! summary, not its beads; without retention the figure grows by a summary
+//! per finished run (the report's `bytes_per_finished_run`). With
+//! `--retention`, finished runs leave after it and the log is trimmed as
+//! often: after the warm-up the samples stay level however many runs have
+//! finished.
 //!
 //! The same soak, shorter, is a test (`tests/soak_memory.rs`).
 
@@ -23,11 +23,12 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::json;
 use strand_actors::orchestration::{TaskContext, TaskResult};
-use strand_projections::RunStatus;
+use strand_projections::{Retention, RetentionPolicy, RunStatus};
 
 use super::engine::passed_on;
 use super::memory::live_resident_bytes;
 use crate::cli::{CliError, Context, Status};
+use crate::engine::trimming::{ArchiveTo, TrimSchedule};
 use crate::engine::{Engine, RunInput};
 use crate::workflow::Workflow;
 
@@ -55,6 +56,10 @@ pub struct SoakArgs {
     /// Where temporary directories go (default: the system's).
     #[arg(long)]
     pub tmp: Option<PathBuf>,
+    /// Keep finished runs this long, expiring and trimming as often
+    /// (default: forever, nothing trimmed).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub retention: Option<Duration>,
 }
 
 /// One sample of the process's memory.
@@ -167,13 +172,28 @@ pub(super) fn chain(beads: usize) -> Result<Workflow, CliError> {
 pub async fn soak(args: &SoakArgs, dir: PathBuf) -> Result<SoakReport, CliError> {
     let workflow = chain(args.beads)?;
     let size = args.output_bytes;
-    let engine = Engine::builder(&dir)
+    let mut builder = Engine::builder(&dir)
         .workers(args.workers)
         .handler("soak", move |cx: TaskContext| async move {
             TaskResult::Ok(passed_on(&cx, size))
-        })
-        .open()
-        .await?;
+        });
+    if let Some(retention) = args.retention {
+        builder = builder
+            .retention(RetentionPolicy {
+                default: Retention {
+                    max_age_ms: Some(u64::try_from(retention.as_millis()).unwrap_or(u64::MAX)),
+                    max_runs: None,
+                },
+                ..RetentionPolicy::default()
+            })
+            .retention_every(retention)
+            .trimming(TrimSchedule {
+                every: Some(retention),
+                keep_recent: retention,
+                archive: ArchiveTo::DataDir,
+            });
+    }
+    let engine = builder.open().await?;
     let engine = Arc::new(engine);
     let log = engine.runtime().store().log().clone();
     let finished = Arc::new(AtomicU64::new(0));
@@ -253,6 +273,7 @@ pub fn run(args: &SoakArgs, ctx: &mut Context) -> Result<Status, CliError> {
         "output_bytes": args.output_bytes,
         "seconds": args.seconds,
         "warmup_seconds": args.warmup_seconds,
+        "retention_s": args.retention.map(|r| r.as_secs_f64()),
         "started": report.started,
         "completed": report.completed,
         "memtable_bound_bytes": strand_eventlog::MEMTABLE_BYTES,

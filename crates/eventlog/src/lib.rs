@@ -72,7 +72,7 @@ pub use frame::{FrameError, MAX_PAYLOAD_LEN};
 pub use log::{EventLog, FORMAT_VERSION};
 pub use options::LogOptions;
 pub use reader::{Records, StreamRecords};
-pub use rocks::{BLOCK_CACHE_BYTES, MEMTABLE_BYTES, OpenMode, RocksBackend};
+pub use rocks::{BLOCK_CACHE_BYTES, MAX_TOTAL_WAL_BYTES, MEMTABLE_BYTES, OpenMode, RocksBackend};
 pub use trim::{BASE_CHECKPOINT_PREFIX, LogBase, TrimReport, TrimRequest, base_checkpoint_name};
 pub use types::{Appended, Event, MAX_STREAM_LEN, NewEvent, Seq, SeqRange};
 pub use verify::VerifyReport;

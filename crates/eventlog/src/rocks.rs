@@ -51,6 +51,10 @@ pub const BLOCK_CACHE_BYTES: usize = 32 << 20;
 /// flushes the largest (its write buffer manager).
 pub const MEMTABLE_BYTES: usize = 128 << 20;
 
+/// The most bytes of write-ahead log files kept: what the memtables can
+/// hold, no more (see `db_options`).
+pub const MAX_TOTAL_WAL_BYTES: u64 = MEMTABLE_BYTES as u64;
+
 /// One column family's memtable size that triggers its flush (RocksDB's
 /// default: smaller ones flush more often, and a read-only open racing a
 /// flush of the primary can find a write-ahead log file gone).
@@ -75,6 +79,12 @@ pub(crate) fn db_options(create: bool, cache: &Cache) -> Options {
     opts.set_db_write_buffer_size(MEMTABLE_BYTES);
     opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
     opts.set_max_write_buffer_number(2);
+    // The write-ahead log files stay until every column family with
+    // records in them has flushed: the small ones (meta, index,
+    // checkpoints) would keep gigabytes of the log's WAL on disk (and to
+    // be replayed by an open) behind a few bytes of theirs. Past this
+    // total, RocksDB flushes the families that hold the oldest file.
+    opts.set_max_total_wal_size(MAX_TOTAL_WAL_BYTES);
     opts.create_if_missing(create);
     opts.create_missing_column_families(create);
     // A torn last WAL record (crash mid-write, never acknowledged) is dropped;
