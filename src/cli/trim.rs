@@ -14,6 +14,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::json;
+use strand_actors::clock::{Clock, SystemClock};
 use strand_engine::trimming::{ArchiveTo, TrimSchedule};
 use strand_eventlog::{EventLog, LogOptions, Seq, list_segments};
 use strand_projections::{DomainEvent, EventMeta, Projection, StateManager};
@@ -121,12 +122,6 @@ pub struct ArchiveArgs {
     pub archive: Option<PathBuf>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 fn ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -230,7 +225,7 @@ fn plan_and_trim(
     let before_bytes = dir_bytes(&ctx.data)?;
     let replay = ReplayEngine::new(log.clone());
     let mut state = replay.rebuild::<StateManager>(&mut |_| {})?.projection;
-    let now = now_ms();
+    let now = SystemClock.now_ms();
     let expired = state.expired(policy, now, usize::MAX);
     let events: Vec<DomainEvent> = expired
         .iter()

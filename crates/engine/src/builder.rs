@@ -348,6 +348,7 @@ impl EngineBuilder {
         let trimmer = Arc::new(Trimmer::new(
             runtime.store().clone(),
             runtime.state().clone(),
+            Arc::clone(&runtime.context().clock),
             &self.trimming,
             &self.dir,
         ));

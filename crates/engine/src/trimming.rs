@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use strand_actors::clock::Clock;
 use strand_actors::{ActorError, EventStore, StateManagerHandle};
 use strand_eventlog::{ArchiveSegment, Seq};
 use strand_replay::{ReplayEngine, StateHold, TrimBounds, TrimLimit};
@@ -82,6 +83,8 @@ pub struct Trimmed {
 pub(crate) struct Trimmer {
     store: EventStore,
     state: StateManagerHandle,
+    /// The runtime's clock, the one retention reads too.
+    clock: Arc<dyn Clock>,
     keep_recent: Duration,
     archive: Option<PathBuf>,
     /// One trim at a time: a second plan made while one is under way
@@ -95,6 +98,7 @@ impl Trimmer {
     pub(crate) fn new(
         store: EventStore,
         state: StateManagerHandle,
+        clock: Arc<dyn Clock>,
         schedule: &TrimSchedule,
         data: &std::path::Path,
     ) -> Self {
@@ -106,6 +110,7 @@ impl Trimmer {
         Self {
             store,
             state,
+            clock,
             keep_recent: schedule.keep_recent,
             archive,
             one: Mutex::new(()),
@@ -130,7 +135,7 @@ impl Trimmer {
         let archive = self.archive.clone();
         let bounds = TrimBounds {
             before: None,
-            not_after_ms: now_ms().saturating_sub(ms(self.keep_recent)),
+            not_after_ms: self.clock.now_ms().saturating_sub(ms(self.keep_recent)),
         };
         // The plan folds the log and the trim writes and syncs it:
         // blocking RocksDB work, off the async workers.
@@ -207,12 +212,6 @@ impl TrimTask {
             tracing::warn!(%error, "the trim task ended abnormally");
         }
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn ms(duration: Duration) -> u64 {
