@@ -63,6 +63,12 @@ impl World {
                 ok.ok_runs.fetch_add(1, Ordering::SeqCst);
                 async move { TaskResult::Ok("ok") }
             })
+            .handler("verbose", |_cx: TaskContext| async move {
+                TaskResult::<&str>::Err(TaskError::permanent(format!(
+                    "broken: {}",
+                    "x".repeat(LONG_ERROR)
+                )))
+            })
             .handler("flaky", move |_cx: TaskContext| {
                 let healed = flaky.healed.load(Ordering::SeqCst);
                 async move {
@@ -75,6 +81,10 @@ impl World {
             })
     }
 }
+
+/// The length of the `verbose` handler's error: longer than a finished
+/// run's summary keeps of its reason.
+const LONG_ERROR: usize = 3 * strand::projections::SUMMARY_REASON_BYTES;
 
 fn workflow(toml: &str) -> Workflow {
     Workflow::from_toml_str("wf.toml", toml).unwrap()
@@ -230,6 +240,38 @@ async fn given_a_failed_run_when_retried_then_the_failed_bead_runs_again_and_com
         matches!(unknown, Err(ActorError::UnknownWorkflow { .. })),
         "{unknown:?}"
     );
+    engine.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_failure_reason_longer_than_a_summary_keeps_when_the_run_is_waited_for_then_the_whole_reason_is_answered()
+-> TestResult {
+    let dir = tempfile::tempdir()?;
+    let world = World::default();
+    let wf = workflow("name = \"loud\"\n[[task]]\nid = \"v\"\nhandler = \"verbose\"\n");
+    let whole = |reason: Option<&str>| reason.is_some_and(|r| r.contains(&"x".repeat(LONG_ERROR)));
+    let run = {
+        let engine = world.builder(dir.path()).open().await?;
+        let run = engine.start(&wf, RunInput::new()).await?;
+        let outcome = engine.wait(&run).await?;
+        assert_eq!(outcome.status, RunStatus::Failed);
+        assert!(whole(outcome.reason.as_deref()), "waited while it ran");
+        let again = engine.wait(&run).await?;
+        assert!(whole(again.reason.as_deref()), "waited once it failed");
+        engine.shutdown().await?;
+        run
+    };
+    // After a restart the scheduler holds the failed run as its summary
+    // only: the reason and the retry read the run back from the log.
+    let engine = world.builder(dir.path()).open().await?;
+    let outcome = engine.wait(&run).await?;
+    assert!(whole(outcome.reason.as_deref()), "after a restart");
+    engine.retry(&run, &[]).await?;
+    let retried = engine.wait(&run).await?;
+    assert_eq!(retried.status, RunStatus::Failed);
+    let record = engine.run_record(&run).await?.unwrap();
+    assert_eq!(record.bead(&BeadId::from("v")).unwrap().attempts, 2);
     engine.shutdown().await?;
     Ok(())
 }

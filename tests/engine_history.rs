@@ -39,7 +39,7 @@ async fn kept_as_summary(engine: &Engine, run: &RunId) -> bool {
     let id = run.clone();
     engine
         .query(move |state, _| {
-            matches!(state.run(&id), Some(RunEntry::Completed(_))) && state.workflow(&id).is_none()
+            matches!(state.run(&id), Some(RunEntry::Summary(_))) && state.workflow(&id).is_none()
         })
         .await
         .unwrap()

@@ -422,7 +422,7 @@ impl Engine {
             .query(move |state, seq| match state.run(&id) {
                 None => Found::Unknown,
                 Some(RunEntry::Whole(record)) => Found::Read(read(record, seq)),
-                Some(RunEntry::Completed(_)) => Found::Completed(read, seq),
+                Some(RunEntry::Summary(_)) => Found::Completed(read, seq),
             })
             .await?;
         match found {

@@ -69,14 +69,21 @@ pub fn plan(state: &StateManager, run: &RunId, control: &RunControl) -> Result<V
         reason: why,
     };
     let status = entry.status();
-    // A run not kept whole completed: no control applies to it.
+    // A run not kept whole finished (a completed one; in the scheduler's
+    // live view, any, a failed or cancelled one read back to be retried).
     let Some(record) = entry.record() else {
-        return Err(refused(match control {
-            RunControl::Retry { .. } => {
-                format!("the run is {status}; only a failed or cancelled run is retried")
+        return match (control, status) {
+            (RunControl::Cancel { .. }, RunStatus::Cancelled) => Ok(Vec::new()),
+            (RunControl::Retry { .. }, RunStatus::Failed | RunStatus::Cancelled) => {
+                Err(refused(format!(
+                    "the run is {status} and its record is not held (read it from the log first)"
+                )))
             }
-            _ => format!("the run is {status}"),
-        }));
+            (RunControl::Retry { .. }, _) => Err(refused(format!(
+                "the run is {status}; only a failed or cancelled run is retried"
+            ))),
+            _ => Err(refused(format!("the run is {status}"))),
+        };
     };
     match control {
         RunControl::Cancel { reason } => match status {

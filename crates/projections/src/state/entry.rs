@@ -1,5 +1,6 @@
 //! [`RunEntry`]: a run as the state holds it, whole (unfinished, failed or
-//! cancelled) or as the summary a completed run leaves.
+//! cancelled) or as the summary a finished run leaves (a completed one; in
+//! the scheduler's live view, any).
 
 use crate::definition::DefinitionHash;
 use crate::ids::RunId;
@@ -8,13 +9,13 @@ use crate::state::bead::BeadCounts;
 use crate::state::finished::{FinishedRun, InputDigest};
 use crate::state::workflow::{RunRecord, RunSummary};
 
-/// A run in the state: its record, or what is kept once it completed.
+/// A run in the state: its record, or what is kept once it finished.
 #[derive(Clone, Copy, Debug)]
 pub enum RunEntry<'a> {
     /// Kept whole: beads, tasks, outputs.
     Whole(&'a RunRecord),
-    /// Completed: its summary only (the rest is in its stream).
-    Completed(&'a FinishedRun),
+    /// Finished: its summary only (the rest is in its stream).
+    Summary(&'a FinishedRun),
 }
 
 impl<'a> RunEntry<'a> {
@@ -22,7 +23,7 @@ impl<'a> RunEntry<'a> {
     pub fn id(&self) -> &'a RunId {
         match self {
             Self::Whole(record) => record.id(),
-            Self::Completed(finished) => &finished.summary.id,
+            Self::Summary(finished) => &finished.summary.id,
         }
     }
 
@@ -30,7 +31,7 @@ impl<'a> RunEntry<'a> {
     pub fn name(&self) -> &'a str {
         match self {
             Self::Whole(record) => record.name(),
-            Self::Completed(finished) => &finished.summary.name,
+            Self::Summary(finished) => &finished.summary.name,
         }
     }
 
@@ -38,7 +39,7 @@ impl<'a> RunEntry<'a> {
     pub fn definition(&self) -> DefinitionHash {
         match self {
             Self::Whole(record) => record.definition(),
-            Self::Completed(finished) => finished.summary.definition,
+            Self::Summary(finished) => finished.summary.definition,
         }
     }
 
@@ -46,7 +47,7 @@ impl<'a> RunEntry<'a> {
     pub fn input_digest(&self) -> InputDigest {
         match self {
             Self::Whole(record) => InputDigest::of(record.input()),
-            Self::Completed(finished) => finished.input,
+            Self::Summary(finished) => finished.input,
         }
     }
 
@@ -54,7 +55,7 @@ impl<'a> RunEntry<'a> {
     pub fn status(&self) -> RunStatus {
         match self {
             Self::Whole(record) => record.status(),
-            Self::Completed(finished) => finished.summary.status,
+            Self::Summary(finished) => finished.summary.status,
         }
     }
 
@@ -62,7 +63,7 @@ impl<'a> RunEntry<'a> {
     pub fn counts(&self) -> BeadCounts {
         match self {
             Self::Whole(record) => record.counts(),
-            Self::Completed(finished) => finished.summary.counts,
+            Self::Summary(finished) => finished.summary.counts,
         }
     }
 
@@ -70,7 +71,7 @@ impl<'a> RunEntry<'a> {
     pub fn submitted_at_ms(&self) -> u64 {
         match self {
             Self::Whole(record) => record.submitted_at_ms(),
-            Self::Completed(finished) => finished.summary.submitted_at_ms,
+            Self::Summary(finished) => finished.summary.submitted_at_ms,
         }
     }
 
@@ -78,7 +79,7 @@ impl<'a> RunEntry<'a> {
     pub fn finished_at_ms(&self) -> Option<u64> {
         match self {
             Self::Whole(record) => record.finished_at_ms,
-            Self::Completed(finished) => finished.summary.finished_at_ms,
+            Self::Summary(finished) => finished.summary.finished_at_ms,
         }
     }
 
@@ -86,15 +87,15 @@ impl<'a> RunEntry<'a> {
     pub fn submitted_seq(&self) -> u64 {
         match self {
             Self::Whole(record) => record.submitted_seq,
-            Self::Completed(finished) => finished.summary.submitted_seq,
+            Self::Summary(finished) => finished.summary.submitted_seq,
         }
     }
 
-    /// Why it failed or was cancelled (cut, for a completed run's summary).
+    /// Why it failed or was cancelled (cut, for a summary).
     pub fn reason(&self) -> Option<&'a str> {
         match self {
             Self::Whole(record) => record.reason(),
-            Self::Completed(finished) => finished.summary.reason.as_deref(),
+            Self::Summary(finished) => finished.summary.reason.as_deref(),
         }
     }
 
@@ -102,7 +103,7 @@ impl<'a> RunEntry<'a> {
     pub fn summary(&self) -> RunSummary {
         match self {
             Self::Whole(record) => record.summary(),
-            Self::Completed(finished) => finished.summary.clone(),
+            Self::Summary(finished) => finished.summary.clone(),
         }
     }
 
@@ -110,7 +111,7 @@ impl<'a> RunEntry<'a> {
     pub fn record(&self) -> Option<&'a RunRecord> {
         match self {
             Self::Whole(record) => Some(record),
-            Self::Completed(_) => None,
+            Self::Summary(_) => None,
         }
     }
 }

@@ -5,8 +5,9 @@
 //! A completed run's graph, tasks, beads, attempts and outputs stay in the
 //! log (its `run/<id>` stream), not in memory: whoever wants them folds that
 //! stream again ([`StateManager::fold_run`](crate::StateManager::fold_run)).
-//! Failed and cancelled runs are kept whole, because `retry` continues them
-//! from their bead records.
+//! Failed and cancelled runs are kept whole by the state manager, because
+//! `retry` continues them from their bead records (the scheduler's live
+//! view summarizes them too, and reads one back to retry it).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -16,6 +17,7 @@ use crate::event::DomainEvent;
 use crate::ids::RunId;
 use crate::projection::{EventMeta, Projection as _};
 use crate::state::StateManager;
+use crate::state::live::Keep;
 use crate::state::workflow::{RunRecord, RunSummary};
 
 /// The longest failure or cancel reason a summary keeps, in bytes; the
@@ -81,7 +83,7 @@ fn write_canonical(value: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// A completed run, as the hot state keeps it.
+/// A finished run, as the hot state keeps it when not whole.
 ///
 /// The field order is part of snapshot format version 3.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,21 +117,36 @@ impl FinishedRun {
     pub fn input(&self) -> InputDigest {
         self.input
     }
+
+    /// Whether its reason is the run's whole reason (true when it has
+    /// none): a reason that may have been cut is read from the run's
+    /// finishing event.
+    pub fn reason_is_whole(&self) -> bool {
+        // A cut reason is at least `SUMMARY_REASON_BYTES - MARK.len()`
+        // long (the cut backs up at most three bytes to a character, and
+        // the mark adds them back).
+        self.summary
+            .reason
+            .as_ref()
+            .is_none_or(|reason| reason.len() + CUT_MARK.len() < SUMMARY_REASON_BYTES)
+    }
 }
+
+/// What ends a cut reason.
+const CUT_MARK: &str = "…";
 
 /// Cuts `text` to at most `max` bytes, at a character boundary, marking the
 /// cut with an ellipsis (counted in `max`).
 fn cut(text: &mut String, max: usize) {
-    const MARK: &str = "…";
     if text.len() <= max {
         return;
     }
-    let mut end = max.saturating_sub(MARK.len());
+    let mut end = max.saturating_sub(CUT_MARK.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     text.truncate(end);
-    text.push_str(MARK);
+    text.push_str(CUT_MARK);
 }
 
 impl StateManager {
@@ -146,7 +163,7 @@ impl StateManager {
         events: impl IntoIterator<Item = (EventMeta, DomainEvent)>,
     ) -> Result<Option<RunRecord>, ProjectionError> {
         let mut state = Self {
-            keep_completed: true,
+            keep: Keep::All,
             ..Self::default()
         };
         // The history begins at the stream's last submission: what came

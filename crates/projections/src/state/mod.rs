@@ -5,7 +5,9 @@
 //! A completed run is kept as a bounded summary (`finished.rs`), its
 //! beads and outputs left in its stream of the log: [`StateManager::fold_run`]
 //! folds that stream again when they are asked for. Unfinished, failed and
-//! cancelled runs are kept whole (a failed or cancelled run may be retried).
+//! cancelled runs are kept whole (a failed or cancelled run may be retried),
+//! except in the scheduler's live view (`live.rs`), which keeps only the
+//! unfinished ones whole.
 //!
 //! One concept per file: `workflow.rs` (workflow records), `index.rs` (the
 //! per-workflow bead id -> position table and blocking dependents), `bead.rs`
@@ -13,12 +15,14 @@
 //! worker ids), `supervision.rs`, `snapshot.rs` (the canonical form),
 //! `queries.rs`, `finished.rs` (what a completed run leaves), `entry.rs`
 //! (a run, whole or summarized), `retention.rs` (how long finished runs
-//! stay, and where the log is still needed).
+//! stay, and where the log is still needed), `live.rs` (which runs are kept
+//! whole).
 
 mod bead;
 mod entry;
 mod finished;
 mod index;
+mod live;
 mod queries;
 mod retention;
 mod snapshot;
@@ -51,6 +55,7 @@ use crate::lifecycle::{BeadState, RunStatus};
 use crate::output::Output;
 use crate::projection::{EventMeta, Projection};
 use bead::{BeadSlot, Effect, Refusal};
+use live::Keep;
 use supervision::{ChildEvent, Supervision};
 use worker::{Interner, Workers};
 
@@ -104,18 +109,19 @@ pub struct StateManager {
     applied_seq: u64,
     /// Number of events applied since seq 1 (snapshots carry it).
     events_applied: u64,
-    /// Runs kept whole (unfinished, failed, cancelled), by id.
+    /// Runs kept whole (see `keep`), by id.
     workflows: FxHashMap<RunId, RunRecord>,
-    /// Completed runs' summaries, by id.
+    /// The summaries of finished runs not kept whole (completed ones; in a
+    /// live view, every finished one), by id.
     finished: FxHashMap<RunId, FinishedRun>,
-    /// Derived: the completed runs' bead counts, summed (not in the
+    /// Derived: the summarized runs' bead counts, summed (not in the
     /// snapshot).
     finished_beads: BeadCounts,
     /// Runs that left the state through `RunExpired`.
     expired_runs: u64,
-    /// Keep completed runs whole too: the fold of one run's history
-    /// ([`fold_run`](Self::fold_run)), never a checkpointed state.
-    keep_completed: bool,
+    /// Which finished runs are kept whole (not in the snapshot: only the
+    /// state manager's own, [`Keep::Retriable`], is ever checkpointed).
+    keep: Keep,
     /// Workers by id.
     workers: Workers,
     /// Supervision counters.
@@ -512,13 +518,8 @@ impl StateManager {
             });
         }
         record.finish(status, at_ms, reason);
-        if status == RunStatus::Completed
-            && !self.keep_completed
-            && let Some(record) = self.workflows.remove(&workflow)
-        {
-            let finished = FinishedRun::of(&record);
-            self.finished_beads.add(&finished.summary.counts);
-            self.finished.insert(workflow, finished);
+        if !self.keep.whole(status) {
+            self.summarize(&workflow);
         }
         Ok(())
     }

@@ -64,14 +64,14 @@ impl StateManager {
         self.workflows
             .values()
             .map(RunEntry::Whole)
-            .chain(self.finished.values().map(RunEntry::Completed))
+            .chain(self.finished.values().map(RunEntry::Summary))
     }
 
     /// One run, whole or completed.
     pub fn run(&self, run: &RunId) -> Option<RunEntry<'_>> {
         match self.workflows.get(run) {
             Some(record) => Some(RunEntry::Whole(record)),
-            None => self.finished.get(run).map(RunEntry::Completed),
+            None => self.finished.get(run).map(RunEntry::Summary),
         }
     }
 

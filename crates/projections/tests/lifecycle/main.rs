@@ -6,6 +6,7 @@
 
 mod cancellation;
 mod execution;
+mod live;
 mod ordering;
 mod queries;
 mod readiness;

@@ -8,7 +8,12 @@ use crate::{Harness, T0, dag, id, task, w1};
 
 /// A one-bead run `run` of definition `name`, submitted and, unless
 /// `finish` is `None`, finished that way.
-fn one_bead_run(harness: &mut Harness, run: &str, name: &str, finish: Option<RunStatus>) {
+pub(crate) fn one_bead_run(
+    harness: &mut Harness,
+    run: &str,
+    name: &str,
+    finish: Option<RunStatus>,
+) {
     let run = RunId::from(run);
     harness.ok(DomainEvent::WorkflowSubmitted {
         workflow: run.clone(),
@@ -64,7 +69,7 @@ fn ids(runs: &[&str]) -> Vec<RunId> {
 
 /// Runs r1..r4: r1, r2 and r4 finish (r2 failed), r3 still runs. Each
 /// finishes at `T0` plus its last seq.
-fn four_runs() -> Harness {
+pub(crate) fn four_runs() -> Harness {
     let mut harness = Harness::new();
     one_bead_run(&mut harness, "r1", "nightly", Some(RunStatus::Completed));
     one_bead_run(&mut harness, "r2", "nightly", Some(RunStatus::Failed));

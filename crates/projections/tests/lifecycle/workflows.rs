@@ -53,7 +53,7 @@ fn given_a_completed_run_when_the_state_is_asked_then_it_keeps_the_summary_and_i
     );
     assert!(matches!(
         harness.state.run(&wf()),
-        Some(RunEntry::Completed(_))
+        Some(RunEntry::Summary(_))
     ));
     assert_eq!(harness.state.completed_run_count(), 1);
     assert_eq!(harness.state.completed_bead_counts().completed, 4);

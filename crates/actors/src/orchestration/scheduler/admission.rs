@@ -28,7 +28,7 @@ pub fn existing(state: &StateManager, submission: &Submission) -> Result<Option<
             let same = match entry {
                 RunEntry::Whole(record) => same_input(record.input(), &submission.input),
                 // A completed run keeps its input's digest only.
-                RunEntry::Completed(finished) => {
+                RunEntry::Summary(finished) => {
                     finished.input() == InputDigest::of(&submission.input)
                 }
             };

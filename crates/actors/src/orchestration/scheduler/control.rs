@@ -5,6 +5,7 @@ use std::time::Duration;
 use strand_projections::{BeadState, RunId, RunRecord, RunStatus};
 
 use crate::error::Result;
+use crate::history::read_run_history;
 use crate::orchestration::controls::{self, RunControl};
 use crate::orchestration::scheduler::{SchedulerMsg, SchedulerState};
 
@@ -12,7 +13,16 @@ impl SchedulerState {
     /// An operator's control: its events durable first, then its effect
     /// on the attempts running and the queue.
     pub(super) async fn control(&mut self, run: &RunId, control: &RunControl) -> Result<usize> {
-        let events = controls::plan(&self.state, run, control)?;
+        if matches!(control, RunControl::Retry { .. }) {
+            self.restore_for_retry(run).await?;
+        }
+        let events = match controls::plan(&self.state, run, control) {
+            Ok(events) => events,
+            Err(refused) => {
+                self.state.release_whole(run);
+                return Err(refused);
+            }
+        };
         let written = events.len();
         if events.is_empty() {
             return Ok(0);
@@ -42,6 +52,23 @@ impl SchedulerState {
             RunControl::Pause { .. } => {}
         }
         Ok(written)
+    }
+
+    /// A failed or cancelled run, held as its summary, made whole again
+    /// from its stream of the log: a retry continues from its bead records.
+    async fn restore_for_retry(&mut self, run: &RunId) -> Result<()> {
+        let summarized = matches!(
+            self.state.run(run),
+            Some(entry) if entry.record().is_none()
+                && matches!(entry.status(), RunStatus::Failed | RunStatus::Cancelled)
+        );
+        if !summarized {
+            return Ok(());
+        }
+        if let Some(record) = read_run_history(&self.context.store, run).await? {
+            self.state.restore_whole(record);
+        }
+        Ok(())
     }
 
     /// Arms the run's timeout, once: a deadline already past (it came due

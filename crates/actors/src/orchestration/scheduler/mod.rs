@@ -4,10 +4,13 @@
 //! they became ready), retries failures with exponential backoff and
 //! finishes workflows.
 //!
-//! Its state is a `StateManager`: on start, a copy of the state manager's
-//! (which rebuilt it from checkpoint + tail; rebuilt here only when no state
-//! manager answers), then advanced by applying exactly the events it
-//! appends, with the seqs the log gave them, after they are durable. Every
+//! Its state is a `StateManager` live view (only unfinished runs whole,
+//! every finished one as its summary): on start, a copy of the state
+//! manager's (which rebuilt it from checkpoint + tail; rebuilt here only
+//! when no state manager answers), then advanced by applying exactly the
+//! events it appends, with the seqs the log gave them, after they are
+//! durable. A failed or cancelled run is read back from its stream to be
+//! retried. Every
 //! decision is appended before it takes effect: a bead is sent to a worker
 //! only once its `BeadScheduled` and `BeadStarted` are durable, and a
 //! dependent becomes ready only once the completion that unblocks it is.
@@ -46,12 +49,13 @@ use std::time::Duration;
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use strand_projections::{
-    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, RunId, RunSettings, RunStatus,
-    StateManager, TaskSpec, WorkerId, WorkflowDag,
+    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, RunEntry, RunId, RunSettings,
+    RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
 };
 
 use crate::context::Context;
 use crate::error::{ActorError, Result};
+use crate::history::read_run_history;
 use crate::orchestration::controls::RunControl;
 use crate::orchestration::handler::{CancelHandle, DependencyOutputs, cancel_pair};
 use crate::orchestration::placement::{Candidate, Distribution, Placement};
@@ -235,6 +239,18 @@ pub struct SchedulerState {
     metered: metered::Metered,
 }
 
+/// The run a finishing event finishes, and its reason.
+fn finishing(event: &DomainEvent) -> Option<(RunId, Option<String>)> {
+    match event {
+        DomainEvent::WorkflowCompleted { workflow } => Some((workflow.clone(), None)),
+        DomainEvent::WorkflowFailed { workflow, reason }
+        | DomainEvent::WorkflowCancelled { workflow, reason } => {
+            Some((workflow.clone(), Some(reason.clone())))
+        }
+        _ => None,
+    }
+}
+
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -250,13 +266,30 @@ impl SchedulerState {
         if events.is_empty() {
             return Ok(());
         }
+        // The reasons of runs finishing now that someone waits for: the
+        // live view keeps a finished run's summary only, its reason cut.
+        let finishing: Vec<(RunId, Option<String>)> = if self.waiters.is_empty() {
+            Vec::new()
+        } else {
+            events
+                .iter()
+                .filter_map(finishing)
+                .filter(|(run, _)| self.waiters.contains_key(run))
+                .collect()
+        };
         self.context
             .store
             .append_applied(&mut self.state, events)
             .await?;
+        for (run, reason) in finishing {
+            self.answer_waiters(&run, reason);
+        }
         Ok(())
     }
 
+    /// How `workflow` stands, the reason as the state holds it (cut, for a
+    /// summary: see
+    /// [`strand_projections::FinishedRun::reason_is_whole`]).
     fn outcome(&self, workflow: &RunId) -> Option<RunOutcome> {
         let entry = self.state.run(workflow)?;
         Some(RunOutcome {
@@ -267,16 +300,68 @@ impl SchedulerState {
         })
     }
 
+    /// Answers the waiters of `workflow` once it finished.
     fn notify(&mut self, workflow: &RunId) {
-        let Some(outcome) = self.outcome(workflow) else {
+        let reason = match self.state.run(workflow) {
+            Some(entry) if entry.status() != RunStatus::Running => {
+                entry.reason().map(str::to_owned)
+            }
+            _ => return,
+        };
+        self.answer_waiters(workflow, reason);
+    }
+
+    /// Answers the waiters of finished run `workflow`, with `reason`.
+    fn answer_waiters(&mut self, workflow: &RunId, reason: Option<String>) {
+        let Some(mut outcome) = self.outcome(workflow) else {
             return;
         };
         if outcome.status == RunStatus::Running {
             return;
         }
+        outcome.reason = reason;
         for reply in self.waiters.remove(workflow).unwrap_or_default() {
             let _ = reply.send(Ok(outcome.clone()));
         }
+    }
+
+    /// A `Wait` for `workflow`: answered now when it finished (its whole
+    /// reason read from its stream when the summary's may be cut), kept
+    /// until it finishes otherwise.
+    fn wait(&mut self, workflow: RunId, reply: RpcReplyPort<Result<RunOutcome>>) {
+        let Some(entry) = self.state.run(&workflow) else {
+            let _ = reply.send(Err(ActorError::UnknownWorkflow {
+                workflow: workflow.as_str().to_owned(),
+            }));
+            return;
+        };
+        if entry.status() == RunStatus::Running {
+            self.waiters.entry(workflow).or_default().push(reply);
+            return;
+        }
+        let whole = match entry {
+            RunEntry::Whole(_) => true,
+            RunEntry::Summary(finished) => finished.reason_is_whole(),
+        };
+        let Some(outcome) = self.outcome(&workflow) else {
+            return;
+        };
+        if whole {
+            let _ = reply.send(Ok(outcome));
+            return;
+        }
+        // A read of the run's stream, off the scheduler's turn.
+        let store = self.context.store.clone();
+        tokio::spawn(async move {
+            let answer = read_run_history(&store, &workflow).await.map(|record| {
+                let reason = record.and_then(|r| r.reason().map(str::to_owned));
+                RunOutcome {
+                    reason: reason.or(outcome.reason.clone()),
+                    ..outcome
+                }
+            });
+            let _ = reply.send(answer);
+        });
     }
 
     fn enqueue(&mut self, workflow: &RunId, bead: &BeadId) {
@@ -557,17 +642,7 @@ impl SchedulerState {
                 return Ok(());
             }
             SchedulerMsg::SubmitBatch => self.submit_batch().await?,
-            SchedulerMsg::Wait(workflow, reply) => match self.outcome(&workflow) {
-                None => {
-                    let _ = reply.send(Err(ActorError::UnknownWorkflow {
-                        workflow: workflow.as_str().to_owned(),
-                    }));
-                }
-                Some(outcome) if outcome.status != RunStatus::Running => {
-                    let _ = reply.send(Ok(outcome));
-                }
-                Some(_) => self.waiters.entry(workflow).or_default().push(reply),
-            },
+            SchedulerMsg::Wait(workflow, reply) => self.wait(workflow, reply),
             SchedulerMsg::Control(run, control, reply) => {
                 let outcome = self.control(&run, &control).await;
                 let poisoned = matches!(outcome, Err(ActorError::Poisoned));
