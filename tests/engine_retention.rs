@@ -14,6 +14,10 @@ use strand::engine::{Engine, EngineBuilder, RunInput};
 use strand::projections::{DomainEvent, Retention, RetentionPolicy, RunId, RunStatus};
 use strand::workflow::Workflow;
 
+mod common;
+
+use common::runs::{known_runs, run_to_completion};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn builder(dir: &std::path::Path, policy: RetentionPolicy) -> EngineBuilder {
@@ -40,31 +44,6 @@ fn keep(max_runs: u64) -> Retention {
     }
 }
 
-async fn run(engine: &Engine, name: &str, id: &str) -> RunId {
-    let run = RunId::from(id);
-    engine
-        .start_with_id(&workflow(name), run.clone(), RunInput::new())
-        .await
-        .unwrap();
-    assert_eq!(
-        engine.wait(&run).await.unwrap().status,
-        RunStatus::Completed
-    );
-    run
-}
-
-async fn known(engine: &Engine) -> Vec<String> {
-    let mut ids: Vec<String> = engine
-        .status()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id.as_str().to_owned())
-        .collect();
-    ids.sort();
-    ids
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_a_count_policy_when_expired_then_only_the_newest_stay_across_a_restart() -> TestResult
 {
@@ -77,13 +56,13 @@ async fn given_a_count_policy_when_expired_then_only_the_newest_stay_across_a_re
     {
         let engine = builder(dir.path(), policy.clone()).open().await?;
         for id in ["n1", "n2", "n3"] {
-            run(&engine, "nightly", id).await;
+            run_to_completion(&engine, &workflow("nightly"), id).await;
         }
         for id in ["e1", "e2"] {
-            run(&engine, "etl", id).await;
+            run_to_completion(&engine, &workflow("etl"), id).await;
         }
         assert_eq!(engine.expire().await?, 2, "n1 and e1 are past the policy");
-        assert_eq!(known(&engine).await, ["e2", "n2", "n3"]);
+        assert_eq!(known_runs(&engine).await, ["e2", "n2", "n3"]);
         assert_eq!(engine.expire().await?, 0, "expiring again writes nothing");
         assert!(engine.run_record(&RunId::from("n1")).await?.is_none());
         engine.shutdown().await?;
@@ -92,7 +71,7 @@ async fn given_a_count_policy_when_expired_then_only_the_newest_stay_across_a_re
     let engine = builder(dir.path(), RetentionPolicy::default())
         .open()
         .await?;
-    assert_eq!(known(&engine).await, ["e2", "n2", "n3"]);
+    assert_eq!(known_runs(&engine).await, ["e2", "n2", "n3"]);
     let expired = engine.query(|state, _| state.expired_run_count()).await?;
     assert_eq!(expired, 2);
     // An expired id names a new run, whose history is its own.
@@ -123,7 +102,7 @@ async fn given_an_age_policy_when_the_sweep_comes_due_then_the_engine_expires_on
         .open()
         .await?;
     let mut durable = engine.watch_durable();
-    let run = run(&engine, "nightly", "r1").await;
+    let run = run_to_completion(&engine, &workflow("nightly"), "r1").await;
     // Await the expiry's event in the log, not a time.
     let mut after = 0;
     let expired = loop {
@@ -140,7 +119,7 @@ async fn given_an_age_policy_when_the_sweep_comes_due_then_the_engine_expires_on
         durable.changed().await?;
     };
     assert!(expired);
-    assert!(known(&engine).await.is_empty());
+    assert!(known_runs(&engine).await.is_empty());
     engine.shutdown().await?;
     Ok(())
 }

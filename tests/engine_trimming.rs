@@ -12,11 +12,15 @@ use std::time::Duration;
 
 use strand::actors::orchestration::{TaskContext, TaskResult};
 use strand::engine::trimming::{ArchiveTo, TrimSchedule};
-use strand::engine::{Engine, EngineBuilder, RunInput};
+use strand::engine::{Engine, EngineBuilder};
 use strand::eventlog::{EventLog, LogOptions, list_segments};
-use strand::projections::{Retention, RetentionPolicy, RunId, RunStatus};
+use strand::projections::{Retention, RetentionPolicy, RunId};
 use strand::replay::TrimLimit;
 use strand::workflow::Workflow;
+
+mod common;
+
+use common::runs::{known_runs, run_to_completion};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -53,31 +57,6 @@ fn workflow() -> Workflow {
     .unwrap()
 }
 
-async fn run(engine: &Engine, id: &str) -> RunId {
-    let run = RunId::from(id);
-    engine
-        .start_with_id(&workflow(), run.clone(), RunInput::new())
-        .await
-        .unwrap();
-    assert_eq!(
-        engine.wait(&run).await.unwrap().status,
-        RunStatus::Completed
-    );
-    run
-}
-
-async fn known(engine: &Engine) -> Vec<String> {
-    let mut ids: Vec<String> = engine
-        .status()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id.as_str().to_owned())
-        .collect();
-    ids.sort();
-    ids
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_expired_runs_when_the_engine_trims_then_the_log_starts_after_them_and_a_restart_rebuilds_from_the_base()
 -> TestResult {
@@ -86,10 +65,10 @@ async fn given_expired_runs_when_the_engine_trims_then_the_log_starts_after_them
     {
         let engine = builder(dir.path(), 1, None).open().await?;
         for id in ["r1", "r2", "r3"] {
-            run(&engine, id).await;
+            run_to_completion(&engine, &workflow(), id).await;
             engine.expire().await?;
         }
-        assert_eq!(known(&engine).await, ["r3"]);
+        assert_eq!(known_runs(&engine).await, ["r3"]);
         let trimmed = engine.trim().await?;
         assert!(trimmed.records > 0, "{trimmed:?}");
         assert_eq!(trimmed.first.get(), 1);
@@ -105,7 +84,7 @@ async fn given_expired_runs_when_the_engine_trims_then_the_log_starts_after_them
         // The retained run still answers whole, and new runs go on.
         let r3 = engine.run_record(&RunId::from("r3")).await?.unwrap();
         assert_eq!(r3.beads().count(), 2);
-        run(&engine, "r4").await;
+        run_to_completion(&engine, &workflow(), "r4").await;
         engine.shutdown().await?;
     }
     let segments = list_segments(&dir.path().join("archive"))?;
@@ -121,7 +100,7 @@ async fn given_expired_runs_when_the_engine_trims_then_the_log_starts_after_them
     // A restart rebuilds from the base: the retained runs are whole.
     let engine = builder(dir.path(), 1, None).open().await?;
     engine.expire().await?;
-    assert_eq!(known(&engine).await, ["r4"]);
+    assert_eq!(known_runs(&engine).await, ["r4"]);
     let r4 = engine.run_record(&RunId::from("r4")).await?.unwrap();
     assert_eq!(r4.beads().count(), 2);
     engine.shutdown().await?;
@@ -135,8 +114,8 @@ async fn given_a_trim_schedule_when_runs_expire_then_the_engine_trims_on_its_own
         .open()
         .await?;
     let mut trims = engine.watch_trims();
-    run(&engine, "r1").await;
-    run(&engine, "r2").await;
+    run_to_completion(&engine, &workflow(), "r1").await;
+    run_to_completion(&engine, &workflow(), "r2").await;
     // Await the trim the schedule makes once r1 has expired, not a time
     // (the timeout only turns a hang into a failure).
     let trimmed = tokio::time::timeout(Duration::from_secs(120), async {
@@ -156,7 +135,7 @@ async fn given_a_trim_schedule_when_runs_expire_then_the_engine_trims_on_its_own
         engine.runtime().store().log().first_seq().get(),
         trimmed.upto.get() + 1
     );
-    assert_eq!(known(&engine).await, ["r2"]);
+    assert_eq!(known_runs(&engine).await, ["r2"]);
     engine.shutdown().await?;
     Ok(())
 }

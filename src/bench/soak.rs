@@ -11,7 +11,13 @@
 //! often: after the warm-up the samples stay level however many runs have
 //! finished.
 //!
-//! The same soak, shorter, is a test (`tests/soak_memory.rs`).
+//! Each sample also reports the anonymous resident bytes (without the
+//! code's pages) and the heap the allocator has handed out, which tell a
+//! growing heap from pages of code touched for the first time.
+//!
+//! The same soak, shorter, is two tests: without retention
+//! (`tests/soak_memory.rs`, a bound per finished run) and with it
+//! (`tests/soak_retention_memory.rs`, no heap growth per finished run).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -26,7 +32,7 @@ use strand_actors::orchestration::{TaskContext, TaskResult};
 use strand_projections::{Retention, RetentionPolicy, RunStatus};
 
 use super::engine::passed_on;
-use super::memory::live_resident_bytes;
+use super::memory::{anon_resident_bytes, heap_in_use_bytes, live_resident_bytes};
 use crate::cli::{CliError, Context, Status};
 use crate::engine::trimming::{ArchiveTo, TrimSchedule};
 use crate::engine::{Engine, RunInput};
@@ -71,6 +77,12 @@ pub struct MemorySample {
     pub finished_runs: u64,
     /// Resident bytes of the process.
     pub resident: u64,
+    /// Anonymous resident bytes: [`resident`](Self::resident) less the
+    /// pages of code and mapped files.
+    pub anon: u64,
+    /// Bytes the allocator has handed out (RocksDB's memtables and block
+    /// cache among them).
+    pub heap: u64,
     /// RocksDB's memtables.
     pub memtables: u64,
     /// RocksDB's block cache.
@@ -81,6 +93,14 @@ impl MemorySample {
     /// Resident bytes less the store's own bounded caches.
     pub fn engine_bytes(&self) -> u64 {
         self.resident
+            .saturating_sub(self.memtables)
+            .saturating_sub(self.block_cache)
+    }
+
+    /// Heap bytes less the store's own bounded caches: what the program
+    /// holds, without the pages of code resident memory also counts.
+    pub fn engine_heap_bytes(&self) -> u64 {
+        self.heap
             .saturating_sub(self.memtables)
             .saturating_sub(self.block_cache)
     }
@@ -117,35 +137,63 @@ impl SoakReport {
         #[expect(clippy::cast_precision_loss, reason = "a ratio for reporting")]
         (runs > 0).then(|| grown / runs as f64)
     }
+
+    /// How much the engine's heap ([`MemorySample::engine_heap_bytes`])
+    /// grows per finished run after the warm-up: the slope of a
+    /// least-squares line through every sample, so that no single sample
+    /// (taken during a flush, or a trim) decides it.
+    pub fn heap_bytes_per_finished_run(&self) -> Option<f64> {
+        #[expect(clippy::cast_precision_loss, reason = "a slope for reporting")]
+        let points: Vec<(f64, f64)> = self
+            .samples
+            .iter()
+            .filter(|s| s.at_s >= self.warmup_seconds)
+            .map(|s| (s.finished_runs as f64, s.engine_heap_bytes() as f64))
+            .collect();
+        #[expect(clippy::cast_precision_loss, reason = "a slope for reporting")]
+        let n = points.len() as f64;
+        let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+        let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+        let spread: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+        let moved: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+        (points.len() >= 2 && spread > 0.0).then(|| moved / spread)
+    }
 }
 
-/// The spread of the engine's memory after the warm-up.
+/// The spread of the engine's memory after the warm-up, around its
+/// median: a single sample (taken while a memtable is being flushed, or a
+/// trim reads) is not the reference.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Spread {
-    /// The first sample after the warm-up (the reference).
+    /// The first sample after the warm-up.
     pub first: u64,
+    /// The median (the reference).
+    pub median: u64,
     /// The smallest.
     pub min: u64,
     /// The largest.
     pub max: u64,
-    /// The largest distance from `first`, as a fraction of it.
+    /// The largest distance from `median`, as a fraction of it.
     pub deviation: f64,
 }
 
 impl Spread {
     fn of(samples: &[MemorySample]) -> Option<Self> {
         let first = samples.first()?.engine_bytes();
-        let bytes = samples.iter().map(MemorySample::engine_bytes);
-        let (min, max) = (bytes.clone().min()?, bytes.max()?);
-        let far = max.saturating_sub(first).max(first.saturating_sub(min));
+        let mut bytes: Vec<u64> = samples.iter().map(MemorySample::engine_bytes).collect();
+        bytes.sort_unstable();
+        let (min, max) = (*bytes.first()?, *bytes.last()?);
+        let median = *bytes.get(bytes.len() / 2)?;
+        let far = max.saturating_sub(median).max(median.saturating_sub(min));
         #[expect(clippy::cast_precision_loss, reason = "a ratio for reporting")]
-        let deviation = if first == 0 {
+        let deviation = if median == 0 {
             0.0
         } else {
-            far as f64 / first as f64
+            far as f64 / median as f64
         };
         Some(Self {
             first,
+            median,
             min,
             max,
             deviation,
@@ -230,6 +278,8 @@ pub async fn soak(args: &SoakArgs, dir: PathBuf) -> Result<SoakReport, CliError>
                 at_s,
                 finished_runs: finished.load(Ordering::Relaxed),
                 resident: live_resident_bytes(),
+                anon: anon_resident_bytes(),
+                heap: heap_in_use_bytes(),
                 memtables: log.memtable_bytes().unwrap_or(0),
                 block_cache: log.block_cache_bytes().unwrap_or(0),
             });
@@ -280,16 +330,17 @@ pub fn run(args: &SoakArgs, ctx: &mut Context) -> Result<Status, CliError> {
         "block_cache_bound_bytes": strand_eventlog::BLOCK_CACHE_BYTES,
         "after_warmup": report.after_warmup,
         "bytes_per_finished_run": per_run.map(f64::round),
+        "heap_bytes_per_finished_run": report.heap_bytes_per_finished_run().map(f64::round),
         "samples": report.samples,
     });
     let text = match report.after_warmup {
         Some(spread) => format!(
-            "{} runs started, {} completed; engine memory after warm-up {:.1}..{:.1} MiB (first {:.1} MiB, deviation {:.1} %), {:.0} bytes per finished run",
+            "{} runs started, {} completed; engine memory after warm-up {:.1}..{:.1} MiB (median {:.1} MiB, deviation {:.1} %), {:.0} bytes per finished run",
             report.started,
             report.completed,
             mib(spread.min),
             mib(spread.max),
-            mib(spread.first),
+            mib(spread.median),
             spread.deviation * 100.0,
             per_run.unwrap_or(0.0)
         ),

@@ -42,15 +42,35 @@ pub struct ServeTrimArgs {
     /// Never trim on a schedule.
     #[arg(long, conflicts_with = "trim_every")]
     pub no_trim: bool,
-    /// Trim no record younger than this.
+    /// What a trim keeps, and where what it removes goes.
+    #[command(flatten)]
+    pub keep: TrimKeepArgs,
+}
+
+/// What a trim keeps and where the records it removes go: the flags
+/// `strand log trim` and `strand serve` share.
+#[derive(Debug, Args, Clone)]
+pub struct TrimKeepArgs {
+    /// Remove no record younger than this (what supervisors fold).
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub keep_recent: Duration,
-    /// Where trimmed records are archived (default `DATA/archive`).
+    /// Where the removed records are archived (default `DATA/archive`).
     #[arg(long, value_name = "DIR", conflicts_with = "no_archive")]
     pub archive: Option<PathBuf>,
-    /// Remove trimmed records without archiving them.
+    /// Remove the records without archiving them.
     #[arg(long)]
     pub no_archive: bool,
+}
+
+impl TrimKeepArgs {
+    /// Where the removed records go.
+    pub fn archive_to(&self) -> ArchiveTo {
+        match (&self.archive, self.no_archive) {
+            (_, true) => ArchiveTo::Nowhere,
+            (Some(dir), false) => ArchiveTo::Dir(dir.clone()),
+            (None, false) => ArchiveTo::DataDir,
+        }
+    }
 }
 
 impl ServeTrimArgs {
@@ -71,15 +91,10 @@ impl ServeTrimArgs {
             (false, Some(every)) => Some(every),
             (false, None) => (!forever).then_some(SERVE_TRIM_EVERY),
         };
-        let archive = match (&self.archive, self.no_archive) {
-            (_, true) => ArchiveTo::Nowhere,
-            (Some(dir), false) => ArchiveTo::Dir(dir.clone()),
-            (None, false) => ArchiveTo::DataDir,
-        };
         Ok(TrimSchedule {
             every,
-            keep_recent: self.keep_recent,
-            archive,
+            keep_recent: self.keep.keep_recent,
+            archive: self.keep.archive_to(),
         })
     }
 }
@@ -93,15 +108,9 @@ pub struct TrimArgs {
     /// Expire the finished runs past this retention first.
     #[command(flatten)]
     pub retention: RetentionArgs,
-    /// Remove no record younger than this (what supervisors fold).
-    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
-    pub keep_recent: Duration,
-    /// Where the removed records are archived (default `DATA/archive`).
-    #[arg(long, value_name = "DIR", conflicts_with = "no_archive")]
-    pub archive: Option<PathBuf>,
-    /// Remove the records without archiving them.
-    #[arg(long)]
-    pub no_archive: bool,
+    /// What the trim keeps, and where what it removes goes.
+    #[command(flatten)]
+    pub keep: TrimKeepArgs,
     /// Do it (otherwise: show what would be done).
     #[arg(long)]
     pub yes: bool,
@@ -139,11 +148,7 @@ pub fn trim(args: &TrimArgs, ctx: &mut Context) -> Result<Status, CliError> {
         });
     }
     let policy = args.retention.policy()?;
-    let archive = (!args.no_archive).then(|| {
-        args.archive
-            .clone()
-            .unwrap_or_else(|| ctx.data.join(ARCHIVE))
-    });
+    let archive = args.keep.archive_to().dir(&ctx.data);
     let mut options = LogOptions::default();
     options.create_if_missing = false;
     let log = EventLog::open(&ctx.data, options)?;
@@ -247,7 +252,7 @@ fn plan_and_trim(
     }
     let bounds = TrimBounds {
         before: args.before.map(Seq),
-        not_after_ms: now.saturating_sub(ms(args.keep_recent)),
+        not_after_ms: now.saturating_sub(ms(args.keep.keep_recent)),
     };
     let plan = replay.plan_trim(&StateHold::of(&state), bounds)?;
     let mut doc = TrimDoc {
@@ -325,9 +330,11 @@ mod tests {
         ServeTrimArgs {
             trim_every,
             no_trim,
-            keep_recent: Duration::from_secs(3600),
-            archive: None,
-            no_archive: false,
+            keep: TrimKeepArgs {
+                keep_recent: Duration::from_secs(3600),
+                archive: None,
+                no_archive: false,
+            },
         }
     }
 
@@ -353,13 +360,13 @@ mod tests {
     fn given_archive_flags_when_scheduled_then_the_archive_goes_where_asked() {
         let mut args = flags(None, false);
         assert_eq!(args.schedule(false).unwrap().archive, ArchiveTo::DataDir);
-        args.archive = Some(PathBuf::from("/elsewhere"));
+        args.keep.archive = Some(PathBuf::from("/elsewhere"));
         assert_eq!(
             args.schedule(false).unwrap().archive,
             ArchiveTo::Dir(PathBuf::from("/elsewhere"))
         );
-        args.archive = None;
-        args.no_archive = true;
+        args.keep.archive = None;
+        args.keep.no_archive = true;
         assert_eq!(args.schedule(false).unwrap().archive, ArchiveTo::Nowhere);
     }
 }

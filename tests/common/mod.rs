@@ -21,3 +21,4 @@ impl Rng {
     }
 }
 pub mod cli;
+pub mod runs;

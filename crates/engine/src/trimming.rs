@@ -39,6 +39,17 @@ pub enum ArchiveTo {
     Nowhere,
 }
 
+impl ArchiveTo {
+    /// The archive's directory for a log in `data`; `None` for nowhere.
+    pub fn dir(&self, data: &std::path::Path) -> Option<PathBuf> {
+        match self {
+            Self::DataDir => Some(data.join(ARCHIVE_DIR)),
+            Self::Dir(dir) => Some(dir.clone()),
+            Self::Nowhere => None,
+        }
+    }
+}
+
 /// When and how a running engine trims its log.
 #[derive(Clone, Debug)]
 pub struct TrimSchedule {
@@ -102,11 +113,7 @@ impl Trimmer {
         schedule: &TrimSchedule,
         data: &std::path::Path,
     ) -> Self {
-        let archive = match &schedule.archive {
-            ArchiveTo::DataDir => Some(data.join(ARCHIVE_DIR)),
-            ArchiveTo::Dir(dir) => Some(dir.clone()),
-            ArchiveTo::Nowhere => None,
-        };
+        let archive = schedule.archive.dir(data);
         Self {
             store,
             state,

@@ -172,7 +172,13 @@ impl ReplayEngine {
                         Err(e) => SkipReason::Restore(e),
                     }
                 };
-                tracing::warn!(name = candidate, id = checkpoint.id, %reason, "skipping checkpoint");
+                if matches!(reason, SkipReason::BehindBase { .. }) {
+                    // Every trim past a checkpoint leaves it behind: not a
+                    // defect, and a running engine trims every few minutes.
+                    tracing::debug!(name = candidate, id = checkpoint.id, %reason, "skipping checkpoint");
+                } else {
+                    tracing::warn!(name = candidate, id = checkpoint.id, %reason, "skipping checkpoint");
+                }
                 skipped.push(SkippedGeneration {
                     id: checkpoint.id,
                     reason,
