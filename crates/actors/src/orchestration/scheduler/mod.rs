@@ -25,7 +25,8 @@
 //! `progress.rs` (what follows from a run's state, retries),
 //! `control.rs` (operator controls, run timeouts), `liveness.rs`
 //! (workers, lost attempts), `start.rs` (the state it starts from),
-//! `retention.rs` (finished runs expiring), `options.rs` (its setup).
+//! `retention.rs` (finished runs expiring), `waiting.rs` (waits for
+//! runs), `options.rs` (its setup).
 
 pub mod admission;
 mod control;
@@ -36,10 +37,12 @@ mod progress;
 mod retention;
 mod start;
 mod submit;
+mod waiting;
 
 pub use options::SchedulerOptions;
 use progress::given_up;
 use start::recovered_state;
+use waiting::finishing;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -49,13 +52,12 @@ use std::time::Duration;
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use strand_projections::{
-    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, RunEntry, RunId, RunSettings,
-    RunStatus, StateManager, TaskSpec, WorkerId, WorkflowDag,
+    BeadCounts, BeadId, BeadState, DefinitionHash, DomainEvent, RunId, RunSettings, RunStatus,
+    StateManager, TaskSpec, WorkerId, WorkflowDag,
 };
 
 use crate::context::Context;
 use crate::error::{ActorError, Result};
-use crate::history::read_run_history;
 use crate::orchestration::controls::RunControl;
 use crate::orchestration::handler::{CancelHandle, DependencyOutputs, cancel_pair};
 use crate::orchestration::placement::{Candidate, Distribution, Placement};
@@ -239,18 +241,6 @@ pub struct SchedulerState {
     metered: metered::Metered,
 }
 
-/// The run a finishing event finishes, and its reason.
-fn finishing(event: &DomainEvent) -> Option<(RunId, Option<String>)> {
-    match event {
-        DomainEvent::WorkflowCompleted { workflow } => Some((workflow.clone(), None)),
-        DomainEvent::WorkflowFailed { workflow, reason }
-        | DomainEvent::WorkflowCancelled { workflow, reason } => {
-            Some((workflow.clone(), Some(reason.clone())))
-        }
-        _ => None,
-    }
-}
-
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -285,83 +275,6 @@ impl SchedulerState {
             self.answer_waiters(&run, reason);
         }
         Ok(())
-    }
-
-    /// How `workflow` stands, the reason as the state holds it (cut, for a
-    /// summary: see
-    /// [`strand_projections::FinishedRun::reason_is_whole`]).
-    fn outcome(&self, workflow: &RunId) -> Option<RunOutcome> {
-        let entry = self.state.run(workflow)?;
-        Some(RunOutcome {
-            run: workflow.clone(),
-            status: entry.status(),
-            counts: entry.counts(),
-            reason: entry.reason().map(str::to_owned),
-        })
-    }
-
-    /// Answers the waiters of `workflow` once it finished.
-    fn notify(&mut self, workflow: &RunId) {
-        let reason = match self.state.run(workflow) {
-            Some(entry) if entry.status() != RunStatus::Running => {
-                entry.reason().map(str::to_owned)
-            }
-            _ => return,
-        };
-        self.answer_waiters(workflow, reason);
-    }
-
-    /// Answers the waiters of finished run `workflow`, with `reason`.
-    fn answer_waiters(&mut self, workflow: &RunId, reason: Option<String>) {
-        let Some(mut outcome) = self.outcome(workflow) else {
-            return;
-        };
-        if outcome.status == RunStatus::Running {
-            return;
-        }
-        outcome.reason = reason;
-        for reply in self.waiters.remove(workflow).unwrap_or_default() {
-            let _ = reply.send(Ok(outcome.clone()));
-        }
-    }
-
-    /// A `Wait` for `workflow`: answered now when it finished (its whole
-    /// reason read from its stream when the summary's may be cut), kept
-    /// until it finishes otherwise.
-    fn wait(&mut self, workflow: RunId, reply: RpcReplyPort<Result<RunOutcome>>) {
-        let Some(entry) = self.state.run(&workflow) else {
-            let _ = reply.send(Err(ActorError::UnknownWorkflow {
-                workflow: workflow.as_str().to_owned(),
-            }));
-            return;
-        };
-        if entry.status() == RunStatus::Running {
-            self.waiters.entry(workflow).or_default().push(reply);
-            return;
-        }
-        let whole = match entry {
-            RunEntry::Whole(_) => true,
-            RunEntry::Summary(finished) => finished.reason_is_whole(),
-        };
-        let Some(outcome) = self.outcome(&workflow) else {
-            return;
-        };
-        if whole {
-            let _ = reply.send(Ok(outcome));
-            return;
-        }
-        // A read of the run's stream, off the scheduler's turn.
-        let store = self.context.store.clone();
-        tokio::spawn(async move {
-            let answer = read_run_history(&store, &workflow).await.map(|record| {
-                let reason = record.and_then(|r| r.reason().map(str::to_owned));
-                RunOutcome {
-                    reason: reason.or(outcome.reason.clone()),
-                    ..outcome
-                }
-            });
-            let _ = reply.send(answer);
-        });
     }
 
     fn enqueue(&mut self, workflow: &RunId, bead: &BeadId) {
