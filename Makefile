@@ -69,11 +69,12 @@ run: deps
 	$(CARGO) run $(FEATURES) -- run examples/etl.toml
 
 ## The long-running figures (release build, about 25 minutes): a 10-minute
-## soak at 50 runs/s with retention (memory level), and a history of
+## soak at 50 runs/s with retention (memory level once the retained window
+## has filled, some six retention windows: 3 minutes), and a history of
 ## 1,000,000 bead completions with and without retention (memory, disk,
 ## start after kill -9).
 bench: deps
-	$(CARGO) run --release $(FEATURES) -- -o json bench soak --retention 30s
+	$(CARGO) run --release $(FEATURES) -- -o json bench soak --retention 30s --warmup-seconds 180
 	$(CARGO) run --release $(FEATURES) -- -o json bench history
 
 bench-append: deps
