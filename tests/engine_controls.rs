@@ -13,7 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use strand::actors::ActorError;
 use strand::actors::orchestration::{TaskContext, TaskError, TaskResult};
 use strand::engine::{Engine, EngineBuilder, RunInput};
-use strand::projections::{BeadId, BeadState, RunId, RunRecord, RunStatus};
+use strand::eventlog::{EventLog, Seq};
+use strand::projections::{
+    BeadId, BeadState, Projection as _, RunId, RunRecord, RunStatus, StateManager, apply_after,
+};
+use strand::replay::ReplayEngine;
 use strand::workflow::Workflow;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -214,6 +218,14 @@ async fn given_a_failed_run_when_retried_then_the_failed_bead_runs_again_and_com
     );
     let run = engine.start(&wf, RunInput::new()).await?;
     assert_eq!(engine.wait(&run).await?.status, RunStatus::Failed);
+    let id = run.clone();
+    let summarized = engine
+        .query(move |state, _| state.run(&id).is_some_and(|run| run.record().is_none()))
+        .await?;
+    assert!(
+        summarized,
+        "the state manager holds a failed run as its summary"
+    );
     let refused = engine.pause(&run).await;
     assert!(
         matches!(refused, Err(ActorError::ControlRefused { .. })),
@@ -240,7 +252,29 @@ async fn given_a_failed_run_when_retried_then_the_failed_bead_runs_again_and_com
         matches!(unknown, Err(ActorError::UnknownWorkflow { .. })),
         "{unknown:?}"
     );
+    let (live, live_seq) = engine
+        .query(|state, _| (state.state_hash(), state.applied_seq()))
+        .await?;
     engine.shutdown().await?;
+
+    // A replay folds the retry from the failed run's stream: the whole log
+    // replays, and its prefix up to the live state's seq is that state.
+    let log = EventLog::open_read_only(dir.path())?;
+    let replayed = ReplayEngine::new(log.clone())
+        .rebuild_from_scratch::<StateManager>(&mut |_| {})?
+        .projection;
+    assert_eq!(
+        replayed.run(&run).map(|entry| entry.status()),
+        Some(RunStatus::Completed)
+    );
+    let mut at_query = StateManager::empty();
+    let mut earlier = Vec::new();
+    for stored in log.read_range(Seq(1), Seq(live_seq))? {
+        let (meta, event) = strand::actors::decode(&stored?)?;
+        apply_after(&mut at_query, &earlier, meta, event.clone())?;
+        earlier.push((meta, event));
+    }
+    assert_eq!(at_query.state_hash(), live);
     Ok(())
 }
 

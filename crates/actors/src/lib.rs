@@ -65,7 +65,7 @@ mod supervisor;
 pub use context::{Context, ErrorHistory, ErrorRecord};
 pub use durable::{Durable, DurableActor, DurableContext, DurableMsg, DurableOptions};
 pub use error::{ActorError, Result, RunDifference};
-pub use history::{read_run_history, run_history};
+pub use history::{apply_with_log, read_run_history, run_history, stream_before};
 pub use runtime::{Runtime, RuntimeOptions, names};
 pub use state_manager::{StateManagerActor, StateManagerHandle, StateManagerMsg, StateManagerSlot};
 pub use store::{EVENT_STORE, EventStore, EventStoreActor, StoreMsg, decode, encode};

@@ -20,6 +20,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{ActorError, Result};
+use crate::history::apply_with_log;
 use crate::runtime::names;
 use crate::store::{EventStore, decode};
 use crate::supervisor::{ChildHandle, ChildState, SupervisorRef};
@@ -180,7 +181,7 @@ impl StateManagerState {
                     });
                 }
                 let (meta, domain) = decode(event)?;
-                self.state.apply(meta, domain)?;
+                apply_with_log(&self.store, &mut self.state, meta, domain).await?;
                 expected = expected.next();
             }
             if self.applied() < last {

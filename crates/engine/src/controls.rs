@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use strand_actors::ActorError;
-use strand_actors::orchestration::{RunControl, plan_control};
+use strand_actors::orchestration::{RunControl, plan_control, reads_history};
+use strand_actors::{ActorError, run_history};
 use strand_eventlog::{EventLog, LogOptions};
 use strand_projections::{Projection, RunId, StateManager};
 use strand_replay::ReplayEngine;
@@ -45,9 +45,17 @@ pub fn apply(log: &EventLog, run: &RunId, control: &RunControl) -> Result<usize,
 }
 
 fn plan_and_append(log: &EventLog, run: &RunId, control: &RunControl) -> Result<usize, ActorError> {
+    // A live view: a failed run to retry is read back whole from its
+    // stream, as the scheduler does.
     let mut state = ReplayEngine::new(log.clone())
         .rebuild::<StateManager>(&mut |_| {})?
-        .projection;
+        .projection
+        .into_live_view();
+    if reads_history(&state, run, control)
+        && let Some(record) = run_history(log, run)?
+    {
+        state.restore_whole(record);
+    }
     let events = plan_control(&state, run, control)?;
     if events.is_empty() {
         return Ok(0);

@@ -415,20 +415,20 @@ impl Engine {
         enum Found<R, F> {
             Unknown,
             Read(R),
-            Completed(F, u64),
+            Summarized(F, u64),
         }
         let id = run.clone();
         let found = self
             .query(move |state, seq| match state.run(&id) {
                 None => Found::Unknown,
                 Some(RunEntry::Whole(record)) => Found::Read(read(record, seq)),
-                Some(RunEntry::Summary(_)) => Found::Completed(read, seq),
+                Some(RunEntry::Summary(_)) => Found::Summarized(read, seq),
             })
             .await?;
         match found {
             Found::Unknown => Ok(None),
             Found::Read(answer) => Ok(Some(answer)),
-            Found::Completed(read, seq) => {
+            Found::Summarized(read, seq) => {
                 let record = strand_actors::read_run_history(self.runtime.store(), run).await?;
                 Ok(record.map(|record| read(&record, seq)))
             }

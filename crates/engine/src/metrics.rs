@@ -55,13 +55,14 @@ struct Counts {
 fn counts(state: &StateManager) -> Counts {
     let mut runs = [0_u64; 5];
     let mut beads = [0_u64; BEAD_STATES.len()];
-    // Completed runs are kept as summaries, their counts summed: O(1).
-    if let Some(count) = runs.get_mut(2) {
-        *count = u64::try_from(state.completed_run_count()).unwrap_or(u64::MAX);
-    }
-    let completed = state.completed_bead_counts();
+    // Finished runs are kept as summaries, their counts summed: O(1); only
+    // the unfinished runs are walked.
+    let finished = state.finished_totals();
+    runs[2] = finished.completed;
+    runs[3] = finished.failed;
+    runs[4] = finished.cancelled;
     for (count, bead_state) in beads.iter_mut().zip(BEAD_STATES) {
-        *count = completed.get(bead_state);
+        *count = finished.beads.get(bead_state);
     }
     for run in state.runs() {
         let slot = match (run.status(), run.paused()) {

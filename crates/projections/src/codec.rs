@@ -152,22 +152,26 @@ pub(crate) fn write_snapshot<T: Serialize, W: Write>(
         .map(|_| ())
 }
 
-/// Decodes a snapshot written by [`encode_snapshot`] with version `expected`.
+/// Decodes a snapshot written by [`encode_snapshot`] with a version in
+/// `accepted` (the current one, and the older ones its restore migrates):
+/// the version found, and the state.
 ///
 /// Never panics and never allocates more than [`MAX_SNAPSHOT_LEN`].
 ///
 /// # Errors
 ///
-/// [`ProjectionError::SnapshotVersion`] for another version,
-/// [`ProjectionError::Snapshot`] if the bytes do not decode, and
-/// [`ProjectionError::SnapshotTrailingBytes`] if bytes are left over.
+/// [`ProjectionError::SnapshotVersion`] for another version (`expected`:
+/// the newest accepted), [`ProjectionError::Snapshot`] if the bytes do not
+/// decode, and [`ProjectionError::SnapshotTrailingBytes`] if bytes are left
+/// over.
 pub(crate) fn decode_snapshot<T: DeserializeOwned>(
-    expected: u32,
+    accepted: std::ops::RangeInclusive<u32>,
     bytes: &[u8],
-) -> Result<T, ProjectionError> {
+) -> Result<(u32, T), ProjectionError> {
+    let expected = *accepted.end();
     let (found, _): (u32, usize) = bincode::serde::decode_from_slice(bytes, SNAPSHOT_CONFIG)
         .map_err(|_| ProjectionError::SnapshotVersion { found: 0, expected })?;
-    if found != expected {
+    if !accepted.contains(&found) {
         return Err(ProjectionError::SnapshotVersion { found, expected });
     }
     let ((_, state), read): ((u32, T), usize) =
@@ -178,5 +182,5 @@ pub(crate) fn decode_snapshot<T: DeserializeOwned>(
             len: bytes.len().saturating_sub(read),
         });
     }
-    Ok(state)
+    Ok((found, state))
 }

@@ -131,6 +131,28 @@ pub enum ProjectionError {
         /// How it finished.
         status: RunStatus,
     },
+    /// The fold of this event reads the run's stream, which the driver did
+    /// not give ([`Projection::stream_needed`](crate::Projection::stream_needed)):
+    /// a retry of a finished run the state holds as its summary.
+    #[error("seq {seq}: the fold of this event for run `{workflow}` needs the run's stream")]
+    StreamNeeded {
+        /// The event's seq.
+        seq: u64,
+        /// The run.
+        workflow: RunId,
+    },
+    /// The stream given for the fold of this event is not the history of
+    /// the run the state holds a summary of (another submission or
+    /// outcome, or no run at all).
+    #[error(
+        "seq {seq}: the stream given for run `{workflow}` is not the history its summary holds"
+    )]
+    StreamMismatch {
+        /// The event's seq.
+        seq: u64,
+        /// The run.
+        workflow: RunId,
+    },
     /// The workflow was declared completed while one of its beads was not.
     #[error("seq {seq}: workflow `{workflow}` cannot complete: bead `{bead}` is {state}")]
     WorkflowIncomplete {

@@ -41,6 +41,37 @@ pub trait Projection: Sized + Send + 'static {
     /// as it was before the call.
     fn apply(&mut self, meta: EventMeta, event: DomainEvent) -> Result<(), ProjectionError>;
 
+    /// The stream of the log whose earlier events the fold of `event`
+    /// reads besides the state, if any (`None`, the default, for almost
+    /// every event of every projection). A driver given `Some(stream)`
+    /// reads that stream's events before `event` and applies it with
+    /// [`apply_with_stream`](Self::apply_with_stream) instead of
+    /// [`apply`](Self::apply): the state stays a fold of the log, of more
+    /// of it than the state holds.
+    fn stream_needed(&self, event: &DomainEvent) -> Option<String> {
+        let _ = event;
+        None
+    }
+
+    /// Applies `event` as [`apply`](Self::apply) does, given `stream`: the
+    /// events of the stream [`stream_needed`](Self::stream_needed) named,
+    /// in seq order, each before `meta.seq`.
+    ///
+    /// # Errors
+    ///
+    /// As [`apply`](Self::apply); a typed error when `stream` is not the
+    /// history the state holds a record of. After an error the state is
+    /// exactly as it was before the call.
+    fn apply_with_stream(
+        &mut self,
+        meta: EventMeta,
+        event: DomainEvent,
+        stream: Vec<(EventMeta, DomainEvent)>,
+    ) -> Result<(), ProjectionError> {
+        let _ = stream;
+        self.apply(meta, event)
+    }
+
     /// The seq of the last applied event (0 when empty). Restored by
     /// [`restore`](Self::restore).
     fn applied_seq(&self) -> u64;
@@ -63,4 +94,31 @@ pub trait Projection: Sized + Send + 'static {
     /// Deterministic digest: equal states give equal hashes on every machine
     /// and in every run.
     fn state_hash(&self) -> StateHash;
+}
+
+/// Applies `event` at `meta` to `projection`, reading the stream it may
+/// need ([`Projection::stream_needed`]) from `earlier`, every event before
+/// it in seq order: the in-memory form of what the replay engine does with
+/// the log, for folds of histories held in memory (tests, benches, tools).
+///
+/// # Errors
+///
+/// As [`Projection::apply_with_stream`].
+pub fn apply_after<P: Projection>(
+    projection: &mut P,
+    earlier: &[(EventMeta, DomainEvent)],
+    meta: EventMeta,
+    event: DomainEvent,
+) -> Result<(), ProjectionError> {
+    match projection.stream_needed(&event) {
+        None => projection.apply(meta, event),
+        Some(stream) => {
+            let events = earlier
+                .iter()
+                .filter(|(at, earlier)| at.seq < meta.seq && earlier.stream() == stream)
+                .cloned()
+                .collect();
+            projection.apply_with_stream(meta, event, events)
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use strand_eventlog::{CheckpointId, Event, EventLog, NewCheckpoint, Seq, base_checkpoint_name};
-use strand_projections::{EventMeta, Projection, codec};
+use strand_projections::{DomainEvent, EventMeta, Projection, codec};
 
 use crate::error::ReplayError;
 use crate::report::{Progress, ReplayReport, SkipReason, SkippedGeneration, UsedCheckpoint};
@@ -40,12 +40,8 @@ pub(crate) struct StartPoint<P> {
     pub(crate) skipped: Vec<SkippedGeneration>,
 }
 
-/// Apply one event. A projection that panics on it is reported like one
-/// that refuses it, naming the seq: the state is dropped either way.
-pub(crate) fn apply_event<P: Projection>(
-    projection: &mut P,
-    event: &Event,
-) -> Result<(), ReplayError> {
+/// Decode one stored event for a projection.
+fn decoded(event: &Event) -> Result<(EventMeta, DomainEvent), ReplayError> {
     let seq = event.seq.get();
     let domain = codec::decode(event.kind, &event.body)
         .map_err(|source| ReplayError::Decode { seq, source })?;
@@ -53,13 +49,7 @@ pub(crate) fn apply_event<P: Projection>(
         seq,
         at_ms: event.at_ms,
     };
-    match std::panic::catch_unwind(AssertUnwindSafe(|| projection.apply(meta, domain))) {
-        Ok(applied) => applied.map_err(|source| ReplayError::Apply { seq, source }),
-        Err(payload) => Err(ReplayError::Panicked {
-            seq,
-            message: panic_message(payload.as_ref()),
-        }),
-    }
+    Ok((meta, domain))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -71,6 +61,47 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 impl ReplayEngine {
+    /// Apply one event, with the stream of the log its fold reads, if any
+    /// ([`Projection::stream_needed`]: its events before this one, less
+    /// the quarantined). A projection that panics on it is reported like
+    /// one that refuses it, naming the seq: the state is dropped either
+    /// way.
+    pub(crate) fn apply_event<P: Projection>(
+        &self,
+        projection: &mut P,
+        event: &Event,
+    ) -> Result<(), ReplayError> {
+        let seq = event.seq.get();
+        let (meta, domain) = decoded(event)?;
+        let stream = match projection.stream_needed(&domain) {
+            None => None,
+            Some(name) => {
+                let mut earlier = Vec::new();
+                for stored in self.log.read_stream(&name, self.log.first_seq())? {
+                    let stored = stored?;
+                    if stored.seq >= event.seq {
+                        break;
+                    }
+                    if !self.skips(stored.seq) {
+                        earlier.push(decoded(&stored)?);
+                    }
+                }
+                Some(earlier)
+            }
+        };
+        let applied = std::panic::catch_unwind(AssertUnwindSafe(|| match stream {
+            None => projection.apply(meta, domain),
+            Some(stream) => projection.apply_with_stream(meta, domain, stream),
+        }));
+        match applied {
+            Ok(applied) => applied.map_err(|source| ReplayError::Apply { seq, source }),
+            Err(payload) => Err(ReplayError::Panicked {
+                seq,
+                message: panic_message(payload.as_ref()),
+            }),
+        }
+    }
+
     /// An engine reading `log` (read-only is enough, except for
     /// [`ReplayEngine::checkpoint`]).
     pub fn new(log: EventLog) -> Self {
@@ -212,7 +243,7 @@ impl ReplayEngine {
             if self.skips(event.seq) {
                 return Ok(());
             }
-            apply_event(projection, &event)?;
+            self.apply_event(projection, &event)?;
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {
                 progress(Progress {
@@ -360,7 +391,7 @@ impl ReplayEngine {
             if self.skips(event.seq) {
                 continue;
             }
-            apply_event(&mut point.projection, &event)?;
+            self.apply_event(&mut point.projection, &event)?;
             events += 1;
             if events.is_multiple_of(PROGRESS_EVERY) {
                 progress(Progress {

@@ -19,7 +19,7 @@ use strand_eventlog::{
 };
 use strand_projections::{Projection, StateManager};
 
-use crate::engine::{ReplayEngine, apply_event};
+use crate::engine::ReplayEngine;
 use crate::error::ReplayError;
 
 /// What holds a trim back at its seq.
@@ -221,7 +221,7 @@ impl ReplayEngine {
                     return Err(ReplayError::Stopped);
                 }
                 if !self.skips(event.seq) {
-                    apply_event(&mut state, &event)?;
+                    self.apply_event(&mut state, &event)?;
                 }
                 reached = event.seq;
                 Ok(())

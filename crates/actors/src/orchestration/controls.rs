@@ -50,6 +50,19 @@ impl RunControl {
     }
 }
 
+/// Whether [`plan`] of `control` needs `run` read back whole from its
+/// stream first (into a live view, [`StateManager::restore_whole`]): a
+/// retry of a failed or cancelled run, which every state holds as its
+/// summary.
+pub fn reads_history(state: &StateManager, run: &RunId, control: &RunControl) -> bool {
+    matches!(control, RunControl::Retry { .. })
+        && matches!(
+            state.run(run),
+            Some(entry) if entry.record().is_none()
+                && matches!(entry.status(), RunStatus::Failed | RunStatus::Cancelled)
+        )
+}
+
 /// The events that carry out `control` on `run`: none when it is applied
 /// already (a cancel of a cancelled run, a pause of a paused one, a resume
 /// of one not paused).
@@ -69,8 +82,8 @@ pub fn plan(state: &StateManager, run: &RunId, control: &RunControl) -> Result<V
         reason: why,
     };
     let status = entry.status();
-    // A run not kept whole finished (a completed one; in the scheduler's
-    // live view, any, a failed or cancelled one read back to be retried).
+    // A run not kept whole finished (a failed or cancelled one is read
+    // back from its stream to be retried, `reads_history`).
     let Some(record) = entry.record() else {
         return match (control, status) {
             (RunControl::Cancel { .. }, RunStatus::Cancelled) => Ok(Vec::new()),

@@ -11,7 +11,7 @@ pub mod shell;
 pub mod tree;
 pub mod worker;
 
-pub use controls::{RunControl, plan as plan_control};
+pub use controls::{RunControl, plan as plan_control, reads_history};
 pub use handler::{
     CancelHandle, CancelSignal, DEFAULT_LOG_TAIL_BYTES, DEFAULT_MAX_OUTPUT_BYTES,
     DependencyOutputs, Handlers, IntoOutput, Json, LogTail, TaskContext, TaskError, TaskHandler,

@@ -1,13 +1,13 @@
-//! Completed runs as the hot state keeps them: [`FinishedRun`], a summary
-//! bounded in bytes plus the digest of the run's input; and the fold of one
-//! run's history that gives back the rest.
+//! Finished runs as the hot state keeps them: [`FinishedRun`], a summary
+//! bounded in bytes plus the digest of the run's input; [`FinishedTotals`],
+//! what the summaries count, summed; and the fold of one run's history that
+//! gives back the rest.
 //!
-//! A completed run's graph, tasks, beads, attempts and outputs stay in the
-//! log (its `run/<id>` stream), not in memory: whoever wants them folds that
-//! stream again ([`StateManager::fold_run`](crate::StateManager::fold_run)).
-//! Failed and cancelled runs are kept whole by the state manager, because
-//! `retry` continues them from their bead records (the scheduler's live
-//! view summarizes them too, and reads one back to retry it).
+//! A finished run's graph, tasks, beads, attempts and outputs stay in the
+//! log (its `workflow/<id>` stream), not in memory: whoever wants them
+//! folds that stream again
+//! ([`StateManager::fold_run`](crate::StateManager::fold_run)), and so does
+//! the retry of a failed or cancelled run (`live.rs`).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -15,8 +15,10 @@ use sha2::{Digest as _, Sha256};
 use crate::error::ProjectionError;
 use crate::event::DomainEvent;
 use crate::ids::RunId;
+use crate::lifecycle::RunStatus;
 use crate::projection::{EventMeta, Projection as _};
 use crate::state::StateManager;
+use crate::state::bead::BeadCounts;
 use crate::state::live::Keep;
 use crate::state::workflow::{RunRecord, RunSummary};
 
@@ -129,6 +131,50 @@ impl FinishedRun {
             .reason
             .as_ref()
             .is_none_or(|reason| reason.len() + CUT_MARK.len() < SUMMARY_REASON_BYTES)
+    }
+}
+
+/// The finished runs a state holds as summaries, counted by outcome, and
+/// their beads by state: what `/metrics` and `status` report of them in
+/// O(1). Derived (not in the snapshot).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FinishedTotals {
+    /// Runs that completed.
+    pub completed: u64,
+    /// Runs that failed.
+    pub failed: u64,
+    /// Runs that were cancelled.
+    pub cancelled: u64,
+    /// Their beads, by state, summed.
+    pub beads: BeadCounts,
+}
+
+impl FinishedTotals {
+    /// The count of runs that ended `status` (0 for a running one).
+    fn slot(&mut self, status: RunStatus) -> Option<&mut u64> {
+        match status {
+            RunStatus::Completed => Some(&mut self.completed),
+            RunStatus::Failed => Some(&mut self.failed),
+            RunStatus::Cancelled => Some(&mut self.cancelled),
+            RunStatus::Running => None,
+        }
+    }
+
+    /// Counts `run` in.
+    pub(crate) fn add(&mut self, run: &FinishedRun) {
+        if let Some(count) = self.slot(run.summary.status) {
+            *count = count.saturating_add(1);
+        }
+        self.beads.add(&run.summary.counts);
+    }
+
+    /// Counts `run`, counted in before, out.
+    pub(crate) fn sub(&mut self, run: &FinishedRun) {
+        if let Some(count) = self.slot(run.summary.status) {
+            *count = count.saturating_sub(1);
+        }
+        self.beads.sub(&run.summary.counts);
     }
 }
 

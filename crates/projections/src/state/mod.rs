@@ -2,23 +2,24 @@
 //! supervision, checkpoints and rate limits that `strand status` shows and
 //! the scheduler recovers from.
 //!
-//! A completed run is kept as a bounded summary (`finished.rs`), its
-//! beads and outputs left in its stream of the log: [`StateManager::fold_run`]
-//! folds that stream again when they are asked for. Unfinished, failed and
-//! cancelled runs are kept whole (a failed or cancelled run may be retried),
-//! except in the scheduler's live view (`live.rs`), which keeps only the
-//! unfinished ones whole.
+//! A finished run (completed, failed or cancelled) is kept as a bounded
+//! summary (`finished.rs`), its beads and outputs left in its stream of the
+//! log: [`StateManager::fold_run`] folds that stream again when they are
+//! asked for, and when an operator retries a failed or cancelled run
+//! (`live.rs`). Only unfinished runs are kept whole.
 //!
 //! One concept per file: `workflow.rs` (workflow records), `index.rs` (the
 //! per-workflow bead id -> position table and blocking dependents), `bead.rs`
 //! (bead records and the bead lifecycle), `worker.rs` (workers and the shared
 //! worker ids), `supervision.rs`, `snapshot.rs` (the canonical form),
-//! `queries.rs`, `finished.rs` (what a completed run leaves), `entry.rs`
+//! `queries.rs`, `control.rs` (the fold of operator controls), `finished.rs`
+//! (what a finished run leaves), `entry.rs`
 //! (a run, whole or summarized), `retention.rs` (how long finished runs
 //! stay, and where the log is still needed), `live.rs` (which runs are kept
 //! whole).
 
 mod bead;
+mod control;
 mod entry;
 mod finished;
 mod index;
@@ -36,7 +37,7 @@ use strand_dag::{BeadId, WorkflowDag};
 
 pub use bead::{BeadCounts, BeadRecord};
 pub use entry::RunEntry;
-pub use finished::{FinishedRun, InputDigest, SUMMARY_REASON_BYTES};
+pub use finished::{FinishedRun, FinishedTotals, InputDigest, SUMMARY_REASON_BYTES};
 pub use queries::{RateLimitCount, RunningBead};
 pub use retention::{Retention, RetentionPolicy};
 pub use supervision::{
@@ -111,16 +112,16 @@ pub struct StateManager {
     events_applied: u64,
     /// Runs kept whole (see `keep`), by id.
     workflows: FxHashMap<RunId, RunRecord>,
-    /// The summaries of finished runs not kept whole (completed ones; in a
-    /// live view, every finished one), by id.
+    /// The summaries of finished runs, by id (every finished run, except
+    /// in the fold of one run's history and a run a live view restored).
     finished: FxHashMap<RunId, FinishedRun>,
-    /// Derived: the summarized runs' bead counts, summed (not in the
-    /// snapshot).
-    finished_beads: BeadCounts,
+    /// Derived: the summarized runs counted by outcome, and their beads
+    /// (not in the snapshot).
+    finished_totals: FinishedTotals,
     /// Runs that left the state through `RunExpired`.
     expired_runs: u64,
     /// Which finished runs are kept whole (not in the snapshot: only the
-    /// state manager's own, [`Keep::Retriable`], is ever checkpointed).
+    /// state manager's own, [`Keep::Unfinished`], is ever checkpointed).
     keep: Keep,
     /// Workers by id.
     workers: Workers,
@@ -136,7 +137,7 @@ pub struct StateManager {
 
 impl Projection for StateManager {
     const NAME: &'static str = "state_manager";
-    const SNAPSHOT_VERSION: u32 = 4;
+    const SNAPSHOT_VERSION: u32 = 5;
 
     fn empty() -> Self {
         Self::default()
@@ -155,6 +156,21 @@ impl Projection for StateManager {
         Ok(())
     }
 
+    /// A retry of a failed or cancelled run, which the state holds as its
+    /// summary, reads the run's stream.
+    fn stream_needed(&self, event: &DomainEvent) -> Option<String> {
+        self.stream_for(event)
+    }
+
+    fn apply_with_stream(
+        &mut self,
+        meta: EventMeta,
+        event: DomainEvent,
+        stream: Vec<(EventMeta, DomainEvent)>,
+    ) -> Result<(), ProjectionError> {
+        self.apply_to_restored(meta, event, stream)
+    }
+
     fn applied_seq(&self) -> u64 {
         self.applied_seq
     }
@@ -164,7 +180,9 @@ impl Projection for StateManager {
     }
 
     fn restore(bytes: &[u8]) -> Result<Self, ProjectionError> {
-        Self::from_canonical(codec::decode_snapshot(Self::SNAPSHOT_VERSION, bytes)?)
+        let (version, snapshot) =
+            codec::decode_snapshot(snapshot::OLDEST_MIGRATED..=Self::SNAPSHOT_VERSION, bytes)?;
+        Self::from_canonical(snapshot, version)
     }
 
     /// SHA-256 of the bytes [`snapshot`](Projection::snapshot) would return,
@@ -518,84 +536,9 @@ impl StateManager {
             });
         }
         record.finish(status, at_ms, reason);
-        if !self.keep.whole(status) {
+        if !self.keep.finished_whole() {
             self.summarize(&workflow);
         }
-        Ok(())
-    }
-
-    /// `RunPaused` (`paused`) and `RunResumed`: of a running run, paused
-    /// only once and resumed only when paused.
-    fn pause(&mut self, seq: u64, workflow: RunId, paused: bool) -> Result<(), ProjectionError> {
-        let event = if paused {
-            crate::EventKind::RunPaused
-        } else {
-            crate::EventKind::RunResumed
-        };
-        let Some(record) = self.workflows.get_mut(&workflow) else {
-            return Err(self.completed_refuses(seq, workflow, event));
-        };
-        if record.status.is_finished() || record.paused == paused {
-            let (status, was_paused) = (record.status, record.paused);
-            return Err(ProjectionError::ControlNotApplicable {
-                seq,
-                workflow,
-                event,
-                status,
-                paused: was_paused,
-            });
-        }
-        record.paused = paused;
-        Ok(())
-    }
-
-    /// `RunRetried`: of a failed or cancelled run; none of its beads
-    /// completed, and each is the run's.
-    fn retry(
-        &mut self,
-        seq: u64,
-        at_ms: u64,
-        workflow: RunId,
-        beads: &[BeadId],
-    ) -> Result<(), ProjectionError> {
-        let Some(record) = self.workflows.get_mut(&workflow) else {
-            return Err(self.completed_refuses(seq, workflow, crate::EventKind::RunRetried));
-        };
-        if !matches!(record.status, RunStatus::Failed | RunStatus::Cancelled) {
-            let (status, paused) = (record.status, record.paused);
-            return Err(ProjectionError::ControlNotApplicable {
-                seq,
-                workflow,
-                event: crate::EventKind::RunRetried,
-                status,
-                paused,
-            });
-        }
-        let mut positions = Vec::with_capacity(beads.len());
-        for bead in beads {
-            let Some(position) = record.position(bead) else {
-                return Err(ProjectionError::UnknownBead {
-                    seq,
-                    workflow,
-                    bead: bead.clone(),
-                });
-            };
-            let state = record.bead(bead).map_or(BeadState::Pending, |b| b.state);
-            if matches!(
-                state,
-                BeadState::Completed | BeadState::Scheduled | BeadState::Running
-            ) {
-                return Err(ProjectionError::InvalidTransition {
-                    seq,
-                    workflow,
-                    bead: bead.clone(),
-                    from: state,
-                    event: crate::EventKind::RunRetried,
-                });
-            }
-            positions.push(position);
-        }
-        record.reopen(&positions, at_ms);
         Ok(())
     }
 

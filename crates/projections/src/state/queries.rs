@@ -9,12 +9,12 @@ use crate::event::TaskSpec;
 use crate::ids::{RunId, WorkerId};
 use crate::lifecycle::{BeadState, RunStatus};
 use crate::state::CheckpointRecord;
-use crate::state::StateManager;
 use crate::state::bead::{BeadCounts, BeadRecord};
 use crate::state::entry::RunEntry;
 use crate::state::supervision::{ChildSupervision, SupervisionRecord, SupervisorEscalations};
 use crate::state::worker::{WorkerBead, WorkerRecord, WorkerView};
 use crate::state::workflow::{RunRecord, RunSummary};
+use crate::state::{FinishedTotals, StateManager};
 
 /// A running bead, as the reconciler sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -53,8 +53,7 @@ impl StateManager {
         self.workflows.len() + self.finished.len()
     }
 
-    /// Every run kept whole (unfinished, failed, cancelled), in no
-    /// particular order.
+    /// Every run kept whole (the unfinished ones), in no particular order.
     pub fn runs(&self) -> impl Iterator<Item = &RunRecord> + '_ {
         self.workflows.values()
     }
@@ -75,14 +74,10 @@ impl StateManager {
         }
     }
 
-    /// The completed runs' bead counts, summed. O(1).
-    pub fn completed_bead_counts(&self) -> BeadCounts {
-        self.finished_beads
-    }
-
-    /// How many runs completed (their summaries only are kept). O(1).
-    pub fn completed_run_count(&self) -> usize {
-        self.finished.len()
+    /// The finished runs held as summaries, counted by outcome, with their
+    /// beads by state. O(1).
+    pub fn finished_totals(&self) -> FinishedTotals {
+        self.finished_totals
     }
 
     /// One run kept whole: its graph, tasks and bead records. `None` for

@@ -137,7 +137,7 @@ impl StateManager {
     /// `RunExpired`: a finished run leaves the state.
     pub(super) fn expire(&mut self, seq: u64, run: RunId) -> Result<(), ProjectionError> {
         if let Some(finished) = self.finished.remove(&run) {
-            self.finished_beads.sub(&finished.summary.counts);
+            self.finished_totals.sub(&finished);
             self.expired_runs += 1;
             return Ok(());
         }

@@ -1,18 +1,20 @@
 //! The canonical snapshot form of a [`StateManager`]: snapshot format
-//! version 4 (version 3 had no submission seq per run; version 2 kept
-//! completed runs whole and had no `completed` list; version 1 had no
-//! definition, input or log tail, and text outputs; a checkpoint of an
-//! older version is skipped and the log replayed).
+//! version 5 (version 4 kept failed and cancelled runs whole, and is
+//! migrated by restore: a trimmed log's base may hold it; version 3 had no
+//! submission seq per run; version 2 kept completed runs whole and had no
+//! `completed` list; version 1 had no definition, input or log tail, and
+//! text outputs; a checkpoint of a version before 4 is skipped and the log
+//! replayed).
 //!
 //! Format (bincode, pinned configuration, see [`crate::codec`]):
 //!
 //! ```text
-//! version u32 (4)
+//! version u32 (5)
 //! applied_seq u64, events_applied u64
 //! runs:        [ { id, name, definition, input, settings, status, paused, submitted_at_ms,
 //!                  submitted_seq, finished_at_ms, reason, dag, tasks (by bead id),
-//!                  beads (BeadRecord, by bead id) } ] by id   (kept whole)
-//! completed:   [ FinishedRun { summary, input digest } ] by id
+//!                  beads (BeadRecord, by bead id) } ] by id   (unfinished: whole)
+//! completed:   [ FinishedRun { summary, input digest } ] by id   (finished: summaries)
 //! expired_runs u64
 //! workers:     [ (id, WorkerRecord) ] by id
 //! children:    [ (supervisor, child, SupervisionRecord) ] by (supervisor, child)
@@ -41,6 +43,12 @@ use crate::state::supervision::{EscalationRecord, Supervision, SupervisionRecord
 use crate::state::worker::{Interner, WorkerRecord};
 use crate::state::workflow::RunRecord;
 use crate::state::{CheckpointRecord, StateManager};
+
+/// The oldest snapshot version [`StateManager`]'s restore reads: version 4,
+/// whose failed and cancelled runs, kept whole, restore as their summaries
+/// (the records before a trimmed log's base are gone, so its base is
+/// migrated, never refused).
+pub(crate) const OLDEST_MIGRATED: u32 = 4;
 
 /// The snapshot, borrowed from the state (for encoding and hashing).
 #[derive(Serialize)]
@@ -203,15 +211,21 @@ impl StateManager {
         }
     }
 
-    /// The state whose canonical form is `snapshot`, with its derived data
-    /// rebuilt.
+    /// The state whose canonical form, of snapshot version `version`, is
+    /// `snapshot`, with its derived data rebuilt; a version 4 snapshot's
+    /// finished runs kept whole become their summaries.
     ///
     /// # Errors
     ///
     /// [`ProjectionError::SnapshotInconsistent`] when lists are out of order
-    /// or hold duplicates, a workflow does not line up with its graph, or the
-    /// counters disagree.
-    pub(crate) fn from_canonical(snapshot: SnapshotOwned) -> Result<Self, ProjectionError> {
+    /// or hold duplicates, a workflow does not line up with its graph, a
+    /// run is whole and finished (summarized, and not completed, before
+    /// version 5), or the counters disagree.
+    pub(crate) fn from_canonical(
+        snapshot: SnapshotOwned,
+        version: u32,
+    ) -> Result<Self, ProjectionError> {
+        let migrated = version < 5;
         let inconsistent = |defect| ProjectionError::SnapshotInconsistent { defect };
         let (seq, events) = (snapshot.applied_seq, snapshot.events_applied);
         if events > seq || (events == 0) != (seq == 0) {
@@ -223,51 +237,7 @@ impl StateManager {
             expired_runs: snapshot.expired_runs,
             ..Self::default()
         };
-        let mut previous: Option<RunId> = None;
-        for workflow in snapshot.workflows {
-            if previous
-                .as_ref()
-                .is_some_and(|previous| *previous >= workflow.id)
-            {
-                return Err(inconsistent(SnapshotDefect::WorkflowOrder(workflow.id)));
-            }
-            previous = Some(workflow.id.clone());
-            let id = workflow.id.clone();
-            let record = RunRecord::restored(workflow, &mut state.interned).map_err(|detail| {
-                inconsistent(SnapshotDefect::WorkflowShape {
-                    workflow: id.clone(),
-                    detail,
-                })
-            })?;
-            state.workflows.insert(id, record);
-        }
-        let mut previous: Option<&RunId> = None;
-        for finished in &snapshot.completed {
-            let id = &finished.summary.id;
-            if previous.is_some_and(|previous| previous >= id) {
-                return Err(inconsistent(SnapshotDefect::WorkflowOrder(id.clone())));
-            }
-            previous = Some(id);
-            let detail = if state.workflows.contains_key(id) {
-                Some("a run is both whole and completed")
-            } else if finished.summary.status != RunStatus::Completed
-                || finished.summary.finished_at_ms.is_none()
-            {
-                Some("a summary of a run that did not complete")
-            } else {
-                None
-            };
-            if let Some(detail) = detail {
-                return Err(inconsistent(SnapshotDefect::WorkflowShape {
-                    workflow: id.clone(),
-                    detail,
-                }));
-            }
-        }
-        for finished in snapshot.completed {
-            state.finished_beads.add(&finished.summary.counts);
-            state.finished.insert(finished.summary.id.clone(), finished);
-        }
+        state.restore_runs(snapshot.workflows, snapshot.completed, migrated)?;
         check_sorted(
             "workers",
             snapshot.workers.iter().map(|(id, _)| id.as_str()),
@@ -300,7 +270,83 @@ impl StateManager {
             snapshot.rate_limited.iter().map(|(key, _)| key.as_str()),
         )?;
         state.rate_limited.extend(snapshot.rate_limited);
+        if migrated {
+            let finished: Vec<RunId> = state
+                .workflows
+                .values()
+                .filter(|record| record.status.is_finished())
+                .map(|record| record.id().clone())
+                .collect();
+            for run in &finished {
+                state.summarize(run);
+            }
+        }
         Ok(state)
+    }
+
+    /// The run lists of a snapshot, checked, into this state: the runs
+    /// kept whole (only unfinished ones from version 5 on) and the
+    /// summaries (only completed ones before it, `migrated`).
+    fn restore_runs(
+        &mut self,
+        workflows: Vec<WorkflowOwned>,
+        completed: Vec<FinishedRun>,
+        migrated: bool,
+    ) -> Result<(), ProjectionError> {
+        let inconsistent = |defect| ProjectionError::SnapshotInconsistent { defect };
+        let mut previous: Option<RunId> = None;
+        for workflow in workflows {
+            if previous
+                .as_ref()
+                .is_some_and(|previous| *previous >= workflow.id)
+            {
+                return Err(inconsistent(SnapshotDefect::WorkflowOrder(workflow.id)));
+            }
+            previous = Some(workflow.id.clone());
+            let id = workflow.id.clone();
+            if !migrated && workflow.status.is_finished() {
+                return Err(inconsistent(SnapshotDefect::WorkflowShape {
+                    workflow: id,
+                    detail: "a finished run is kept whole",
+                }));
+            }
+            let record = RunRecord::restored(workflow, &mut self.interned).map_err(|detail| {
+                inconsistent(SnapshotDefect::WorkflowShape {
+                    workflow: id.clone(),
+                    detail,
+                })
+            })?;
+            self.workflows.insert(id, record);
+        }
+        let mut previous: Option<&RunId> = None;
+        for finished in &completed {
+            let id = &finished.summary.id;
+            if previous.is_some_and(|previous| previous >= id) {
+                return Err(inconsistent(SnapshotDefect::WorkflowOrder(id.clone())));
+            }
+            previous = Some(id);
+            let detail = if self.workflows.contains_key(id) {
+                Some("a run is both whole and completed")
+            } else if !finished.summary.status.is_finished()
+                || (migrated && finished.summary.status != RunStatus::Completed)
+                || finished.summary.finished_at_ms.is_none()
+            {
+                Some("a summary of a run that did not finish")
+            } else {
+                None
+            };
+            if let Some(detail) = detail {
+                return Err(inconsistent(SnapshotDefect::WorkflowShape {
+                    workflow: id.clone(),
+                    detail,
+                }));
+            }
+        }
+        for finished in completed {
+            self.finished_totals.add(&finished);
+            self.finished.insert(finished.summary.id.clone(), finished);
+        }
+        Ok(())
     }
 }
 

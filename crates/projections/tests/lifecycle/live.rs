@@ -1,7 +1,10 @@
-//! The scheduler's live view: only unfinished runs whole, a failed run
-//! read back from its history to be retried.
+//! Only unfinished runs whole, in the state manager and in the scheduler's
+//! live view: a failed run is read back from its stream to be retried.
 
-use strand_projections::{BeadId, DomainEvent, Projection as _, RunEntry, RunId, StateManager};
+use strand_projections::{
+    BeadId, DomainEvent, Projection as _, ProjectionError, RunEntry, RunId, RunStatus,
+    StateManager, run_stream,
+};
 
 use crate::retention::four_runs;
 
@@ -23,19 +26,50 @@ fn whole(state: &StateManager, run: &str) -> bool {
 }
 
 #[test]
-fn given_a_state_with_a_failed_run_when_made_a_live_view_then_only_the_running_run_stays_whole() {
+fn given_a_state_with_failed_and_completed_runs_then_only_the_running_run_is_whole() {
     let harness = four_runs();
-    assert!(whole(&harness.state, "r2"), "the state manager keeps it");
     let live = harness.state.clone().into_live_view();
     assert!(live.is_live_view());
-    assert!(whole(&live, "r3"));
-    for run in ["r1", "r2", "r4"] {
-        assert!(!whole(&live, run), "{run} is a summary");
+    assert!(!harness.state.is_live_view());
+    for state in [&harness.state, &live] {
+        assert!(whole(state, "r3"));
+        for run in ["r1", "r2", "r4"] {
+            assert!(!whole(state, run), "{run} is a summary");
+        }
     }
+    assert_eq!(live.state_hash(), harness.state.state_hash());
+}
+
+#[test]
+fn given_a_failed_run_held_as_its_summary_when_retried_without_its_stream_then_the_stream_is_asked_for()
+ {
+    let mut harness = four_runs();
+    let r2 = RunId::from("r2");
+    let retried = DomainEvent::RunRetried {
+        run: r2.clone(),
+        beads: vec![BeadId::from("a")],
+    };
+    assert_eq!(harness.state.stream_needed(&retried), Some(run_stream(&r2)));
+    assert!(matches!(
+        harness.state.clone().apply(harness.next_meta(), retried.clone()),
+        Err(ProjectionError::StreamNeeded { workflow, .. }) if workflow == r2
+    ));
+    let other = stream(&harness, &RunId::from("r1"));
+    let before = harness.state.state_hash();
+    assert!(
+        harness
+            .state
+            .apply_with_stream(harness.next_meta(), retried.clone(), other)
+            .is_err(),
+        "another run's stream is not this run's history"
+    );
+    assert_eq!(harness.state.state_hash(), before, "nothing changed");
+
+    harness.ok(retried);
+    assert!(whole(&harness.state, "r2"), "running again: whole");
     assert_eq!(
-        live.entries().count(),
-        harness.state.entries().count(),
-        "no run left"
+        harness.state.run(&r2).map(|entry| entry.status()),
+        Some(RunStatus::Running)
     );
 }
 
@@ -52,7 +86,7 @@ fn given_a_live_view_when_a_failed_run_is_restored_from_its_history_then_it_can_
     let next = live.applied_seq() + 1;
     assert!(
         live.clone().apply(meta(next), retried.clone()).is_err(),
-        "a summary cannot be retried"
+        "a summary cannot be retried without its run"
     );
 
     let record = StateManager::fold_run(&r2, stream(&harness, &r2))
@@ -62,13 +96,6 @@ fn given_a_live_view_when_a_failed_run_is_restored_from_its_history_then_it_can_
     assert!(
         !state_manager.restore_whole(record.clone()),
         "only a live view takes a record back"
-    );
-    let r1 = StateManager::fold_run(&RunId::from("r1"), stream(&harness, &RunId::from("r1")))
-        .unwrap()
-        .unwrap();
-    assert!(
-        !state_manager.restore_whole(r1),
-        "the state manager's summaries stay summaries"
     );
     assert!(live.restore_whole(record.clone()));
     assert!(whole(&live, "r2"));

@@ -19,7 +19,7 @@ mod workflows;
 
 use strand_projections::{
     BeadId, BeadRecord, BeadState, DependencyType, DomainEvent, EventMeta, Projection,
-    ProjectionError, RunId, StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag,
+    ProjectionError, RunId, StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, apply_after,
 };
 
 /// The `at_ms` of the first event applied by a [`Harness`].
@@ -61,7 +61,7 @@ impl Harness {
     fn ok(&mut self, event: DomainEvent) {
         let meta = self.next_meta();
         let kind = event.kind();
-        if let Err(error) = self.state.apply(meta, event.clone()) {
+        if let Err(error) = apply_after(&mut self.state, &self.history, meta, event.clone()) {
             panic!("{kind} at seq {} refused: {error}", meta.seq);
         }
         self.history.push((meta, event));
@@ -82,7 +82,7 @@ impl Harness {
         let (applied, events) = (self.state.applied_seq(), self.state.events_applied());
         let meta = self.next_meta();
         let kind = event.kind();
-        let Err(error) = self.state.apply(meta, event) else {
+        let Err(error) = apply_after(&mut self.state, &self.history, meta, event) else {
             panic!("{kind} at seq {} was accepted", meta.seq);
         };
         assert_eq!(

@@ -152,6 +152,13 @@ fn given_a_count_bound_and_an_override_when_asked_then_each_definition_is_counte
 fn given_finished_runs_when_expired_then_they_leave_the_state_and_their_id_can_be_used_again() {
     let mut harness = four_runs();
     assert_eq!(harness.state.oldest_run_seq(), 1);
+    assert_eq!(
+        (
+            harness.state.finished_totals().completed,
+            harness.state.finished_totals().failed
+        ),
+        (2, 1)
+    );
     harness.ok(DomainEvent::RunExpired {
         run: RunId::from("r1"),
     });
@@ -161,8 +168,9 @@ fn given_finished_runs_when_expired_then_they_leave_the_state_and_their_id_can_b
     assert!(harness.state.run(&RunId::from("r1")).is_none());
     assert!(harness.state.run(&RunId::from("r2")).is_none());
     assert_eq!(harness.state.expired_run_count(), 2);
-    assert_eq!(harness.state.completed_run_count(), 1);
-    assert_eq!(harness.state.completed_bead_counts().completed, 1);
+    assert_eq!(harness.state.finished_totals().completed, 1);
+    assert_eq!(harness.state.finished_totals().failed, 0);
+    assert_eq!(harness.state.finished_totals().beads.completed, 1);
     let r3 = harness
         .state
         .run(&RunId::from("r3"))

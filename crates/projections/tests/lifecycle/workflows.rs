@@ -55,8 +55,8 @@ fn given_a_completed_run_when_the_state_is_asked_then_it_keeps_the_summary_and_i
         harness.state.run(&wf()),
         Some(RunEntry::Summary(_))
     ));
-    assert_eq!(harness.state.completed_run_count(), 1);
-    assert_eq!(harness.state.completed_bead_counts().completed, 4);
+    assert_eq!(harness.state.finished_totals().completed, 1);
+    assert_eq!(harness.state.finished_totals().beads.completed, 4);
 
     let record = StateManager::fold_run(&wf(), harness.history.clone())
         .unwrap()
@@ -141,12 +141,17 @@ fn given_running_workflow_when_failed_or_cancelled_then_finished_with_reason() {
         let mut harness = Harness::with_workflow();
         harness.ok(ready("a"));
         harness.ok(event);
-        let record = harness.state.workflow(&wf()).unwrap();
+        let entry = harness.state.run(&wf()).unwrap();
+        assert!(entry.record().is_none(), "kept as its summary");
+        assert_eq!(entry.status(), status);
+        assert_eq!(entry.reason(), Some(reason));
+        assert_eq!(entry.finished_at_ms(), Some(harness.last_at_ms()));
+        // The beads keep the states they had, in the run's stream.
+        let record = StateManager::fold_run(&wf(), harness.history.clone())
+            .unwrap()
+            .unwrap();
         assert_eq!(record.status(), status);
-        assert_eq!(record.reason(), Some(reason));
-        assert_eq!(record.finished_at_ms(), Some(harness.last_at_ms()));
-        // The beads keep the states they had.
-        assert_eq!(harness.state_of("a"), BeadState::Ready);
+        assert_eq!(record.bead(&id("a")).unwrap().state, BeadState::Ready);
     }
 }
 

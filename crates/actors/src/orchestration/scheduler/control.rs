@@ -13,9 +13,7 @@ impl SchedulerState {
     /// An operator's control: its events durable first, then its effect
     /// on the attempts running and the queue.
     pub(super) async fn control(&mut self, run: &RunId, control: &RunControl) -> Result<usize> {
-        if matches!(control, RunControl::Retry { .. }) {
-            self.restore_for_retry(run).await?;
-        }
+        self.restore_for_retry(run, control).await?;
         let events = match controls::plan(&self.state, run, control) {
             Ok(events) => events,
             Err(refused) => {
@@ -56,13 +54,8 @@ impl SchedulerState {
 
     /// A failed or cancelled run, held as its summary, made whole again
     /// from its stream of the log: a retry continues from its bead records.
-    async fn restore_for_retry(&mut self, run: &RunId) -> Result<()> {
-        let summarized = matches!(
-            self.state.run(run),
-            Some(entry) if entry.record().is_none()
-                && matches!(entry.status(), RunStatus::Failed | RunStatus::Cancelled)
-        );
-        if !summarized {
+    async fn restore_for_retry(&mut self, run: &RunId, control: &RunControl) -> Result<()> {
+        if !controls::reads_history(&self.state, run, control) {
             return Ok(());
         }
         if let Some(record) = read_run_history(&self.context.store, run).await? {

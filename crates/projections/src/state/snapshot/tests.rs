@@ -4,23 +4,78 @@
 use crate::codec;
 use crate::error::{ProjectionError, SnapshotDefect};
 use crate::ids::RunId;
-use crate::projection::{EventMeta, Projection};
+use crate::lifecycle::RunStatus;
+use crate::projection::{EventMeta, Projection, apply_after};
 use crate::state::StateManager;
+use crate::state::live::Keep;
 use crate::synthetic::{HistoryParams, history};
 
 /// A state with several workflows and workers.
 fn state() -> StateManager {
+    folded(StateManager::empty())
+}
+
+/// `state` after the history of [`state`]: the first three quarters of the
+/// events of eight runs, some finished (completed, failed, cancelled), some
+/// running.
+fn folded(mut state: StateManager) -> StateManager {
     let params = HistoryParams {
-        workflows: 3,
+        workflows: 8,
         beads_per_workflow: 5,
         workers: 3,
+        doom_per_mille: 400,
+        concurrent_workflows: 4,
         ..HistoryParams::default()
     };
-    let mut state = StateManager::empty();
-    for (seq, (event, at_ms)) in (1..).zip(history(3, &params)) {
-        state.apply(EventMeta { seq, at_ms }, event).unwrap();
+    let events: Vec<_> = history(3, &params).collect();
+    let cut = events.len() * 3 / 4;
+    let mut earlier = Vec::new();
+    for (seq, (event, at_ms)) in (1..).zip(events.into_iter().take(cut)) {
+        let meta = EventMeta { seq, at_ms };
+        apply_after(&mut state, &earlier, meta, event.clone()).unwrap();
+        earlier.push((meta, event));
     }
     state
+}
+
+#[test]
+fn given_a_version_4_snapshot_with_finished_runs_whole_when_restored_then_they_are_summaries() {
+    let whole = folded(StateManager {
+        keep: Keep::All,
+        ..StateManager::default()
+    });
+    let canonical = whole.canonical();
+    let has = |wanted: &[RunStatus]| {
+        canonical
+            .workflows
+            .iter()
+            .any(|run| wanted.contains(&run.status))
+    };
+    assert!(
+        has(&[RunStatus::Failed, RunStatus::Cancelled]),
+        "a doomed run"
+    );
+    assert!(has(&[RunStatus::Running]), "a running run");
+    let bytes = codec::encode_snapshot(4, &canonical).unwrap();
+    let restored = StateManager::restore(&bytes).unwrap();
+    assert_eq!(restored.state_hash(), state().state_hash());
+    assert!(restored.runs().all(|run| !run.status().is_finished()));
+}
+
+#[test]
+fn given_a_version_5_snapshot_with_a_finished_run_whole_when_restored_then_workflow_shape_defect() {
+    let whole = folded(StateManager {
+        keep: Keep::All,
+        ..StateManager::default()
+    });
+    let bytes = codec::encode_snapshot(StateManager::SNAPSHOT_VERSION, &whole.canonical()).unwrap();
+    assert!(matches!(
+        defect(&bytes),
+        SnapshotDefect::WorkflowShape {
+            detail: "a finished run is kept whole",
+            ..
+        }
+    ));
 }
 
 fn defect(bytes: &[u8]) -> SnapshotDefect {
