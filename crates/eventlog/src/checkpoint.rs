@@ -6,6 +6,7 @@
 //! checkpoint failing its checks falls back to the one before it.
 
 use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
 
 use crate::codec;
 use crate::error::{CheckpointDefect, Error, Result};
@@ -241,15 +242,15 @@ pub(crate) fn check(
     name: &str,
     id: u64,
     bytes: &[u8],
-    format_version: u32,
+    format_versions: &RangeInclusive<u32>,
 ) -> std::result::Result<Checkpoint, SkippedCheckpoint> {
     match decode(name, id, bytes) {
-        Ok(cp) if cp.format_version == format_version => Ok(cp),
+        Ok(cp) if format_versions.contains(&cp.format_version) => Ok(cp),
         Ok(cp) => Err(SkippedCheckpoint {
             id,
             defect: CheckpointDefect::Version {
                 found: cp.format_version,
-                expected: format_version,
+                expected: *format_versions.end(),
             },
         }),
         Err(defect) => Err(SkippedCheckpoint { id, defect }),
@@ -265,7 +266,7 @@ pub(crate) fn select(
 ) -> CheckpointLoad {
     let mut load = CheckpointLoad::default();
     for (id, bytes) in generations {
-        match check(name, id, &bytes, format_version) {
+        match check(name, id, &bytes, &(format_version..=format_version)) {
             Ok(cp) => {
                 load.checkpoint = Some(cp);
                 return load;

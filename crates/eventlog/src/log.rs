@@ -215,22 +215,23 @@ impl EventLog {
     }
 
     /// Every stored generation of checkpoint `name`, newest first, each
-    /// checked (frame, payload, key, `format_version`): the caller walks
-    /// them to fall back past one its own restore refuses.
+    /// checked (frame, payload, key, a format version in
+    /// `format_versions`: the ones the caller's restore reads): the caller
+    /// walks them to fall back past one its own restore refuses.
     ///
     /// # Errors
     /// Storage errors.
     pub fn checkpoint_generations(
         &self,
         name: &str,
-        format_version: u32,
+        format_versions: std::ops::RangeInclusive<u32>,
     ) -> Result<Vec<std::result::Result<Checkpoint, SkippedCheckpoint>>> {
         Ok(self
             .inner
             .backend
             .checkpoints(name)?
             .into_iter()
-            .map(|(id, bytes)| checkpoint::check(name, id, &bytes, format_version))
+            .map(|(id, bytes)| checkpoint::check(name, id, &bytes, &format_versions))
             .collect())
     }
 

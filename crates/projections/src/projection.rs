@@ -27,6 +27,10 @@ pub trait Projection: Sized + Send + 'static {
     const NAME: &'static str;
     /// Version of [`snapshot`](Self::snapshot)'s byte format; bump on any change.
     const SNAPSHOT_VERSION: u32;
+    /// The oldest snapshot version [`restore`](Self::restore) reads (it
+    /// migrates the older ones): a trimmed log's base checkpoint cannot
+    /// be skipped for a replay from seq 1, so a new version must read it.
+    const OLDEST_SNAPSHOT_VERSION: u32 = Self::SNAPSHOT_VERSION;
 
     /// An empty projection (the state before seq 1).
     fn empty() -> Self;

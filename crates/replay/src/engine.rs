@@ -160,10 +160,10 @@ impl ReplayEngine {
         let base = self.log.base().map(|b| b.seq.get());
         let mut skipped = Vec::new();
         for candidate in candidates {
-            for generation in self
-                .log
-                .checkpoint_generations(candidate, P::SNAPSHOT_VERSION)?
-            {
+            for generation in self.log.checkpoint_generations(
+                candidate,
+                P::OLDEST_SNAPSHOT_VERSION..=P::SNAPSHOT_VERSION,
+            )? {
                 let checkpoint = match generation {
                     Ok(cp) => cp,
                     Err(bad) => {

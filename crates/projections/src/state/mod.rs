@@ -138,6 +138,7 @@ pub struct StateManager {
 impl Projection for StateManager {
     const NAME: &'static str = "state_manager";
     const SNAPSHOT_VERSION: u32 = 5;
+    const OLDEST_SNAPSHOT_VERSION: u32 = 4;
 
     fn empty() -> Self {
         Self::default()
@@ -180,8 +181,10 @@ impl Projection for StateManager {
     }
 
     fn restore(bytes: &[u8]) -> Result<Self, ProjectionError> {
-        let (version, snapshot) =
-            codec::decode_snapshot(snapshot::OLDEST_MIGRATED..=Self::SNAPSHOT_VERSION, bytes)?;
+        let (version, snapshot) = codec::decode_snapshot(
+            Self::OLDEST_SNAPSHOT_VERSION..=Self::SNAPSHOT_VERSION,
+            bytes,
+        )?;
         Self::from_canonical(snapshot, version)
     }
 

@@ -44,12 +44,6 @@ use crate::state::worker::{Interner, WorkerRecord};
 use crate::state::workflow::RunRecord;
 use crate::state::{CheckpointRecord, StateManager};
 
-/// The oldest snapshot version [`StateManager`]'s restore reads: version 4,
-/// whose failed and cancelled runs, kept whole, restore as their summaries
-/// (the records before a trimmed log's base are gone, so its base is
-/// migrated, never refused).
-pub(crate) const OLDEST_MIGRATED: u32 = 4;
-
 /// The snapshot, borrowed from the state (for encoding and hashing).
 #[derive(Serialize)]
 pub(crate) struct SnapshotRef<'a> {
