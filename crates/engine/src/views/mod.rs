@@ -12,7 +12,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use strand_projections::{
-    BeadCounts, BeadState, Projection as _, RunId, RunRecord, RunStatus, RunSummary, StateManager,
+    BeadCounts, BeadState, Projection as _, RunEntry, RunId, RunRecord, RunStatus, RunSummary,
+    StateManager,
 };
 
 pub use engine::{EngineView, LogView, SupervisorView, WorkersView};
@@ -91,12 +92,12 @@ impl RunFilter {
         Ok(Some((ms, RunId::from(id))))
     }
 
-    fn admits(&self, run: &RunSummary) -> bool {
-        self.state.is_none_or(|s| run.status == s)
-            && self.definition.as_deref().is_none_or(|d| run.name == d)
+    fn admits(&self, run: &RunEntry<'_>) -> bool {
+        self.state.is_none_or(|s| run.status() == s)
+            && self.definition.as_deref().is_none_or(|d| run.name() == d)
             && self
                 .since_ms
-                .is_none_or(|since| run.submitted_at_ms >= since)
+                .is_none_or(|since| run.submitted_at_ms() >= since)
     }
 }
 
@@ -158,26 +159,39 @@ pub struct RunList {
 impl RunList {
     /// The runs of `state` that `filter` admits (a cursor that does not
     /// parse admits every run: check [`RunFilter::cursor`] first).
+    ///
+    /// O(n) in the runs held plus O(k log k) in the page's k: the page is
+    /// selected, not the whole list sorted, and only its runs are copied.
     pub fn of(state: &StateManager, filter: &RunFilter) -> Self {
         let after = filter.cursor().ok().flatten();
-        let mut runs: Vec<RunSummary> = state
+        let mut runs: Vec<RunEntry<'_>> = state
             .entries()
             .filter(|r| {
                 after
                     .as_ref()
                     .is_none_or(|(ms, id)| (r.submitted_at_ms(), r.id()) < (*ms, id))
             })
-            .map(|r| r.summary())
             .filter(|r| filter.admits(r))
             .collect();
-        runs.sort_unstable_by(|a, b| (b.submitted_at_ms, &b.id).cmp(&(a.submitted_at_ms, &a.id)));
+        let newest_first = |a: &RunEntry<'_>, b: &RunEntry<'_>| {
+            (b.submitted_at_ms(), b.id()).cmp(&(a.submitted_at_ms(), a.id()))
+        };
         let limit = filter.limit.unwrap_or(usize::MAX);
+        if runs.len() > limit {
+            // The page, and the one run after it that says there is more.
+            runs.select_nth_unstable_by(limit, newest_first);
+            runs.truncate(limit.saturating_add(1));
+        }
+        runs.sort_unstable_by(newest_first);
         let next = (limit > 0 && runs.len() > limit)
-            .then(|| runs.get(limit.saturating_sub(1)).map(cursor_of))
+            .then(|| {
+                runs.get(limit.saturating_sub(1))
+                    .map(|r| cursor_of(&r.summary()))
+            })
             .flatten();
         runs.truncate(limit);
         Self {
-            runs: runs.iter().map(RunLine::of).collect(),
+            runs: runs.iter().map(|r| RunLine::of(&r.summary())).collect(),
             next,
         }
     }
@@ -303,3 +317,6 @@ fn escape(value: &str) -> String {
 pub fn time(at_ms: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(at_ms)).to_string()
 }
+
+#[cfg(test)]
+mod tests;
