@@ -1,13 +1,14 @@
-//! A trimmed log written with snapshot version 4 (tests/fixtures/trimmed-v4)
-//! still opens: it verifies, replays from its version 4 checkpoint
-//! (migrated, not skipped: its base cannot be skipped) to a frozen state,
-//! exports the bytes its own binary exported, rebuilds whole from its
-//! archive, and its failed run, held whole by that checkpoint and as a
-//! summary now, is retried to completion from its stream.
+//! Trimmed logs written by earlier binaries still open: each fixture
+//! (tests/fixtures/trimmed-v4, snapshot version 4; trimmed-v5, version 5)
+//! verifies, replays from its newest checkpoint (a version 4 one migrated,
+//! not skipped: a base cannot be skipped) to a frozen state, exports the
+//! bytes its own binary exported, rebuilds whole from its archive, and its
+//! failed run is retried to completion from its stream.
 
 #![allow(
     clippy::unwrap_used,
-    reason = "test helpers: a failure is the test failing"
+    clippy::indexing_slicing,
+    reason = "test helpers: a failure is the test failing; a missing JSON field indexes to null"
 )]
 
 use std::path::{Path, PathBuf};
@@ -18,17 +19,27 @@ use strand::projections::DomainEvent;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// The state hash of the fixture replayed by today's code. A change of the
-/// state manager's fold or snapshot format changes it: update it then, on
-/// purpose, and say why in the commit.
-const STATE_HASH: &str = "261dffc01a2c0c95cb29ec37f820796d6d16984dbeb6edf6506ac12eef5f7c82";
+/// The fixtures, each with the state hash today's code replays it to. A
+/// change of the state manager's fold or snapshot format changes them:
+/// update them then, on purpose, and say why in the commit.
+const FIXTURES: [(&str, &str); 2] = [
+    (
+        "trimmed-v4",
+        "261dffc01a2c0c95cb29ec37f820796d6d16984dbeb6edf6506ac12eef5f7c82",
+    ),
+    (
+        "trimmed-v5",
+        "4113d837f18f98563904ef7a417c5acf2bdb37149ff6bccd57b18d23a14fef27",
+    ),
+];
 
-fn fixture() -> PathBuf {
+fn fixture(name: &str) -> PathBuf {
     // Cargo sets the crate's directory when it runs the test; the compiled-in
     // one may name another clone that shared the target directory.
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .join("tests/fixtures/trimmed-v4")
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// `from` copied into `to`, directories and all.
@@ -45,10 +56,11 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A copy of the fixture's data directory (tests never touch the original).
-fn copied(into: &Path) -> PathBuf {
-    let data = into.join("data");
-    copy_tree(&fixture().join("data"), &data);
+/// A copy of fixture `name`'s data directory (tests never touch the
+/// original).
+fn copied(name: &str, into: &Path) -> PathBuf {
+    let data = into.join(name);
+    copy_tree(&fixture(name).join("data"), &data);
     data
 }
 
@@ -88,10 +100,17 @@ fn completions(data: &Path, run: &str, bead: &str) -> usize {
 }
 
 #[test]
-fn given_a_trimmed_log_of_snapshot_version_4_when_verified_and_replayed_then_it_is_the_state_it_was()
+fn given_a_trimmed_log_of_an_earlier_binary_when_verified_and_replayed_then_it_is_the_state_it_was()
 -> TestResult {
+    for (name, state_hash) in FIXTURES {
+        verified_and_replayed(name, state_hash)?;
+    }
+    Ok(())
+}
+
+fn verified_and_replayed(name: &str, state_hash: &str) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let data = copied(tmp.path());
+    let data = copied(name, tmp.path());
     let verify = json(strand(&data).args(["-o", "json", "log", "verify"]));
     assert_eq!(verify["ok"], true, "{verify}");
     assert_eq!(
@@ -100,14 +119,14 @@ fn given_a_trimmed_log_of_snapshot_version_4_when_verified_and_replayed_then_it_
     );
 
     let replay = json(strand(&data).args(["-o", "json", "replay", "--verify"]));
-    assert_eq!(replay["verified"], true, "{replay}");
+    assert_eq!(replay["verified"], true, "{name}: {replay}");
     assert_eq!(
         replay["start"], "newest_checkpoint",
-        "the version 4 checkpoint is used"
+        "{name}: its newest checkpoint is used"
     );
     assert_eq!(replay["checkpoint_seq"], 992);
     assert_eq!(replay["skipped_checkpoints"], serde_json::json!([]));
-    assert_eq!(replay["state_hash"], STATE_HASH);
+    assert_eq!(replay["state_hash"], state_hash, "{name}");
 
     let runs = json(strand(&data).args(["-o", "json", "runs"]));
     let listed: Vec<(&str, &str)> = runs["runs"]
@@ -131,10 +150,17 @@ fn given_a_trimmed_log_of_snapshot_version_4_when_verified_and_replayed_then_it_
 }
 
 #[test]
-fn given_a_trimmed_log_of_snapshot_version_4_when_exported_then_the_bytes_are_its_own_binarys_and_the_archive_rebuilds_it_whole()
+fn given_a_trimmed_log_of_an_earlier_binary_when_exported_then_the_bytes_are_its_own_binarys_and_the_archive_rebuilds_it_whole()
 -> TestResult {
+    for (name, _) in FIXTURES {
+        exported_and_rebuilt(name)?;
+    }
+    Ok(())
+}
+
+fn exported_and_rebuilt(name: &str) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let data = copied(tmp.path());
+    let data = copied(name, tmp.path());
     let export = tmp.path().join("export.strandx");
     let out = strand(&data).arg("export").arg(&export).output()?;
     assert!(
@@ -143,8 +169,8 @@ fn given_a_trimmed_log_of_snapshot_version_4_when_exported_then_the_bytes_are_it
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        std::fs::read(&export)? == std::fs::read(fixture().join("export.strandx"))?,
-        "the export is byte for byte the one commit 816fd95 wrote"
+        std::fs::read(&export)? == std::fs::read(fixture(name).join("export.strandx"))?,
+        "{name}: the export is byte for byte the one its binary wrote"
     );
 
     let whole = tmp.path().join("whole");
@@ -171,10 +197,17 @@ fn given_a_trimmed_log_of_snapshot_version_4_when_exported_then_the_bytes_are_it
 }
 
 #[test]
-fn given_the_failed_run_of_a_trimmed_log_of_snapshot_version_4_when_retried_then_it_completes_without_rerunning_what_completed()
+fn given_the_failed_run_of_a_trimmed_log_of_an_earlier_binary_when_retried_then_it_completes_without_rerunning_what_completed()
 -> TestResult {
+    for (name, _) in FIXTURES {
+        retried(name)?;
+    }
+    Ok(())
+}
+
+fn retried(name: &str) -> TestResult {
     let tmp = tempfile::tempdir()?;
-    let data = copied(tmp.path());
+    let data = copied(name, tmp.path());
     // `load` succeeds once ./ready exists in its working directory.
     std::fs::write(tmp.path().join("ready"), "")?;
     let retried = json(strand(&data).args(["-o", "json", "retry", "flaky-1"]));
@@ -183,7 +216,7 @@ fn given_the_failed_run_of_a_trimmed_log_of_snapshot_version_4_when_retried_then
         strand(&data)
             .current_dir(tmp.path())
             .args(["-o", "json", "run", "--id", "flaky-1"])
-            .arg(fixture().join("flaky.toml")),
+            .arg(fixture(name).join("flaky.toml")),
     );
     assert_eq!(done["state"], "completed", "{done}");
     assert_eq!(done["outputs"]["report"]["data"], "reported\n");
