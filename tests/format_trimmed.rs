@@ -11,9 +11,11 @@
     reason = "test helpers: a failure is the test failing; a missing JSON field indexes to null"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::cli::{json, show, strand};
 use strand::eventlog::EventLog;
 use strand::projections::DomainEvent;
 
@@ -64,26 +66,6 @@ fn copied(name: &str, into: &Path) -> PathBuf {
     data
 }
 
-fn strand(data: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strand"));
-    cmd.arg("--data")
-        .arg(data)
-        .arg("-q")
-        .env_remove("STRAND_DATA");
-    cmd
-}
-
-fn json(cmd: &mut Command) -> serde_json::Value {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// How many completions of `bead` the run's stream holds.
 fn completions(data: &Path, run: &str, bead: &str) -> usize {
     let log = EventLog::open_read_only(data).unwrap();
@@ -111,14 +93,14 @@ fn given_a_trimmed_log_of_an_earlier_binary_when_verified_and_replayed_then_it_i
 fn verified_and_replayed(name: &str, state_hash: &str) -> TestResult {
     let tmp = tempfile::tempdir()?;
     let data = copied(name, tmp.path());
-    let verify = json(strand(&data).args(["-o", "json", "log", "verify"]));
+    let verify = json(strand(&data).args(["log", "verify"]), 0);
     assert_eq!(verify["ok"], true, "{verify}");
     assert_eq!(
         (verify["first_seq"].as_u64(), verify["last_seq"].as_u64()),
         (Some(542), Some(994))
     );
 
-    let replay = json(strand(&data).args(["-o", "json", "replay", "--verify"]));
+    let replay = json(strand(&data).args(["replay", "--verify"]), 0);
     assert_eq!(replay["verified"], true, "{name}: {replay}");
     assert_eq!(
         replay["start"], "newest_checkpoint",
@@ -128,7 +110,7 @@ fn verified_and_replayed(name: &str, state_hash: &str) -> TestResult {
     assert_eq!(replay["skipped_checkpoints"], serde_json::json!([]));
     assert_eq!(replay["state_hash"], state_hash, "{name}");
 
-    let runs = json(strand(&data).args(["-o", "json", "runs"]));
+    let runs = json(strand(&data).args(["runs"]), 0);
     let listed: Vec<(&str, &str)> = runs["runs"]
         .as_array()
         .unwrap()
@@ -140,7 +122,7 @@ fn verified_and_replayed(name: &str, state_hash: &str) -> TestResult {
         [("nightly-2", "completed"), ("flaky-1", "failed")],
         "nightly-1 expired"
     );
-    let flaky = json(strand(&data).args(["-o", "json", "status", "flaky-1"]));
+    let flaky = json(strand(&data).args(["status", "flaky-1"]), 0);
     assert_eq!(flaky["beads"][1]["id"], "load");
     assert_eq!(
         flaky["beads"][1]["last_error"],
@@ -163,11 +145,7 @@ fn exported_and_rebuilt(name: &str) -> TestResult {
     let data = copied(name, tmp.path());
     let export = tmp.path().join("export.strandx");
     let out = strand(&data).arg("export").arg(&export).output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", show(&out));
     assert!(
         std::fs::read(&export)? == std::fs::read(fixture(name).join("export.strandx"))?,
         "{name}: the export is byte for byte the one its binary wrote"
@@ -180,18 +158,14 @@ fn exported_and_rebuilt(name: &str) -> TestResult {
         .arg(&segment)
         .arg(&export)
         .output()?;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let verify = json(strand(&whole).args(["-o", "json", "log", "verify"]));
+    assert!(out.status.success(), "{}", show(&out));
+    let verify = json(strand(&whole).args(["log", "verify"]), 0);
     assert_eq!(verify["ok"], true, "{verify}");
     assert_eq!(
         (verify["first_seq"].as_u64(), verify["last_seq"].as_u64()),
         (Some(1), Some(994))
     );
-    let replay = json(strand(&whole).args(["-o", "json", "replay", "--verify"]));
+    let replay = json(strand(&whole).args(["replay", "--verify"]), 0);
     assert_eq!(replay["verified"], true, "{replay}");
     Ok(())
 }
@@ -210,19 +184,20 @@ fn retried(name: &str) -> TestResult {
     let data = copied(name, tmp.path());
     // `load` succeeds once ./ready exists in its working directory.
     std::fs::write(tmp.path().join("ready"), "")?;
-    let retried = json(strand(&data).args(["-o", "json", "retry", "flaky-1"]));
+    let retried = json(strand(&data).args(["retry", "flaky-1"]), 0);
     assert_eq!(retried["events_written"], 1, "{retried}");
     let done = json(
         strand(&data)
             .current_dir(tmp.path())
-            .args(["-o", "json", "run", "--id", "flaky-1"])
+            .args(["run", "--id", "flaky-1"])
             .arg(fixture(name).join("flaky.toml")),
+        0,
     );
     assert_eq!(done["state"], "completed", "{done}");
     assert_eq!(done["outputs"]["report"]["data"], "reported\n");
     assert_eq!(completions(&data, "flaky-1", "extract"), 1, "not rerun");
     assert_eq!(completions(&data, "flaky-1", "load"), 1);
-    let replay = json(strand(&data).args(["-o", "json", "replay", "--verify"]));
+    let replay = json(strand(&data).args(["replay", "--verify"]), 0);
     assert_eq!(replay["verified"], true, "{replay}");
     Ok(())
 }

@@ -43,15 +43,7 @@ impl StateManager {
     #[must_use]
     pub fn into_live_view(mut self) -> Self {
         self.keep = Keep::Restorable;
-        let finished: Vec<RunId> = self
-            .workflows
-            .values()
-            .filter(|record| record.status.is_finished())
-            .map(|record| record.id().clone())
-            .collect();
-        for run in &finished {
-            self.summarize(run);
-        }
+        self.summarize_finished();
         self.workflows.shrink_to_fit();
         self
     }
@@ -87,6 +79,19 @@ impl StateManager {
             .get(run)
             .is_some_and(|record| record.status.is_finished() && !self.keep.finished_whole());
         if finished {
+            self.summarize(run);
+        }
+    }
+
+    /// Replaces the whole record of every finished run by its summary.
+    pub(super) fn summarize_finished(&mut self) {
+        let finished: Vec<RunId> = self
+            .workflows
+            .values()
+            .filter(|record| record.status.is_finished())
+            .map(|record| record.id().clone())
+            .collect();
+        for run in &finished {
             self.summarize(run);
         }
     }

@@ -265,15 +265,7 @@ impl StateManager {
         )?;
         state.rate_limited.extend(snapshot.rate_limited);
         if migrated {
-            let finished: Vec<RunId> = state
-                .workflows
-                .values()
-                .filter(|record| record.status.is_finished())
-                .map(|record| record.id().clone())
-                .collect();
-            for run in &finished {
-                state.summarize(run);
-            }
+            state.summarize_finished();
         }
         Ok(state)
     }
