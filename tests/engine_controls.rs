@@ -15,7 +15,7 @@ use strand::actors::orchestration::{TaskContext, TaskError, TaskResult};
 use strand::engine::{Engine, EngineBuilder, RunInput};
 use strand::eventlog::{EventLog, Seq};
 use strand::projections::{
-    BeadId, BeadState, Projection as _, RunId, RunRecord, RunStatus, StateManager, apply_after,
+    BeadId, BeadState, Projection as _, RunId, RunRecord, RunStatus, StateManager, fold_in_memory,
 };
 use strand::replay::ReplayEngine;
 use strand::workflow::Workflow;
@@ -267,13 +267,11 @@ async fn given_a_failed_run_when_retried_then_the_failed_bead_runs_again_and_com
         replayed.run(&run).map(|entry| entry.status()),
         Some(RunStatus::Completed)
     );
-    let mut at_query = StateManager::empty();
-    let mut earlier = Vec::new();
-    for stored in log.read_range(Seq(1), Seq(live_seq))? {
-        let (meta, event) = strand::actors::decode(&stored?)?;
-        apply_after(&mut at_query, &earlier, meta, event.clone())?;
-        earlier.push((meta, event));
-    }
+    let events = log
+        .read_range(Seq(1), Seq(live_seq))?
+        .map(|stored| strand::actors::decode(&stored?))
+        .collect::<Result<Vec<_>, _>>()?;
+    let at_query = fold_in_memory(StateManager::empty(), events)?;
     assert_eq!(at_query.state_hash(), live);
     Ok(())
 }

@@ -89,7 +89,7 @@ pub use ids::{RunId, WorkerId};
 pub use kind::EventKind;
 pub use lifecycle::{BeadState, RunStatus};
 pub use output::{APPLICATION_JSON, Output, TEXT_PLAIN};
-pub use projection::{EventMeta, Projection, apply_after};
+pub use projection::{EventMeta, Projection, apply_after, fold_in_memory};
 pub use state::{
     BeadCounts, BeadRecord, CheckpointRecord, ChildSupervision, EMPTY_INPUT, EscalationRecord,
     FinishedRun, InputDigest, RateLimitCount, Retention, RetentionPolicy, RunEntry, RunRecord,

@@ -126,3 +126,21 @@ pub fn apply_after<P: Projection>(
         }
     }
 }
+
+/// `projection` after `events`, in seq order, each applied with
+/// [`apply_after`] (the events before it kept for the folds that read a
+/// stream): a whole history folded in memory.
+///
+/// # Errors
+/// The first event the projection refuses.
+pub fn fold_in_memory<P: Projection>(
+    mut projection: P,
+    events: impl IntoIterator<Item = (EventMeta, DomainEvent)>,
+) -> Result<P, ProjectionError> {
+    let mut earlier = Vec::new();
+    for (meta, event) in events {
+        apply_after(&mut projection, &earlier, meta, event.clone())?;
+        earlier.push((meta, event));
+    }
+    Ok(projection)
+}

@@ -8,7 +8,7 @@
 use strand_projections::synthetic::{HistoryParams, history};
 use strand_projections::{
     BeadId, BreakerState, DependencyType, DomainEvent, EventKind, EventMeta, Projection, RunId,
-    StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, apply_after,
+    StateManager, TaskAction, TaskSpec, WorkerId, WorkflowDag, fold_in_memory,
 };
 
 /// A small hand-written history touching every part of the state.
@@ -120,14 +120,13 @@ fn fixed_history() -> Vec<DomainEvent> {
 }
 
 fn hash_of(events: impl IntoIterator<Item = (DomainEvent, u64)>) -> String {
-    let mut state = StateManager::empty();
-    let mut earlier = Vec::new();
-    for (seq, (event, at_ms)) in (1..).zip(events) {
-        let meta = EventMeta { seq, at_ms };
-        apply_after(&mut state, &earlier, meta, event.clone()).unwrap();
-        earlier.push((meta, event));
-    }
-    state.state_hash().to_string()
+    let events = (1..)
+        .zip(events)
+        .map(|(seq, (event, at_ms))| (EventMeta { seq, at_ms }, event));
+    fold_in_memory(StateManager::empty(), events)
+        .unwrap()
+        .state_hash()
+        .to_string()
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use strand_eventlog::{Backend, EventLog, LogOptions, NewEvent, OpenMode, RocksBackend, Seq};
 use strand_projections::synthetic::{HistoryParams, history};
-use strand_projections::{EventMeta, Projection, StateManager, apply_after, codec};
+use strand_projections::{EventMeta, Projection, StateManager, codec, fold_in_memory};
 use strand_replay::{ReplayEngine, Start};
 
 #[expect(clippy::unwrap_used, reason = "test fixture")]
@@ -25,18 +25,15 @@ fn write_history(log: &EventLog, seed: u64, params: &HistoryParams) -> u64 {
 /// The state after `seq`, replayed from the log, checkpointed.
 #[expect(clippy::unwrap_used, reason = "test fixture")]
 fn checkpoint_at(log: &EventLog, seq: u64) {
-    let mut state = StateManager::empty();
-    let mut earlier = Vec::new();
-    for event in log.read_range(Seq(1), Seq(seq)).unwrap() {
+    let events = log.read_range(Seq(1), Seq(seq)).unwrap().map(|event| {
         let event = event.unwrap();
         let meta = EventMeta {
             seq: event.seq.get(),
             at_ms: event.at_ms,
         };
-        let domain = codec::decode(event.kind, &event.body).unwrap();
-        apply_after(&mut state, &earlier, meta, domain.clone()).unwrap();
-        earlier.push((meta, domain));
-    }
+        (meta, codec::decode(event.kind, &event.body).unwrap())
+    });
+    let state = fold_in_memory(StateManager::empty(), events).unwrap();
     ReplayEngine::new(log.clone()).checkpoint(&state).unwrap();
 }
 

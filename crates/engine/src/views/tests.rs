@@ -2,7 +2,7 @@
 //! order, filters applied, whatever the page size.
 
 use strand_projections::synthetic::{HistoryParams, history};
-use strand_projections::{EventMeta, RunStatus, StateManager, apply_after};
+use strand_projections::{EventMeta, RunStatus, StateManager, fold_in_memory};
 
 use super::{RunFilter, RunList};
 
@@ -17,14 +17,10 @@ fn state() -> StateManager {
     };
     let events: Vec<_> = history(5, &params).collect();
     let cut = events.len() * 9 / 10;
-    let mut state = StateManager::new();
-    let mut earlier = Vec::new();
-    for (seq, (event, at_ms)) in (1..).zip(events.into_iter().take(cut)) {
-        let meta = EventMeta { seq, at_ms };
-        apply_after(&mut state, &earlier, meta, event.clone()).unwrap();
-        earlier.push((meta, event));
-    }
-    state
+    let events = (1..)
+        .zip(events.into_iter().take(cut))
+        .map(|(seq, (event, at_ms))| (EventMeta { seq, at_ms }, event));
+    fold_in_memory(StateManager::new(), events).unwrap()
 }
 
 /// Every run `filter` admits, newest first, listed in pages of `limit`.

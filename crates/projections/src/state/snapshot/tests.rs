@@ -5,7 +5,7 @@ use crate::codec;
 use crate::error::{ProjectionError, SnapshotDefect};
 use crate::ids::RunId;
 use crate::lifecycle::RunStatus;
-use crate::projection::{EventMeta, Projection, apply_after};
+use crate::projection::{EventMeta, Projection, fold_in_memory};
 use crate::state::StateManager;
 use crate::state::live::Keep;
 use crate::synthetic::{HistoryParams, history};
@@ -18,7 +18,7 @@ fn state() -> StateManager {
 /// `state` after the history of [`state`]: the first three quarters of the
 /// events of eight runs, some finished (completed, failed, cancelled), some
 /// running.
-fn folded(mut state: StateManager) -> StateManager {
+fn folded(state: StateManager) -> StateManager {
     let params = HistoryParams {
         workflows: 8,
         beads_per_workflow: 5,
@@ -29,13 +29,10 @@ fn folded(mut state: StateManager) -> StateManager {
     };
     let events: Vec<_> = history(3, &params).collect();
     let cut = events.len() * 3 / 4;
-    let mut earlier = Vec::new();
-    for (seq, (event, at_ms)) in (1..).zip(events.into_iter().take(cut)) {
-        let meta = EventMeta { seq, at_ms };
-        apply_after(&mut state, &earlier, meta, event.clone()).unwrap();
-        earlier.push((meta, event));
-    }
-    state
+    let events = (1..)
+        .zip(events.into_iter().take(cut))
+        .map(|(seq, (event, at_ms))| (EventMeta { seq, at_ms }, event));
+    fold_in_memory(state, events).unwrap()
 }
 
 #[test]
