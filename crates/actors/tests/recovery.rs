@@ -398,18 +398,23 @@ async fn given_a_short_checkpoint_interval_when_events_arrive_then_the_state_man
     let runtime = Runtime::open(dir.path(), options).await?;
     let last = runtime.store().append(&[spawned(1)]).await?.range.last;
     let mut status = runtime.store().watch_status();
-    let taken = loop {
+    // A checkpoint may come before the append (of the startup events
+    // alone): wait for the one that covers it.
+    let (name, seq) = 'wait: loop {
         let events = runtime
             .store()
             .read_stream("checkpoint", strand_eventlog::Seq::FIRST)
             .await?;
-        if let Some(event) = events.first() {
-            break strand_actors::decode(event)?.1;
+        for event in &events {
+            let taken = strand_actors::decode(event)?.1;
+            let DomainEvent::CheckpointTaken { name, seq } = taken else {
+                panic!("a checkpoint event, not {taken:?}");
+            };
+            if seq >= last.get() {
+                break 'wait (name, seq);
+            }
         }
         tokio::time::timeout(PATIENCE, status.changed()).await??;
-    };
-    let DomainEvent::CheckpointTaken { name, seq } = taken else {
-        panic!("a checkpoint event, not {taken:?}");
     };
     assert_eq!(name, StateManager::NAME);
     assert!(seq >= last.get());

@@ -62,10 +62,10 @@ fn append(
         run: run.clone(),
         name: submission.name,
         definition: submission.definition,
-        dag: submission.dag,
+        dag: Box::new(submission.dag),
         tasks: submission.tasks,
         input: submission.input,
-        settings: submission.settings,
+        settings: Box::new(submission.settings),
     };
     // Checked on the state first: the log holds only what its projection
     // accepts.

@@ -119,8 +119,9 @@ pub enum DomainEvent {
         workflow: RunId,
         /// Its human-readable name (the workflow file's `name`).
         name: String,
-        /// Its beads and their dependencies; validated (no cycle).
-        dag: WorkflowDag,
+        /// Its beads and their dependencies; validated (no cycle). Boxed,
+        /// as in `RunSubmitted`.
+        dag: Box<WorkflowDag>,
         /// One task per node of `dag`, in any order.
         tasks: Vec<TaskSpec>,
     },
@@ -339,14 +340,16 @@ pub enum DomainEvent {
         name: String,
         /// The content hash of `(name, dag, tasks)`; the projection checks it.
         definition: DefinitionHash,
-        /// Its beads and their dependencies; validated (no cycle).
-        dag: WorkflowDag,
+        /// Its beads and their dependencies; validated (no cycle). Boxed
+        /// (the encoding is the same): every event is as large as the
+        /// largest variant, and a bead's events outnumber submissions.
+        dag: Box<WorkflowDag>,
         /// One task per node of `dag`, in any order.
         tasks: Vec<TaskSpec>,
         /// The run's input: a JSON object, as text.
         input: String,
-        /// Its timeout and per-task backoffs.
-        settings: RunSettings,
+        /// Its timeout and per-task backoffs (boxed, as `dag`).
+        settings: Box<RunSettings>,
     },
     /// The running attempt succeeded with this output. Supersedes
     /// `BeadCompleted`, which still folds (its text as a `text/plain` output).

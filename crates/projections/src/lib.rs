@@ -41,7 +41,7 @@
 //!     affinity: None,
 //! };
 //! let events = [
-//!     DomainEvent::WorkflowSubmitted { workflow: workflow.clone(), name: "etl".into(), dag, tasks: vec![task] },
+//!     DomainEvent::WorkflowSubmitted { workflow: workflow.clone(), name: "etl".into(), dag: Box::new(dag), tasks: vec![task] },
 //!     DomainEvent::BeadReady { workflow: workflow.clone(), bead: bead.clone() },
 //!     DomainEvent::BeadScheduled { workflow: workflow.clone(), bead: bead.clone(), worker: worker.clone() },
 //!     DomainEvent::BeadStarted { workflow: workflow.clone(), bead: bead.clone(), worker, attempt: 1 },

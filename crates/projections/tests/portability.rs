@@ -37,7 +37,7 @@ fn fixed_history() -> Vec<DomainEvent> {
         DomainEvent::WorkflowSubmitted {
             workflow: wf.clone(),
             name: "etl".into(),
-            dag,
+            dag: Box::new(dag),
             tasks: vec![task(&b), task(&a)],
         },
         DomainEvent::BeadReady {

@@ -229,7 +229,7 @@ impl StateManager {
                 let submission = Submitted {
                     name,
                     definition,
-                    dag,
+                    dag: *dag,
                     tasks,
                     input: EMPTY_INPUT.to_owned(),
                     settings: RunSettings::default(),
@@ -248,10 +248,10 @@ impl StateManager {
                 let submission = Submitted {
                     name,
                     definition,
-                    dag,
+                    dag: *dag,
                     tasks,
                     input,
-                    settings,
+                    settings: *settings,
                 };
                 self.submit(seq, at_ms, run, submission)
             }

@@ -202,7 +202,7 @@ impl Live {
             DomainEvent::WorkflowSubmitted {
                 workflow: id.clone(),
                 name,
-                dag,
+                dag: Box::new(dag),
                 tasks,
             }
         } else {
@@ -211,10 +211,10 @@ impl Live {
                 run: id.clone(),
                 definition: DefinitionHash::of_run(&name, &dag, &tasks, &settings),
                 name,
-                dag,
+                dag: Box::new(dag),
                 tasks,
                 input: format!("{{\"number\":{number}}}"),
-                settings,
+                settings: Box::new(settings),
             }
         };
         cx.out.push_back(submission);

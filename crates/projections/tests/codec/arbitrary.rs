@@ -85,7 +85,7 @@ fn event_strategy() -> impl Strategy<Value = DomainEvent> {
                 |(workflow, name, dag, tasks)| DomainEvent::WorkflowSubmitted {
                     workflow,
                     name,
-                    dag,
+                    dag: Box::new(dag),
                     tasks
                 }
             ),
@@ -214,10 +214,10 @@ fn event_strategy() -> impl Strategy<Value = DomainEvent> {
                     definition: DefinitionHash::of_run(&name, &dag, &tasks, &settings),
                     run,
                     name,
-                    dag,
+                    dag: Box::new(dag),
                     tasks,
                     input,
-                    settings,
+                    settings: Box::new(settings),
                 }
             }),
         (

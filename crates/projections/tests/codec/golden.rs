@@ -32,7 +32,7 @@ fn given_workflow_submitted_when_encoded_then_bytes_are_frozen() {
     let event = DomainEvent::WorkflowSubmitted {
         workflow: RunId::from("w"),
         name: "n".into(),
-        dag: small_dag(),
+        dag: Box::new(small_dag()),
         tasks: vec![TaskSpec {
             id: BeadId::from("a"),
             action: TaskAction::Run("x".into()),

@@ -78,7 +78,7 @@ fn given_cyclic_graph_in_submission_when_decoded_then_decode_error() {
     let event = DomainEvent::WorkflowSubmitted {
         workflow: RunId::from("w"),
         name: "n".into(),
-        dag,
+        dag: Box::new(dag),
         tasks: vec![],
     };
     let body = codec::encode(&event).unwrap();

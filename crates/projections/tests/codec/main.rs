@@ -37,7 +37,7 @@ fn one_of_each() -> Vec<DomainEvent> {
         DomainEvent::WorkflowSubmitted {
             workflow: workflow.clone(),
             name: "n".into(),
-            dag: small_dag(),
+            dag: Box::new(small_dag()),
             tasks: vec![],
         },
         DomainEvent::WorkflowCompleted {
@@ -152,10 +152,10 @@ fn one_of_each() -> Vec<DomainEvent> {
             run: workflow.clone(),
             name: "n".into(),
             definition: DefinitionHash::of("n", &small_dag(), &[]),
-            dag: small_dag(),
+            dag: Box::new(small_dag()),
             tasks: vec![],
             input: r#"{"region":"eu"}"#.into(),
-            settings: RunSettings {
+            settings: Box::new(RunSettings {
                 timeout_ms: Some(60_000),
                 backoff: vec![(
                     bead.clone(),
@@ -165,7 +165,7 @@ fn one_of_each() -> Vec<DomainEvent> {
                         multiplier: 2,
                     },
                 )],
-            },
+            }),
         },
         DomainEvent::BeadCompletedWithOutput {
             run: workflow.clone(),

@@ -182,7 +182,7 @@ fn submit_fixture(workflow: &RunId) -> DomainEvent {
     DomainEvent::WorkflowSubmitted {
         workflow: workflow.clone(),
         name: "fixture".into(),
-        dag: fixture_dag(),
+        dag: Box::new(fixture_dag()),
         tasks: ["d", "c", "b", "a"].into_iter().map(task).collect(),
     }
 }

@@ -18,7 +18,7 @@ pub(crate) fn one_bead_run(
     harness.ok(DomainEvent::WorkflowSubmitted {
         workflow: run.clone(),
         name: name.into(),
-        dag: dag(&["a"], &[], &[]),
+        dag: Box::new(dag(&["a"], &[], &[])),
         tasks: vec![task("a")],
     });
     let Some(status) = finish else {

@@ -42,7 +42,7 @@ fn submission(tasks: &[&str]) -> DomainEvent {
     DomainEvent::WorkflowSubmitted {
         workflow: wf(),
         name: "bad".into(),
-        dag: fixture_dag(),
+        dag: Box::new(fixture_dag()),
         tasks: tasks.iter().map(|bead| task(bead)).collect(),
     }
 }
@@ -79,7 +79,7 @@ fn given_cyclic_graph_when_submitted_then_bad_submission_invalid_graph() {
     let event = DomainEvent::WorkflowSubmitted {
         workflow: wf(),
         name: "cycle".into(),
-        dag: dag(&["a", "b"], &[("a", "b"), ("b", "a")], &[]),
+        dag: Box::new(dag(&["a", "b"], &[("a", "b"), ("b", "a")], &[])),
         tasks: vec![task("a"), task("b")],
     };
     let error = Harness::new().refused(event);
@@ -102,7 +102,7 @@ fn given_empty_graph_when_submitted_then_workflow_can_complete_at_once() {
     harness.ok(DomainEvent::WorkflowSubmitted {
         workflow: wf(),
         name: "empty".into(),
-        dag: dag(&[], &[], &[]),
+        dag: Box::new(dag(&[], &[], &[])),
         tasks: Vec::new(),
     });
     harness.ok(DomainEvent::WorkflowCompleted { workflow: wf() });
@@ -131,7 +131,7 @@ fn checked_and_applied(
     let applied = Harness::new().refused(DomainEvent::WorkflowSubmitted {
         workflow: wf(),
         name: "bad".into(),
-        dag: graph.clone(),
+        dag: Box::new(graph.clone()),
         tasks,
     });
     (checked, applied)

@@ -60,10 +60,10 @@ impl SchedulerState {
                         run: submission.run,
                         name: submission.name,
                         definition: submission.definition,
-                        dag: submission.dag,
+                        dag: Box::new(submission.dag),
                         tasks: submission.tasks,
                         input: submission.input,
-                        settings: submission.settings,
+                        settings: Box::new(submission.settings),
                     };
                     events.push(event);
                 }
